@@ -283,6 +283,7 @@ class Item(Strict):
     max: Points
     evidence: str | None = None
     verified_by: str | None = None
+    sample: bool = False
     questions: list[Question] = Field(default_factory=list)
     children: list[Item] = Field(default_factory=list)
     rule: Rule | None = None
