@@ -7,7 +7,6 @@ decimals stay exact and codes such as ``1.10`` keep their trailing zero.
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import Any
 
@@ -21,11 +20,27 @@ from rubrics.validate import validate
 
 
 class _ExactLoader(yaml.SafeLoader):
-    """A safe YAML loader that leaves decimal numbers as strings (pydantic reads them exactly)."""
+    """A safe YAML loader that reads every scalar but booleans and null as text.
+
+    Numbers stay exact (pydantic reads "0.1" as Decimal("0.1")), codes such as
+    ``010`` or ``1.10`` keep their digits, dates are checked by the model, and a
+    key written twice in one mapping is an error rather than a silent overwrite.
+    """
+
+    def construct_mapping(self, node, deep=False):
+        seen = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"duplicate key «{key}»", key_node.start_mark)
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
 
 
+_TEXT_TAGS = {"tag:yaml.org,2002:float", "tag:yaml.org,2002:int", "tag:yaml.org,2002:timestamp"}
 _ExactLoader.yaml_implicit_resolvers = {
-    first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:float"]
+    first: [(tag, rx) for tag, rx in resolvers if tag not in _TEXT_TAGS]
     for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
 }
 
@@ -41,21 +56,10 @@ def parse_yaml(text: str, file: str | None) -> Any:
         raise RubricError(file, None, "yaml_syntax", line="?", problem=str(exc)) from None
 
 
-def _codes_as_text(node: Any) -> Any:
-    """``code: 1`` is an integer to YAML; a rubric code is always text."""
-    if isinstance(node, dict):
-        return {k: (str(v) if k in ("code", "id", "value", "level") and isinstance(v, int)
-                    and not isinstance(v, bool) else _codes_as_text(v)) for k, v in node.items()}
-    if isinstance(node, list):
-        return [_codes_as_text(v) for v in node]
-    return node
-
-
 def load_text(text: str, file: str | None = None) -> CompiledRubric:
     data = parse_yaml(text, file)
     if not isinstance(data, dict):
         raise RubricError(file, None, "not_mapping")
-    data = _codes_as_text(data)
     try:
         rubric = Rubric.model_validate(data)
     except ValidationError as exc:
@@ -74,25 +78,30 @@ def load_file(path: str | Path) -> CompiledRubric:
     return load_text(text, str(path))
 
 
+PRIORITY = ("extra_forbidden", "union_tag_invalid", "union_tag_not_found", "missing")
+
+
 def translate(exc: ValidationError, data: dict, file: str | None) -> RubricError:
-    """The first pydantic error as a rubric fault, attributed to the nearest item or question."""
-    error = exc.errors(include_url=False)[0]
-    loc = [part for part in error["loc"]]
-    code, node = data.get("id"), data
-    path = []
+    """The most telling pydantic error as a rubric fault, attributed to the nearest item or question."""
+    errors = exc.errors(include_url=False)
+    error = min(errors, key=lambda e: PRIORITY.index(e["type"]) if e["type"] in PRIORITY else len(PRIORITY))
+    loc, kind = list(error["loc"]), error["type"]
+    code, node, field = data.get("id"), data, None
     for part in loc:
-        if isinstance(node, dict) and part in node:
+        if isinstance(node, list) and isinstance(part, int) and part < len(node):
             node = node[part]
-        elif isinstance(node, list) and isinstance(part, int) and part < len(node):
-            node = node[part]
-        else:
+        elif isinstance(node, dict) and part in node:
+            node, field = node[part], part
+        elif isinstance(part, str) and kind in ("missing", "extra_forbidden") and isinstance(node, dict):
+            field = part
             break
-        path.append(part)
+        else:
+            continue  # a union member's name, not a key of the file
         if isinstance(node, dict) and ("code" in node or "id" in node):
             code = str(node.get("code") or node.get("id"))
-    fields = [p for p in loc if isinstance(p, str) and not re.fullmatch(r"[A-Za-z_]+\[.*\]|function-.*", p)]
-    field = fields[-1] if fields else "?"
-    kind = error["type"]
+    if kind in ("missing", "extra_forbidden") and isinstance(loc[-1], str):
+        field = loc[-1]
+    field = field or "?"
     if kind == "missing":
         return RubricError(file, code, "missing_field", field=field)
     if kind == "extra_forbidden":
@@ -104,5 +113,7 @@ def translate(exc: ValidationError, data: dict, file: str | None) -> RubricError
         if [p for p in loc if p in ("rule", "questions")][-1:] == ["rule"]:
             return RubricError(file, code, "unknown_rule", value=tag, allowed=RULE_TYPES)
         return RubricError(file, code, "unknown_question_type", value=tag, allowed=QUESTION_TYPES)
-    problem = error["msg"].removeprefix("Value error, ")
-    return RubricError(file, code, "bad_value", field=field, problem=problem)
+    if error["msg"].endswith("condition_shape"):
+        return RubricError(file, code, "condition_shape")
+    return RubricError(file, code, "bad_value", field=field, value=error.get("input"),
+                       problem=kind, ctx=error.get("ctx") or {}, msg=error["msg"].removeprefix("Value error, "))

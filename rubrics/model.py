@@ -57,10 +57,9 @@ class Condition(Strict):
         tests = [t for t in self.comparisons() if getattr(self, t) is not None]
         if self.question is not None:
             if combinators or len(tests) != 1:
-                raise ValueError("a condition on a question needs exactly one test "
-                                 "(equals, not_equals, in, contains, gt, gte, lt, lte, answered)")
+                raise ValueError("condition_shape")
         elif len(combinators) != 1 or tests:
-            raise ValueError("a condition is either 'question' with one test, or one of all/any/not")
+            raise ValueError("condition_shape")
         return self
 
     @staticmethod

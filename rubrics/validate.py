@@ -256,10 +256,12 @@ class Validator:
             self.check_option(code, question, condition.contains)
         elif test in ("equals", "not_equals", "in_"):
             question = self.compiled.question(condition.question)
-            if isinstance(question, (SingleChoiceQuestion, MultiChoiceQuestion)):
-                values = condition.in_ if test == "in_" else [getattr(condition, test)]
-                for value in values:
+            values = condition.in_ if test == "in_" else [getattr(condition, test)]
+            for value in values:
+                if isinstance(question, (SingleChoiceQuestion, MultiChoiceQuestion)):
                     self.check_option(code, question, str(value))
+                elif not comparable(question.type, value):
+                    raise self.fail(code, "condition_value", ref=question.id, value=value, type=question.type)
 
     def check_bands(self, scheme: BandScheme) -> None:
         code = f"bands[{scheme.applies_to}]"
@@ -275,6 +277,19 @@ class Validator:
                                 start=first.to, end=second.from_)
         if ordered[0].from_ != 0 or ordered[-1].to != 100:
             raise self.fail(code, "band_cover", start=ordered[0].from_, end=ordered[-1].to)
+
+
+def comparable(kind: str, value) -> bool:
+    """Whether an answer of this type can ever equal ``value`` (YAML gives numbers as text)."""
+    if kind == "yes_no":
+        return isinstance(value, bool)
+    if kind in NUMERIC_TYPES:
+        try:
+            Decimal(str(value))
+        except ArithmeticError:
+            return False
+        return not isinstance(value, bool)
+    return kind in ("text", "date")
 
 
 def rule_refs(rule: Rule) -> Iterator[tuple[str, str]]:

@@ -1,0 +1,83 @@
+"""The ``cqdt`` command line: set up a campaign, follow it and export its results.
+
+Every command has ``--help``; errors are one clear line on stderr and a
+non-zero exit status.
+"""
+
+from __future__ import annotations
+
+import sys
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import click
+from sqlalchemy.exc import OperationalError
+
+from bot.cli.context import CliContext
+from bot.texts import refusal
+from rubrics.errors import RubricError
+from storage.db import SchemaOutdated
+from storage.errors import Refused
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.option("--database-url", envvar="CQDT_DATABASE_URL", metavar="URL",
+              help="Cơ sở dữ liệu (mặc định: sqlite:///cqdt.db). [env CQDT_DATABASE_URL]")
+@click.option("--timezone", envvar="CQDT_TIMEZONE", default="Asia/Ho_Chi_Minh", show_default=True,
+              help="Múi giờ hiển thị. [env CQDT_TIMEZONE]")
+@click.option("--telegram-api-url", envvar="CQDT_TELEGRAM_API_URL", default="https://api.telegram.org/bot",
+              show_default=True, help="Địa chỉ Bot API. [env CQDT_TELEGRAM_API_URL]")
+@click.option("--token", envvar="TELEGRAM_BOT_TOKEN", metavar="TOKEN", show_envvar=False,
+              help="Token của bot. [env TELEGRAM_BOT_TOKEN]")
+@click.version_option(package_name="cqdt")
+@click.pass_context
+def cli(ctx: click.Context, database_url, timezone, telegram_api_url, token) -> None:
+    """cqdt: đánh giá mức độ Chính quyền điện tử qua Telegram."""
+    try:
+        ZoneInfo(timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise click.BadParameter(f"múi giờ «{timezone}» không tồn tại", param_hint="--timezone") from None
+    ctx.obj = CliContext(database_url=database_url, timezone=timezone,
+                         telegram_api_url=telegram_api_url, token=token)
+    ctx.call_on_close(ctx.obj.close)
+
+
+def _register() -> None:
+    from bot.cli import agencies, campaign, db, invites, reports, rubric
+
+    for module in (db, rubric, campaign, agencies, invites, reports):
+        for command in module.COMMANDS:
+            cli.add_command(command)
+
+
+_register()
+
+
+def main(argv: list[str] | None = None) -> int:
+    try:
+        cli.main(args=argv, prog_name="cqdt", standalone_mode=False)
+    except click.exceptions.Exit as exc:
+        return exc.exit_code
+    except click.Abort:
+        click.echo("Đã huỷ.", err=True)
+        return 1
+    except click.ClickException as exc:
+        click.echo(f"Lỗi: {exc.format_message()} (xem «cqdt … --help»)", err=True)
+        return 2
+    except Refused as exc:
+        click.echo(f"Lỗi: {refusal(exc, lang='cli')}", err=True)
+        return 1
+    except RubricError as exc:
+        click.echo(f"Lỗi: {exc.message}", err=True)
+        return 1
+    except SchemaOutdated as exc:
+        click.echo(f"Lỗi: {refusal(Refused('schema_outdated', url=str(exc)), lang='cli')}", err=True)
+        return 1
+    except OperationalError as exc:
+        reason = str(exc.orig).strip().splitlines()[0][:200] if exc.orig else ""
+        click.echo(f"Lỗi: {refusal(Refused('database_unreachable', reason=reason), lang='cli')}", err=True)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,121 @@
+"""``cqdt campaign``: create, list and show campaigns."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+import click
+
+from bot.cli.context import CliContext, dump_json, pass_cli
+from storage import campaigns
+from storage.campaigns import CampaignSpec
+from storage.errors import Refused
+from storage.rubric_store import resolve
+
+
+def parse_rubric_options(options: tuple[str, ...]) -> dict:
+    rubrics = {}
+    for option in options:
+        level, sep, ref = option.partition("=")
+        if not sep or not level.strip() or not ref.strip():
+            raise Refused("bad_rubric_option", value=option)
+        if level.strip() in rubrics:
+            raise Refused("duplicate_level", level=level.strip())
+        rubrics[level.strip()] = resolve(ref.strip())
+    return rubrics
+
+
+def parse_day(text: str) -> date:
+    for parse in (date.fromisoformat, lambda t: datetime.strptime(t, "%d/%m/%Y").date()):
+        try:
+            return parse(text.strip())
+        except ValueError:
+            continue
+    raise ValueError(text)
+
+
+def parse_period(text: str | None) -> tuple[date, date] | None:
+    if text is None:
+        return None
+    start, sep, end = text.partition(":")
+    try:
+        if not sep:
+            raise ValueError(text)
+        return parse_day(start), parse_day(end)
+    except ValueError:
+        raise Refused("bad_period", value=text) from None
+
+
+def parse_deadline(text: str, cli: CliContext) -> datetime:
+    try:
+        local = datetime.strptime(text.strip(), "%Y-%m-%d %H:%M")
+    except ValueError:
+        raise Refused("bad_deadline", value=text) from None
+    return local.replace(tzinfo=cli.zone)
+
+
+def campaign_data(campaign, agencies: int | None = None, submitted: int | None = None) -> dict:
+    data = {"id": campaign.id, "name": campaign.name, "state": campaign.state, "deadline": campaign.deadline,
+            "grace_hours": campaign.grace_hours, "period_from": campaign.period_from,
+            "period_to": campaign.period_to,
+            "levels": {cl.level: {"rubric": cl.rubric.rubric_id, "version": cl.rubric.version,
+                                  "content_hash": cl.rubric.content_hash} for cl in campaign.levels}}
+    if agencies is not None:
+        data.update(agencies=agencies, submitted=submitted)
+    return data
+
+
+@click.group("campaign")
+def campaign_group() -> None:
+    """Đợt đánh giá."""
+
+
+@campaign_group.command("create")
+@click.option("--name", required=True, help="Tên đợt đánh giá.")
+@click.option("--rubric", "rubric_options", multiple=True, required=True, metavar="CẤP=MÃ_HOẶC_TỆP",
+              help="Bộ tiêu chí cho một cấp, ví dụ huyen=qn2018-huyen; lặp lại cho mỗi cấp.")
+@click.option("--deadline", required=True, metavar='"YYYY-MM-DD HH:MM"', help="Hạn chót, giờ địa phương.")
+@click.option("--period", metavar="TỪ:ĐẾN", help="Kỳ số liệu, ví dụ 2018-10-15:2019-10-15.")
+@click.option("--grace", type=click.IntRange(min=0), default=0, show_default=True,
+              help="Số giờ gia hạn sau hạn chót.")
+@click.option("--json", "as_json", is_flag=True, help="In dạng JSON.")
+@pass_cli
+def campaign_create(cli: CliContext, name, rubric_options, deadline, period, grace, as_json) -> None:
+    """Tạo đợt đánh giá; in mã số của đợt mới."""
+    spec = CampaignSpec(name=name, rubrics=parse_rubric_options(rubric_options),
+                        deadline=parse_deadline(deadline, cli), period=parse_period(period), grace_hours=grace)
+    with cli.db.session() as session:
+        campaign = campaigns.create(session, spec)
+        session.flush()
+        session.refresh(campaign)
+        data = campaign_data(campaign)
+    if as_json:
+        click.echo(dump_json(data))
+    else:
+        click.echo(campaign.id)
+
+
+@campaign_group.command("list")
+@click.option("--json", "as_json", is_flag=True, help="In dạng JSON.")
+@pass_cli
+def campaign_list(cli: CliContext, as_json: bool) -> None:
+    """Liệt kê các đợt đánh giá."""
+    with cli.db.session() as session:
+        data = [campaign_data(c, n, s) for c, n, s in campaigns.listing(session)]
+    cli.emit("campaign_list", data, as_json, campaigns=data)
+
+
+@campaign_group.command("show")
+@click.argument("campaign_id", type=int, metavar="ID")
+@click.option("--json", "as_json", is_flag=True, help="In dạng JSON.")
+@pass_cli
+def campaign_show(cli: CliContext, campaign_id: int, as_json: bool) -> None:
+    """Chi tiết một đợt đánh giá: các cấp, bộ tiêu chí, hạn chót, tiến độ."""
+    with cli.db.session() as session:
+        campaign = campaigns.get(session, campaign_id)
+        data = campaign_data(campaign)
+        data["progress"] = campaigns.state_counts(session, campaign_id)
+    cli.emit("campaign_show", data, as_json, campaign=data)
+
+
+COMMANDS = [campaign_group]

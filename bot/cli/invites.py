@@ -1,0 +1,98 @@
+"""``cqdt invites`` and ``cqdt coordinator invite``: deep links (and QR codes) for the official letter."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import click
+import segno
+
+from bot.cli.context import CliContext, pass_cli
+from storage import campaigns
+from storage.errors import Refused
+from storage.invitations import agency_invitations, coordinator_invitation, deep_link
+
+bot_username_option = click.option(
+    "--bot-username", envvar="CQDT_BOT_USERNAME", metavar="TÊN",
+    help="Tên bot (không có @). Bỏ trống thì hỏi Telegram bằng token. [env CQDT_BOT_USERNAME]")
+
+
+def resolve_bot_username(cli: CliContext, given: str | None) -> str:
+    if given:
+        return given.lstrip("@")
+    if not cli.token:
+        raise Refused("bot_username_missing")
+    from telegram import Bot
+    from telegram.error import TelegramError
+
+    async def ask() -> str:
+        async with Bot(cli.token, base_url=cli.telegram_api_url) as bot:
+            return bot.username
+
+    try:
+        return asyncio.run(ask())
+    except (TelegramError, OSError) as exc:
+        raise Refused("bot_unreachable", reason=type(exc).__name__) from None
+
+
+def safe_filename(code: str) -> str:
+    return "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in code)
+
+
+@click.command("invites")
+@click.option("--campaign", "campaign_id", type=int, required=True, metavar="ID", help="Mã số đợt đánh giá.")
+@click.option("--agency", "agency_code", metavar="MÃ", help="Chỉ một đơn vị.")
+@click.option("--qr", "qr_dir", type=click.Path(file_okay=False, path_type=Path), metavar="THƯ_MỤC",
+              help="Ghi mã QR (PNG) của từng đơn vị vào thư mục này, để in vào công văn.")
+@click.option("--json", "as_json", is_flag=True, help="In dạng JSON.")
+@bot_username_option
+@pass_cli
+def invites(cli: CliContext, campaign_id: int, agency_code: str | None, qr_dir: Path | None, as_json: bool,
+            bot_username: str | None) -> None:
+    """Đường dẫn mời đầu mối của mỗi đơn vị (dùng một lần; chạy lại để cấp đường dẫn mới khi đã dùng)."""
+    username = resolve_bot_username(cli, bot_username)
+    with cli.db.session() as session:
+        campaign = campaigns.get(session, campaign_id)
+        pairs = agency_invitations(session, campaign, cli.now(), agency_code)
+        rows = [{"code": a.code, "name": a.name, "level": a.level, "link": deep_link(username, inv.token),
+                 "expires_at": inv.expires_at} for a, inv in pairs]
+    if not rows:
+        raise Refused("no_agencies")
+    if qr_dir is not None:
+        try:
+            qr_dir.mkdir(parents=True, exist_ok=True)
+            for row in rows:
+                path = qr_dir / f"{safe_filename(row['code'])}.png"
+                segno.make(row["link"], error="m").save(path, scale=8, border=4)
+                row["qr"] = str(path)
+        except OSError as exc:
+            raise Refused("output_unwritable", path=str(qr_dir), reason=exc.strerror or exc) from None
+    cli.emit("invites", rows, as_json, rows=rows, qr_dir=qr_dir)
+
+
+@click.group("coordinator")
+def coordinator_group() -> None:
+    """Cán bộ điều phối."""
+
+
+@coordinator_group.command("invite")
+@click.option("--campaign", "campaign_id", type=int, required=True, metavar="ID", help="Mã số đợt đánh giá.")
+@click.option("--scope", "scope_code", metavar="MÃ_ĐƠN_VỊ",
+              help="Chỉ xem các đơn vị trực thuộc đơn vị này (ví dụ một thành phố); bỏ trống = toàn bộ.")
+@click.option("--json", "as_json", is_flag=True, help="In dạng JSON.")
+@bot_username_option
+@pass_cli
+def coordinator_invite(cli: CliContext, campaign_id: int, scope_code: str | None, as_json: bool,
+                       bot_username: str | None) -> None:
+    """Đường dẫn mời một cán bộ điều phối (dùng một lần, hiệu lực 14 ngày)."""
+    username = resolve_bot_username(cli, bot_username)
+    with cli.db.session() as session:
+        campaign = campaigns.get(session, campaign_id)
+        invitation = coordinator_invitation(session, campaign, cli.now(), scope_code)
+        data = {"campaign": campaign.id, "scope": scope_code, "link": deep_link(username, invitation.token),
+                "expires_at": invitation.expires_at}
+    cli.emit("coordinator_invite", data, as_json, invite=data)
+
+
+COMMANDS = [invites, coordinator_group]

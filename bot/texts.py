@@ -1,0 +1,58 @@
+"""Every user-facing text, rendered from the Jinja2 templates in ``bot/templates``.
+
+Templates live per language (``vi/``, ``en/``) and for the command line
+(``cli/``, Vietnamese). Filters format numbers, dates and times the way a
+Vietnamese reader expects: 150,77 · 28/10/2019 · 14h00.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from functools import cache
+from zoneinfo import ZoneInfo
+
+from jinja2 import Environment, PackageLoader, StrictUndefined
+
+from rubrics.formatting import vn_date, vn_datetime, vn_number, vn_score, vn_time
+from storage.errors import Refused
+
+LANGUAGES = ("vi", "en")
+
+
+def language_of(code: str | None) -> str:
+    """English when the user's Telegram language is English; Vietnamese otherwise."""
+    return "en" if code and code.lower().startswith("en") else "vi"
+
+
+def _localized(value: datetime | None, zone: str) -> datetime | None:
+    return value.astimezone(ZoneInfo(zone)) if value is not None else None
+
+
+@cache
+def environment(zone: str = "Asia/Ho_Chi_Minh") -> Environment:
+    env = Environment(loader=PackageLoader("bot", "templates"), undefined=StrictUndefined,
+                      autoescape=False, trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=False)
+    env.filters.update(
+        vn=vn_number,
+        score=vn_score,
+        percent=lambda v: "–" if v is None else f"{vn_score(v)} %",
+        date=lambda v: vn_date(v.astimezone(ZoneInfo(zone)).date() if isinstance(v, datetime) else v),
+        local=lambda v: _localized(v, zone),
+        when=lambda v: "–" if v is None else vn_datetime(_localized(v, zone)),
+        clock=lambda v: vn_time(_localized(v, zone)),
+        iso=lambda v: v.isoformat() if isinstance(v, (date, datetime)) else v,
+    )
+    env.globals["Decimal"] = Decimal
+    return env
+
+
+def render(name: str, *, lang: str = "vi", zone: str = "Asia/Ho_Chi_Minh", **context) -> str:
+    """Render ``{lang}/{name}.j2``, or ``cli/{name}.j2`` when ``lang`` is "cli"."""
+    return environment(zone).get_template(f"{lang}/{name}.j2").render(**context).strip()
+
+
+def refusal(refused: Refused, *, lang: str = "vi", zone: str = "Asia/Ho_Chi_Minh") -> str:
+    """The one sentence that explains a refusal and what to do instead."""
+    module = environment(zone).get_template(f"{'vi' if lang == 'cli' else lang}/refusals.j2").module
+    return str(getattr(module, refused.key)(**refused.params)).strip()

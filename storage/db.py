@@ -1,0 +1,99 @@
+"""Connecting to the database and keeping its schema current.
+
+SQLite (the default, ``cqdt.db`` in the working directory) is created and
+upgraded on first use. PostgreSQL is upgraded explicitly with ``cqdt db upgrade``.
+"""
+
+from __future__ import annotations
+
+import os
+from contextlib import contextmanager
+from collections.abc import Iterator
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.orm import Session, sessionmaker
+
+DEFAULT_URL = "sqlite:///cqdt.db"
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+class SchemaOutdated(RuntimeError):
+    """The database is behind the code's migrations."""
+
+
+def database_url(override: str | None = None) -> str:
+    return override or os.environ.get("CQDT_DATABASE_URL") or DEFAULT_URL
+
+
+def make_engine(url: str | None = None) -> Engine:
+    url = database_url(url)
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_pragmas(dbapi_connection, _record) -> None:
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.close()
+
+        return engine
+    return create_engine(url, pool_pre_ping=True)
+
+
+def alembic_config(engine: Engine) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.set_main_option("sqlalchemy.url", engine.url.render_as_string(hide_password=False))
+    return config
+
+
+def head_revision(engine: Engine) -> str | None:
+    return ScriptDirectory.from_config(alembic_config(engine)).get_current_head()
+
+
+def current_revision(engine: Engine) -> str | None:
+    with engine.connect() as connection:
+        return MigrationContext.configure(connection).get_current_revision()
+
+
+def upgrade(engine: Engine) -> None:
+    config = alembic_config(engine)
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "head")
+
+
+def ensure_schema(engine: Engine) -> None:
+    """Upgrade SQLite in place; refuse to run on an outdated server database."""
+    if current_revision(engine) == head_revision(engine):
+        return
+    if engine.dialect.name == "sqlite":
+        upgrade(engine)
+        return
+    raise SchemaOutdated(engine.url.render_as_string(hide_password=True))
+
+
+class Database:
+    """An engine and its session factory."""
+
+    def __init__(self, url: str | None = None, *, ensure: bool = True):
+        self.engine = make_engine(url)
+        if ensure:
+            ensure_schema(self.engine)
+        self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        """A unit of work: committed on success, rolled back on error."""
+        with self.sessions() as session, session.begin():
+            yield session
+
+    def dispose(self) -> None:
+        self.engine.dispose()

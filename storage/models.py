@@ -1,0 +1,242 @@
+"""The tables: rubrics, campaigns, agencies, people, submissions and answers.
+
+Times are stored in UTC; :class:`UTCDateTime` returns timezone-aware values on
+SQLite and PostgreSQL alike.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+class UTCDateTime(TypeDecorator):
+    """A timestamp stored in UTC; naive values are refused on the way in."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime: pass a timezone-aware value")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map = {datetime: UTCDateTime(), dict[str, Any]: JSON()}
+
+
+class StoredRubric(Base):
+    """A rubric file exactly as a campaign started with it."""
+
+    __tablename__ = "rubrics"
+    __table_args__ = (UniqueConstraint("rubric_id", "content_hash"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    rubric_id: Mapped[str] = mapped_column(String(80))
+    version: Mapped[str] = mapped_column(String(40))
+    family: Mapped[str] = mapped_column(String(80), index=True)
+    level: Mapped[str] = mapped_column(String(40))
+    title: Mapped[str] = mapped_column(String(400))
+    content_hash: Mapped[str] = mapped_column(String(64))
+    source_text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Campaign(Base):
+    __tablename__ = "campaigns"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(300))
+    period_from: Mapped[date | None] = mapped_column(Date)
+    period_to: Mapped[date | None] = mapped_column(Date)
+    deadline: Mapped[datetime]
+    grace_hours: Mapped[int] = mapped_column(Integer, default=0)
+    reminder_policy: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    state: Mapped[str] = mapped_column(String(20), default="open")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    levels: Mapped[list[CampaignLevel]] = relationship(back_populates="campaign", order_by="CampaignLevel.id")
+
+
+class CampaignLevel(Base):
+    """One rubric per agency level of a campaign."""
+
+    __tablename__ = "campaign_levels"
+    __table_args__ = (UniqueConstraint("campaign_id", "level"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"))
+    level: Mapped[str] = mapped_column(String(40))
+    rubric_pk: Mapped[int] = mapped_column(ForeignKey("rubrics.id"))
+
+    campaign: Mapped[Campaign] = relationship(back_populates="levels")
+    rubric: Mapped[StoredRubric] = relationship()
+
+
+class Agency(Base):
+    __tablename__ = "agencies"
+    __table_args__ = (
+        UniqueConstraint("campaign_id", "code"),
+        Index("ix_agencies_campaign_level", "campaign_id", "level"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"))
+    code: Mapped[str] = mapped_column(String(40))
+    name: Mapped[str] = mapped_column(String(300))
+    level: Mapped[str] = mapped_column(String(40))
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("agencies.id"), index=True)
+    contact_name: Mapped[str | None] = mapped_column(String(200))
+    contact_phone: Mapped[str | None] = mapped_column(String(40))
+    contact_email: Mapped[str | None] = mapped_column(String(200))
+
+    parent: Mapped[Agency | None] = relationship(remote_side=[id])
+    submission: Mapped[Submission] = relationship(back_populates="agency", uselist=False)
+
+
+class Contact(Base):
+    """A Telegram user who answers for an agency. One agency per user and campaign."""
+
+    __tablename__ = "contacts"
+    __table_args__ = (UniqueConstraint("campaign_id", "telegram_user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"))
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id", ondelete="CASCADE"), index=True)
+    telegram_user_id: Mapped[int] = mapped_column(BigInteger, index=True)
+    full_name: Mapped[str | None] = mapped_column(String(200))
+    language_code: Mapped[str | None] = mapped_column(String(16))
+    joined_at: Mapped[datetime] = mapped_column(default=utcnow)
+    blocked_at: Mapped[datetime | None]
+
+    agency: Mapped[Agency] = relationship()
+
+
+class Invitation(Base):
+    """A single-use deep-link token for an agency contact or a coordinator."""
+
+    __tablename__ = "invitations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"), index=True)
+    token: Mapped[str] = mapped_column(String(64), unique=True)
+    role: Mapped[str] = mapped_column(String(20))  # contact | coordinator
+    agency_id: Mapped[int | None] = mapped_column(ForeignKey("agencies.id", ondelete="CASCADE"), index=True)
+    scope_agency_id: Mapped[int | None] = mapped_column(ForeignKey("agencies.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    used_by: Mapped[int | None] = mapped_column(BigInteger)
+    used_at: Mapped[datetime | None]
+
+    agency: Mapped[Agency | None] = relationship(foreign_keys=[agency_id])
+    scope_agency: Mapped[Agency | None] = relationship(foreign_keys=[scope_agency_id])
+
+
+class Coordinator(Base):
+    """A coordinator of a campaign; with a scope agency, they see only its subtree."""
+
+    __tablename__ = "coordinators"
+    __table_args__ = (UniqueConstraint("campaign_id", "telegram_user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"))
+    telegram_user_id: Mapped[int] = mapped_column(BigInteger, index=True)
+    scope_agency_id: Mapped[int | None] = mapped_column(ForeignKey("agencies.id", ondelete="CASCADE"))
+    full_name: Mapped[str | None] = mapped_column(String(200))
+    language_code: Mapped[str | None] = mapped_column(String(16))
+    joined_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    scope_agency: Mapped[Agency | None] = relationship()
+
+
+SUBMISSION_STATES = ("not_started", "in_progress", "submitted", "returned", "verified")
+
+
+class Submission(Base):
+    """An agency's assessment in a campaign, and where it stands."""
+
+    __tablename__ = "submissions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"), index=True)
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id", ondelete="CASCADE"), unique=True)
+    state: Mapped[str] = mapped_column(String(20), default="not_started")
+    started_at: Mapped[datetime | None]
+    submitted_at: Mapped[datetime | None]
+    returned_at: Mapped[datetime | None]
+    verified_at: Mapped[datetime | None]
+    updated_at: Mapped[datetime | None]
+    receipt_hash: Mapped[str | None] = mapped_column(String(64))
+
+    agency: Mapped[Agency] = relationship(back_populates="submission")
+
+
+class Answer(Base):
+    """The current answer of an agency to one question."""
+
+    __tablename__ = "answers"
+    __table_args__ = (UniqueConstraint("agency_id", "question_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id", ondelete="CASCADE"))
+    question_id: Mapped[str] = mapped_column(String(40))
+    value: Mapped[Any] = mapped_column(JSON, nullable=True)
+    not_applicable: Mapped[bool] = mapped_column(Boolean, default=False)
+    set_by: Mapped[int | None] = mapped_column(BigInteger)
+    source: Mapped[str] = mapped_column(String(20), default="telegram")
+    set_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class AnswerChange(Base):
+    """Append-only history of every answer change: who, when, what."""
+
+    __tablename__ = "answer_history"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id", ondelete="CASCADE"), index=True)
+    question_id: Mapped[str] = mapped_column(String(40))
+    value: Mapped[Any] = mapped_column(JSON, nullable=True)
+    not_applicable: Mapped[bool] = mapped_column(Boolean, default=False)
+    cleared: Mapped[bool] = mapped_column(Boolean, default=False)
+    changed_by: Mapped[int | None] = mapped_column(BigInteger)
+    source: Mapped[str] = mapped_column(String(20), default="telegram")
+    changed_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -1,0 +1,49 @@
+"""Rubrics in the database: stored once per exact content, read back as compiled rubrics."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from rubrics.bundled import bundled
+from rubrics.compiled import CompiledRubric
+from rubrics.errors import RubricError
+from rubrics.loader import load_file, load_text
+from storage.models import StoredRubric
+
+
+def resolve(id_or_file: str) -> CompiledRubric:
+    """A bundled rubric by id, or a rubric file by path."""
+    catalogue = bundled()
+    if id_or_file in catalogue:
+        return catalogue[id_or_file]
+    path = Path(id_or_file)
+    if path.suffix in (".yaml", ".yml") or path.exists():
+        return load_file(path)
+    raise RubricError(None, id_or_file, "unknown_rubric", known=sorted(catalogue))
+
+
+def store(session: Session, rubric: CompiledRubric) -> StoredRubric:
+    """The stored row for this exact rubric text, added if new."""
+    row = session.scalar(select(StoredRubric).where(StoredRubric.rubric_id == rubric.id,
+                                                    StoredRubric.content_hash == rubric.content_hash))
+    if row is None:
+        row = StoredRubric(rubric_id=rubric.id, version=rubric.rubric.version, family=rubric.rubric.family,
+                           level=rubric.level, title=rubric.rubric.title, content_hash=rubric.content_hash,
+                           source_text=rubric.source_text)
+        session.add(row)
+        session.flush()
+    return row
+
+
+@lru_cache(maxsize=64)
+def _compile(content_hash: str, source_text: str, name: str) -> CompiledRubric:
+    return load_text(source_text, name)
+
+
+def compiled(row: StoredRubric) -> CompiledRubric:
+    """The rubric exactly as stored, even if the file it came from has changed since."""
+    return _compile(row.content_hash, row.source_text, f"{row.rubric_id}@{row.content_hash[:8]}")
