@@ -18,7 +18,12 @@ from rubrics.loader import parse_yaml
 NOT_APPLICABLE = "na"
 
 
+YES_NO = {"yes": True, "có": True, "co": True, "no": False, "không": False, "khong": False}
+
+
 def _coerce(kind: str, raw: Any) -> Any:
+    if kind == "yes_no" and isinstance(raw, str):
+        return YES_NO[raw.strip().lower()]
     if kind in ("decimal", "percentage"):
         return Decimal(str(raw))
     if kind == "integer" and isinstance(raw, str):
@@ -55,7 +60,7 @@ def parse_answers(rubric: CompiledRubric, data: Any, file: str | None = None) ->
             continue
         try:
             value = _coerce(question.type, raw)
-        except (InvalidOperation, ValueError, TypeError):
+        except (InvalidOperation, ValueError, TypeError, KeyError):
             raise RubricError(file, qid, "answer_invalid", type=question.type, value=raw) from None
         fault = check(question, value, answers)
         if fault is not None:

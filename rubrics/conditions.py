@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -48,6 +49,11 @@ def _compare(test: str, expected: Any, value: Any) -> bool:
 def _same(value: Any, expected: Any) -> bool:
     if isinstance(value, bool) or isinstance(expected, bool):
         return value is expected
+    if isinstance(value, date) and isinstance(expected, str):
+        try:
+            return value == date.fromisoformat(expected)
+        except ValueError:
+            return False
     if isinstance(value, (int, Decimal)) and isinstance(expected, (int, float, Decimal, str)):
         try:
             return Decimal(value) == Decimal(str(expected))

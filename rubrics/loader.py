@@ -7,6 +7,7 @@ decimals stay exact and codes such as ``1.10`` keep their trailing zero.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +21,7 @@ from rubrics.validate import validate
 
 
 class _ExactLoader(yaml.SafeLoader):
-    """A safe YAML loader that reads every scalar but booleans and null as text.
+    """A safe YAML loader that reads every scalar but true, false and null as text.
 
     Numbers stay exact (pydantic reads "0.1" as Decimal("0.1")), codes such as
     ``010`` or ``1.10`` keep their digits, dates are checked by the model, and a
@@ -38,11 +39,15 @@ class _ExactLoader(yaml.SafeLoader):
         return super().construct_mapping(node, deep=deep)
 
 
-_TEXT_TAGS = {"tag:yaml.org,2002:float", "tag:yaml.org,2002:int", "tag:yaml.org,2002:timestamp"}
+_TEXT_TAGS = {"tag:yaml.org,2002:float", "tag:yaml.org,2002:int", "tag:yaml.org,2002:timestamp",
+              "tag:yaml.org,2002:bool"}
 _ExactLoader.yaml_implicit_resolvers = {
     first: [(tag, rx) for tag, rx in resolvers if tag not in _TEXT_TAGS]
     for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
 }
+# Only true/false are booleans (as in YAML 1.2): "Yes", "No", "On" and "Off" stay text.
+_ExactLoader.add_implicit_resolver("tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"),
+                                   list("tTfF"))
 
 
 def parse_yaml(text: str, file: str | None) -> Any:

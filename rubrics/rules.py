@@ -120,10 +120,10 @@ def _points(rule: Rule, maximum: Decimal, ctx: Context) -> Decimal | None:
         if rule.denominator is None:
             return ZERO if top is None else top / 100 * maximum
         bottom = _value(ctx, rule.denominator)
-        if top is None or bottom is None:
-            return ZERO
         if bottom == 0:
             return {"zero": ZERO, "full": maximum, "not_applicable": None}[rule.on_zero]
+        if top is None or bottom is None:
+            return ZERO
         return min(top / bottom, Decimal(1)) * maximum
     if isinstance(rule, TiersRule):
         value = _value(ctx, rule.question)

@@ -6,6 +6,7 @@ Each check raises :class:`~rubrics.errors.RubricError` naming the item or questi
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import date
 from decimal import Decimal
 
 from rubrics.compiled import CompiledRubric
@@ -289,7 +290,13 @@ def comparable(kind: str, value) -> bool:
         except ArithmeticError:
             return False
         return not isinstance(value, bool)
-    return kind in ("text", "date")
+    if kind == "date":
+        try:
+            date.fromisoformat(str(value))
+        except ValueError:
+            return False
+        return True
+    return kind == "text"
 
 
 def rule_refs(rule: Rule) -> Iterator[tuple[str, str]]:

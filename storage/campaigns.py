@@ -9,7 +9,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from rubrics.compiled import CompiledRubric
+from rubrics.errors import RubricError
 from rubrics.rules import children_rules
+from rubrics.validate import Validator
 from storage import rubric_store
 from storage.errors import Refused
 from storage.models import Agency, Campaign, CampaignLevel, Submission
@@ -38,6 +40,11 @@ def check_levels(rubrics: dict[str, CompiledRubric]) -> None:
                 if missing:
                     raise Refused("children_question_missing", rubric=rubric.id, code=item.code,
                                   child_rubric=child.id, question=missing[0])
+                try:
+                    Validator(child, None).check_condition(item.code, rule.where)
+                except RubricError as exc:
+                    raise Refused("children_condition_invalid", rubric=rubric.id, code=item.code,
+                                  child_rubric=child.id, reason=exc.reason) from None
 
 
 def create(session: Session, spec: CampaignSpec) -> Campaign:
