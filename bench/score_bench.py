@@ -68,10 +68,11 @@ def build(url: str, total: int) -> int:
         batch = []
         for row in rows:
             rubric = rubrics[row["level"]]
-            for qid, answer in rng.choice(pools[row["level"]]).items():
-                batch.append({"agency_id": row["id"], "question_id": qid, "not_applicable": answer.not_applicable,
-                              "value": values.to_json(rubric.question(qid), answer.value), "source": "bench",
-                              "set_at": now})
+            for qid, value in rng.choice(pools[row["level"]]).items():
+                na = value is values.NA
+                batch.append({"agency_id": row["id"], "question_id": qid, "not_applicable": na,
+                              "value": None if na else values.to_json(rubric.question(qid), value),
+                              "source": "bench", "set_at": now})
             if len(batch) > 20000:
                 session.execute(insert(Answer), batch)
                 batch = []

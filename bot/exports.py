@@ -18,7 +18,7 @@ from openpyxl import Workbook
 
 from bot.texts import environment
 from rubrics import answers as values
-from rubrics.answers import Answer
+from rubrics.answers import NA
 from rubrics.compiled import CompiledRubric
 from rubrics.formatting import vn_date
 from rubrics.scoring import AgencyScore, ItemScore
@@ -47,8 +47,8 @@ def agency_dict(report: AgencyReport, *, detail: bool = False, rubric: CompiledR
     if detail and rubric is not None:
         data["indicators"] = {code: {"max": s.max, "points": s.achieved, "not_applicable": s.not_applicable}
                               for code, s in report.score.indicators.items()}
-        data["answers"] = {qid: "na" if a.not_applicable else values.to_json(rubric.question(qid), a.value)
-                           for qid, a in report.answers.items()}
+        data["answers"] = {qid: "na" if v is NA else values.to_json(rubric.question(qid), v)
+                           for qid, v in report.answers.items()}
     return data
 
 
@@ -77,15 +77,13 @@ class Labels:
         return lambda *args, **kwargs: str(macro(*args, **kwargs)).strip()
 
 
-def display_answer(labels: Labels, rubric: CompiledRubric, qid: str, answer: Answer | None) -> Any:
+def display_answer(labels: Labels, rubric: CompiledRubric, qid: str, value: Any) -> Any:
     """An answer as a cell shows it: numbers stay numbers, choices become their labels."""
-    if answer is None:
-        return None
-    if answer.not_applicable:
-        return labels.not_applicable()
-    question, value = rubric.question(qid), answer.value
     if value is None:
         return None
+    if value is NA:
+        return labels.not_applicable()
+    question = rubric.question(qid)
     kind = question.type
     if kind == "yes_no":
         return labels.yes() if value else labels.no()

@@ -10,7 +10,7 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from rubrics.answers import Answer, check
+from rubrics.answers import NA, check
 from rubrics.compiled import CompiledRubric
 from rubrics.errors import RubricError
 from rubrics.loader import parse_yaml
@@ -44,10 +44,10 @@ def _coerce(kind: str, raw: Any) -> Any:
     return raw
 
 
-def parse_answers(rubric: CompiledRubric, data: Any, file: str | None = None) -> dict[str, Answer]:
+def parse_answers(rubric: CompiledRubric, data: Any, file: str | None = None) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise RubricError(file, None, "answers_not_mapping")
-    answers: dict[str, Answer] = {}
+    answers: dict[str, Any] = {}
     for qid, raw in data.items():
         qid = str(qid)
         if qid not in rubric.by_id:
@@ -56,7 +56,7 @@ def parse_answers(rubric: CompiledRubric, data: Any, file: str | None = None) ->
         if raw == NOT_APPLICABLE:
             if not question.allow_na:
                 raise RubricError(file, qid, "answer_na_not_allowed")
-            answers[qid] = Answer(None, True)
+            answers[qid] = NA
             continue
         try:
             value = _coerce(question.type, raw)
@@ -65,9 +65,9 @@ def parse_answers(rubric: CompiledRubric, data: Any, file: str | None = None) ->
         fault = check(question, value, answers)
         if fault is not None:
             raise RubricError(file, qid, "answer_invalid", type=question.type, value=raw)
-        answers[qid] = Answer(value)
+        answers[qid] = value
     return answers
 
 
-def load_answers(rubric: CompiledRubric, text: str, file: str | None = None) -> dict[str, Answer]:
+def load_answers(rubric: CompiledRubric, text: str, file: str | None = None) -> dict[str, Any]:
     return parse_answers(rubric, parse_yaml(text, file), file)

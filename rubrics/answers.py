@@ -1,5 +1,8 @@
 """Answer values: their Python form, their JSON form, and checking one against its question.
 
+An agency's answers are a mapping from question id to value; a question left
+unanswered is absent, and "Không áp dụng" is the :data:`NA` marker.
+
 Values by question type: yes_no → bool; single_choice → option value;
 multi_choice → list of option values; integer → int; decimal and percentage
 → Decimal; date → date; text → str; document → dict with ``so_hieu``,
@@ -26,13 +29,21 @@ from rubrics.model import (
 )
 
 
-@dataclass(frozen=True, slots=True)
-class Answer:
-    value: Any = None
-    not_applicable: bool = False
+class _NotApplicable:
+    """The answer "Không áp dụng" (not applicable)."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "NA"
+
+    def __reduce__(self) -> str:
+        return "NA"
 
 
-Answers = Mapping[str, Answer]
+NA = _NotApplicable()
+
+Answers = Mapping[str, Any]
 
 DOCUMENT_FIELDS = ("so_hieu", "ngay", "trich_yeu")
 FILE_FIELDS = ("file_id", "file_name", "size", "mime_type")
@@ -58,6 +69,9 @@ def to_json(question: Question, value: Any) -> Any:
     return value
 
 
+NEEDS_DECODING = frozenset({"decimal", "percentage", "date", "document"})
+
+
 def from_json(question: Question, raw: Any) -> Any:
     if raw is None:
         return None
@@ -79,10 +93,10 @@ def bound_value(bound: Decimal | QuestionRef | None, answers: Answers) -> Decima
     """A bound's number: a constant, or the current answer of the question it names."""
     if bound is None or isinstance(bound, Decimal):
         return bound
-    answer = answers.get(bound.question)
-    if answer is None or answer.not_applicable or answer.value is None:
+    value = answers.get(bound.question)
+    if value is None or value is NA:
         return None
-    return Decimal(answer.value)
+    return Decimal(value)
 
 
 def check(question: Question, value: Any, answers: Answers) -> Fault | None:

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
+from functools import cached_property
 from decimal import Decimal
 
+from rubrics.answers import NEEDS_DECODING
 from rubrics.model import Item, Question, Rubric
 from rubrics.rules import rule_questions
 
@@ -85,6 +87,16 @@ class CompiledRubric:
     @property
     def questions(self) -> list[Question]:
         return [step.question for step in self.steps]
+
+    @cached_property
+    def needs_decoding(self) -> frozenset[str]:
+        """Questions whose stored JSON is not already their value (decimals, dates, documents)."""
+        return frozenset(q.id for q in self.questions if q.type in NEEDS_DECODING)
+
+    @cached_property
+    def conditional(self) -> list[Question]:
+        """The questions with a relevance condition, in walk order."""
+        return [step.question for step in self.steps if step.question.when is not None]
 
     def question(self, question_id: str) -> Question:
         return self.by_id[question_id].question

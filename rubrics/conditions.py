@@ -6,7 +6,7 @@ from datetime import date
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from rubrics.answers import Answer, Answers
+from rubrics.answers import NA, Answers
 from rubrics.model import Condition
 
 if TYPE_CHECKING:
@@ -22,14 +22,14 @@ def holds(condition: Condition, answers: Answers) -> bool:
         return any(holds(c, answers) for c in condition.any)
     if condition.not_ is not None:
         return not holds(condition.not_, answers)
-    answer = answers.get(condition.question)
-    given = answer is not None and not answer.not_applicable and answer.value is not None
+    value = answers.get(condition.question)
+    given = value is not None and value is not NA
     test = condition.test()
     if test == "answered":
         return given == condition.answered
     if not given:
         return False
-    return _compare(test, getattr(condition, test), answer.value)
+    return _compare(test, getattr(condition, test), value)
 
 
 def _compare(test: str, expected: Any, value: Any) -> bool:
@@ -62,17 +62,13 @@ def _same(value: Any, expected: Any) -> bool:
     return value == expected
 
 
-def effective(rubric: CompiledRubric, answers: Answers) -> dict[str, Answer]:
-    """The answers that count: those of relevant questions, evaluated in walk order,
-    so an answer left behind by a changed earlier answer is ignored."""
-    kept: dict[str, Answer] = {}
-    for step in rubric.steps:
-        question = step.question
-        answer = answers.get(question.id)
-        if answer is None:
-            continue
-        if question.when is None or holds(question.when, kept):
-            kept[question.id] = answer
+def effective(rubric: CompiledRubric, answers: Answers) -> dict[str, Any]:
+    """The answers that count: those of relevant questions. Conditions only read earlier
+    questions, so one pass in walk order drops an answer left behind by a changed earlier one."""
+    kept = dict(answers)
+    for question in rubric.conditional:
+        if question.id in kept and not holds(question.when, kept):
+            del kept[question.id]
     return kept
 
 

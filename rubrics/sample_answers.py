@@ -9,14 +9,15 @@ from __future__ import annotations
 import random
 from datetime import date, timedelta
 from decimal import Decimal
+from typing import Any
 
-from rubrics.answers import Answer, bound_value, check
+from rubrics.answers import NA, bound_value, check
 from rubrics.compiled import CompiledRubric
 from rubrics.conditions import holds
 from rubrics.model import Question
 
 
-def _value(question: Question, answers: dict[str, Answer], rng: random.Random):
+def _value(question: Question, answers: dict[str, Any], rng: random.Random):
     kind = question.type
     if kind == "yes_no":
         return rng.random() < 0.7
@@ -50,9 +51,9 @@ def _value(question: Question, answers: dict[str, Answer], rng: random.Random):
 
 
 def sample_answers(rubric: CompiledRubric, rng: random.Random, *, completeness: float = 1.0,
-                   na_rate: float = 0.1) -> dict[str, Answer]:
+                   na_rate: float = 0.1) -> dict[str, Any]:
     """Answers to the first ``completeness`` share of the relevant questions."""
-    answers: dict[str, Answer] = {}
+    answers: dict[str, Any] = {}
     relevant = [s.question for s in rubric.steps]
     stop = round(len(relevant) * completeness)
     for index, question in enumerate(relevant):
@@ -61,9 +62,9 @@ def sample_answers(rubric: CompiledRubric, rng: random.Random, *, completeness: 
         if question.when is not None and not holds(question.when, answers):
             continue
         if question.allow_na and rng.random() < na_rate:
-            answers[question.id] = Answer(None, True)
+            answers[question.id] = NA
             continue
         value = _value(question, answers, rng)
         if check(question, value, answers) is None:
-            answers[question.id] = Answer(value)
+            answers[question.id] = value
     return answers

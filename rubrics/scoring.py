@@ -8,18 +8,18 @@ Every figure is an exact :class:`~decimal.Decimal` rounded half up to hundredths
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from rubrics.answers import Answers
+from rubrics.answers import NA, Answers
 from rubrics.compiled import CompiledRubric
 from rubrics.conditions import effective
 from rubrics.model import BandScheme, Item
-from rubrics.rules import ZERO, Context, children_rules, evaluate, normalized_questions, quantize
+from rubrics.rules import ZERO, Context, children_rules, compile_rule, normalized_questions, quantize
 
 
-@dataclass
+@dataclass(slots=True)
 class ItemScore:
     """An indicator's or a group's figures."""
 
@@ -28,7 +28,7 @@ class ItemScore:
     max: Decimal
     excluded: Decimal
     achieved: Decimal
-    children: list[ItemScore] = field(default_factory=list)
+    children: list[ItemScore] | None = None
 
     @property
     def applicable(self) -> Decimal:
@@ -52,19 +52,23 @@ class ItemScore:
         return quantize(self.achieved * self.max / self.applicable)
 
 
-@dataclass
+@dataclass(slots=True)
 class AgencyScore:
+    """One agency's result: groups as published, the total (sum of converted group scores), band, rank."""
+
     key: Hashable
     groups: list[ItemScore]
     max: Decimal
     indicators: dict[str, ItemScore]
+    total: Decimal = ZERO
+    percent: Decimal = ZERO
     group_bands: dict[str, str | None] = field(default_factory=dict)
     band: str | None = None
     rank: int | None = None
 
-    @property
-    def total(self) -> Decimal:
-        return sum((g.converted for g in self.groups), ZERO)
+    def __post_init__(self) -> None:
+        self.total = sum((g.converted for g in self.groups), ZERO)
+        self.percent = quantize(self.total * 100 / self.max) if self.max else ZERO
 
     @property
     def achieved(self) -> Decimal:
@@ -73,10 +77,6 @@ class AgencyScore:
     @property
     def excluded(self) -> Decimal:
         return sum((g.excluded for g in self.groups), ZERO)
-
-    @property
-    def percent(self) -> Decimal:
-        return quantize(self.total * 100 / self.max) if self.max else ZERO
 
 
 @dataclass
@@ -93,11 +93,13 @@ class Scorer:
 
     def __init__(self, rubric: CompiledRubric):
         self.rubric = rubric
-        self.questions = {q.id: q for q in rubric.questions}
+        questions = {q.id: q for q in rubric.questions}
+        self.rules = {item.code: compile_rule(item.rule, item.max, questions) for item in rubric.indicators}
         self.normalized = sorted({q for item in rubric.indicators for q in normalized_questions(item.rule)})
         self.child_levels = sorted({r.level for item in rubric.indicators for r in children_rules(item.rule)})
         self.total_schemes = [s for s in rubric.rubric.bands if s.applies_to == "total"]
         self.group_schemes = [s for s in rubric.rubric.bands if s.applies_to == "groups"]
+        self.groups = [self._compile(group) for group in rubric.rubric.groups]
 
     def cohort_best(self, answer_sets: Iterable[Answers]) -> dict[str, Decimal]:
         """The highest answer per question read by a 'normalized' rule."""
@@ -105,29 +107,41 @@ class Scorer:
         for answers in answer_sets:
             for qid in self.normalized:
                 answer = answers.get(qid)
-                if answer is None or answer.not_applicable or answer.value is None:
+                if answer is None or answer is NA:
                     continue
-                value = Decimal(answer.value)
+                value = Decimal(answer)
                 if value > best.get(qid, ZERO):
                     best[qid] = value
         return best
 
-    def score(self, agency: AgencyInput, cohort_best: Mapping[str, Decimal]) -> AgencyScore:
-        ctx = Context(agency.answers, self.questions, cohort_best, agency.children)
-        indicators: dict[str, ItemScore] = {}
+    def _compile(self, item: Item) -> Callable[[Context, dict[str, ItemScore]], ItemScore]:
+        """The item as a function of one agency, filling in its indicators' scores as it goes."""
+        code, title, maximum = item.code, item.title, item.max
+        if item.rule is not None:
+            rule = self.rules[code]
 
-        def visit(item: Item) -> ItemScore:
-            if item.rule is not None:
-                outcome = evaluate(item.rule, item.max, ctx)
-                score = ItemScore(item.code, item.title, item.max, outcome.excluded, outcome.points)
-                indicators[item.code] = score
+            def indicator(ctx: Context, indicators: dict[str, ItemScore]) -> ItemScore:
+                points, excluded = rule(ctx)
+                score = indicators[code] = ItemScore(code, title, maximum, excluded, points)
                 return score
-            children = [visit(child) for child in item.children]
-            return ItemScore(item.code, item.title, item.max,
-                             sum((c.excluded for c in children), ZERO),
-                             sum((c.achieved for c in children), ZERO), children)
 
-        groups = [visit(group) for group in self.rubric.rubric.groups]
+            return indicator
+        children = [self._compile(child) for child in item.children]
+
+        def group(ctx: Context, indicators: dict[str, ItemScore]) -> ItemScore:
+            scores = [child(ctx, indicators) for child in children]
+            excluded = achieved = ZERO
+            for score in scores:
+                excluded += score.excluded
+                achieved += score.achieved
+            return ItemScore(code, title, maximum, excluded, achieved, scores)
+
+        return group
+
+    def score(self, agency: AgencyInput, cohort_best: Mapping[str, Decimal]) -> AgencyScore:
+        ctx = Context(agency.answers, cohort_best, agency.children)
+        indicators: dict[str, ItemScore] = {}
+        groups = [group(ctx, indicators) for group in self.groups]
         result = AgencyScore(agency.key, groups, self.rubric.max, indicators)
         for scheme in self.group_schemes:
             for group in groups:

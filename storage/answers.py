@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import JSON, func, select, type_coerce
 from sqlalchemy.orm import Session
 
 from rubrics import answers as values
-from rubrics.answers import Answer
+from rubrics.answers import NA
 from rubrics.compiled import CompiledRubric
 from storage.errors import Refused
 from storage.models import Agency, AnswerChange, Submission
@@ -21,10 +19,11 @@ EDITABLE_STATES = ("not_started", "in_progress", "returned")
 
 
 def set_answer(session: Session, rubric: CompiledRubric, agency: Agency, question_id: str, value: Any, *,
-               not_applicable: bool = False, by: int | None, source: str, now: datetime,
-               current: dict[str, Answer] | None = None) -> AnswerRow:
-    """Store one answer after checking it against its question and the agency's other answers."""
+               by: int | None, source: str, now: datetime, current: dict[str, Any] | None = None) -> AnswerRow:
+    """Store one answer (:data:`~rubrics.answers.NA` for "Không áp dụng") after checking it
+    against its question and the agency's other answers."""
     question = rubric.question(question_id)
+    not_applicable = value is NA
     if not_applicable:
         if not question.allow_na:
             raise Refused("na_not_allowed")
@@ -57,34 +56,43 @@ def mark_started(session: Session, agency_id: int, now: datetime) -> None:
     submission.updated_at = now
 
 
-def decode(rubric: CompiledRubric, question_id: str, raw: Any, not_applicable: bool) -> Answer | None:
-    """A stored answer as a rubric value; None for a question the rubric no longer has."""
-    step = rubric.by_id.get(question_id)
-    if step is None:
-        return None
-    if not_applicable:
-        return Answer(None, True)
-    return Answer(values.from_json(step.question, raw))
-
-
-def load_agency_answers(session: Session, rubric: CompiledRubric, agency_id: int) -> dict[str, Answer]:
+def load_agency_answers(session: Session, rubric: CompiledRubric, agency_id: int) -> dict[str, Any]:
     return load_many(session, {agency_id: rubric})[agency_id]
 
 
-def load_many(session: Session, rubric_of: dict[int, CompiledRubric]) -> dict[int, dict[str, Answer]]:
-    """The answers of many agencies, each decoded with its own rubric."""
-    result: dict[int, dict[str, Answer]] = defaultdict(dict)
+def load_many(session: Session, rubric_of: dict[int, CompiledRubric]) -> dict[int, dict[str, Any]]:
+    """The answers of many agencies, each decoded with its own rubric.
+
+    The database gathers each agency's answers into one JSON object and its
+    not-applicable questions into one JSON array (``json_group_object`` on
+    SQLite, ``json_object_agg`` on PostgreSQL), so a campaign of thousands of
+    agencies comes back as one row per agency rather than one per answer.
+    """
+    result: dict[int, dict[str, Any]] = {agency_id: {} for agency_id in rubric_of}
     ids = list(rubric_of)
-    for chunk_start in range(0, len(ids), 5000):
-        chunk = ids[chunk_start:chunk_start + 5000]
-        rows = session.execute(select(AnswerRow.agency_id, AnswerRow.question_id, AnswerRow.value,
-                                      AnswerRow.not_applicable).where(AnswerRow.agency_id.in_(chunk)))
-        _decode_rows(rows, rubric_of, result)
-    return {agency_id: result.get(agency_id, {}) for agency_id in ids}
+    answered, not_applicable = AnswerRow.not_applicable.is_(False), AnswerRow.not_applicable.is_(True)
+    if session.get_bind().dialect.name == "postgresql":
+        values_of = func.json_object_agg(AnswerRow.question_id, AnswerRow.value).filter(answered)
+        na_of = func.json_agg(AnswerRow.question_id).filter(not_applicable)
+    else:
+        values_of = func.json_group_object(AnswerRow.question_id, func.json(AnswerRow.value)).filter(answered)
+        na_of = func.json_group_array(AnswerRow.question_id).filter(not_applicable)
+    for start in range(0, len(ids), 5000):
+        chunk = ids[start:start + 5000]
+        rows = session.execute(select(AnswerRow.agency_id, type_coerce(values_of, JSON), type_coerce(na_of, JSON))
+                               .where(AnswerRow.agency_id.in_(chunk)).group_by(AnswerRow.agency_id))
+        for agency_id, answered_values, na_ids in rows:
+            result[agency_id] = _decode(rubric_of[agency_id], answered_values or {}, na_ids or ())
+    return result
 
 
-def _decode_rows(rows: Iterable, rubric_of: dict[int, CompiledRubric], result: dict) -> None:
-    for agency_id, question_id, raw, na in rows:
-        answer = decode(rubric_of[agency_id], question_id, raw, na)
-        if answer is not None:
-            result[agency_id][question_id] = answer
+def _decode(rubric: CompiledRubric, stored: dict[str, Any], na_ids) -> dict[str, Any]:
+    """Stored JSON as rubric values; answers to questions the rubric does not have are left out."""
+    by_id = rubric.by_id
+    decoded = {qid: raw for qid, raw in stored.items() if qid in by_id}
+    for qid in rubric.needs_decoding.intersection(decoded):
+        decoded[qid] = values.from_json(by_id[qid].question, decoded[qid])
+    for qid in na_ids:
+        if qid in by_id:
+            decoded[qid] = NA
+    return decoded

@@ -11,6 +11,7 @@ from contextlib import contextmanager
 from collections.abc import Iterator
 from pathlib import Path
 
+import orjson
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
@@ -30,10 +31,20 @@ def database_url(override: str | None = None) -> str:
     return override or os.environ.get("CQDT_DATABASE_URL") or DEFAULT_URL
 
 
+def _dumps(value) -> str:
+    return orjson.dumps(value).decode()
+
+
+def _loads(value):
+    """orjson for JSON text; SQLite hands back a bare JSON number as a number already."""
+    return orjson.loads(value) if isinstance(value, (str, bytes)) else value
+
+
 def make_engine(url: str | None = None) -> Engine:
     url = database_url(url)
+    json_options = {"json_serializer": _dumps, "json_deserializer": _loads}
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, **json_options)
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_connection, _record) -> None:
@@ -44,7 +55,7 @@ def make_engine(url: str | None = None) -> Engine:
             cursor.close()
 
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    return create_engine(url, pool_pre_ping=True, **json_options)
 
 
 def alembic_config(engine: Engine) -> Config:

@@ -77,10 +77,9 @@ def load_answers(url: str, campaign_id: int, seed: int = 7) -> dict[str, str]:
             completeness = 0.5 if index % 10 == 8 else 1.0
             answers = sample_answers(rubric, rng, completeness=completeness)
             current = {}
-            for qid, answer in answers.items():
-                set_answer(session, rubric, agency, qid, answer.value, not_applicable=answer.not_applicable,
-                           by=None, source="fixture", now=now, current=current)
-                current[qid] = answer
+            for qid, value in answers.items():
+                set_answer(session, rubric, agency, qid, value, by=None, source="fixture", now=now, current=current)
+                current[qid] = value
             states[agency.code] = "in_progress"
             if index % 3 == 0 and completeness == 1.0:
                 submission = session.scalar(select(Submission).where(Submission.agency_id == agency.id))

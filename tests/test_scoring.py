@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from rubrics.answers import Answer
+from rubrics.answers import NA
 from rubrics.formatting import vn_datetime, vn_number, vn_score
 from rubrics.loader import load_file, load_text
 from rubrics.model import Band, BandScheme
@@ -47,8 +47,7 @@ def one_indicator(questions: str, rule: str, maximum: str = "10") -> str:
 
 def points(rubric_text: str, *cohort: dict, children: dict | None = None) -> list[D]:
     rubric = load_text(rubric_text, "t.yaml")
-    agencies = [AgencyInput(i, {k: v if isinstance(v, Answer) else Answer(v) for k, v in answers.items()},
-                            children or {}) for i, answers in enumerate(cohort)]
+    agencies = [AgencyInput(i, answers, children or {}) for i, answers in enumerate(cohort)]
     return [s.indicators["1.1"].achieved for s in sorted(Scorer(rubric).score_cohort(agencies), key=lambda s: s.key)]
 
 
@@ -62,8 +61,8 @@ def tth():
 def test_hue_city_readiness_and_nam_dong_results(tth):
     """Huế: 50 − 2 = 48 applicable, 42,63 achieved → 88,81 % → 44,41, band II.
     Nam Đông: 100 − 8 = 92, 78,53 → 85,36 % → 85,36, band II."""
-    answers = {"cbcc_tong": Answer(4800), "may_tinh": Answer(4263), "co_ttdl": Answer(None, True),
-               "dvc_tyle": Answer(D("85.36")), "cong_ttdt": Answer(None, True)}
+    answers = {"cbcc_tong": 4800, "may_tinh": 4263, "co_ttdl": NA,
+               "dvc_tyle": D("85.36"), "cong_ttdt": NA}
     score = Scorer(tth).score_cohort([AgencyInput("a", answers)])[0]
     readiness, results = score.groups
     assert (readiness.max, readiness.excluded, readiness.applicable) == (50, 2, 48)
@@ -93,7 +92,7 @@ def test_quang_ninh_bands_are_closed_above():
 
 
 def test_whole_group_not_applicable_converts_to_zero_not_a_division_error(tth):
-    answers = {"cbcc_tong": Answer(10), "may_tinh": Answer(None, True), "co_ttdl": Answer(None, True)}
+    answers = {"cbcc_tong": 10, "may_tinh": NA, "co_ttdl": NA}
     score = Scorer(tth).score_cohort([AgencyInput("a", answers)])[0]
     assert score.groups[0].applicable == 0 and score.groups[0].percent is None
     assert score.groups[0].converted == 0 and score.group_bands["1"] is None
@@ -136,7 +135,7 @@ def test_ratio_rule_and_its_stated_behaviour_on_zero():
     assert points(one_indicator(NUMBERS, "{type: ratio, numerator: a, denominator: b, on_zero: full}"),
                   {"a": 0, "b": 0}) == [10]
     rubric = load_text(one_indicator(NUMBERS, "{type: ratio, numerator: a, denominator: b, on_zero: not_applicable}"))
-    score = Scorer(rubric).score_cohort([AgencyInput(0, {"a": Answer(0), "b": Answer(0)})])[0]
+    score = Scorer(rubric).score_cohort([AgencyInput(0, {"a": 0, "b": 0})])[0]
     assert score.indicators["1.1"].not_applicable and score.groups[0].applicable == 0
 
 
@@ -181,8 +180,8 @@ def test_sum_of_parts_with_a_part_not_applicable():
     rule = "{type: sum, parts: [{max: 4, rule: {type: yes_no, question: q}}, {max: 6, rule: {type: ratio, numerator: p}}]}"
     rubric = load_text(one_indicator(questions, rule))
     scorer = Scorer(rubric)
-    both, one_na = scorer.score_cohort([AgencyInput(0, {"q": Answer(True), "p": Answer(D(50))}),
-                                        AgencyInput(1, {"q": Answer(True), "p": Answer(None, True)})])
+    both, one_na = scorer.score_cohort([AgencyInput(0, {"q": True, "p": D(50)}),
+                                        AgencyInput(1, {"q": True, "p": NA})])
     assert both.indicators["1.1"].achieved == 7 and both.groups[0].converted == 7
     assert one_na.indicators["1.1"].excluded == 6 and one_na.groups[0].applicable == 4
     assert one_na.groups[0].converted == 10  # 4 of 4 applicable → full marks once converted
@@ -191,7 +190,7 @@ def test_sum_of_parts_with_a_part_not_applicable():
 def test_children_share_reads_the_communes_answers():
     rule = "{type: children_share, level: xa, where: {question: mot_cua, equals: true}}"
     rubric = one_indicator(YES, rule).replace("level: xa", "level: huyen", 1)
-    communes = [{"mot_cua": Answer(True)}, {"mot_cua": Answer(False)}, {"mot_cua": Answer(True)}, {}]
+    communes = [{"mot_cua": True}, {"mot_cua": False}, {"mot_cua": True}, {}]
     assert points(rubric, {}, children={"xa": communes}) == [D("5.00")]
     score = Scorer(load_text(rubric)).score_cohort([AgencyInput(0, {})])[0]
     assert score.indicators["1.1"].not_applicable  # no communes: on_none defaults to not applicable
@@ -200,7 +199,7 @@ def test_children_share_reads_the_communes_answers():
 def test_not_applicable_answer_excludes_the_indicator():
     questions = "- {id: q, type: yes_no, text: Có không, allow_na: true}\n"
     rubric = load_text(one_indicator(questions, "{type: yes_no, question: q}"))
-    score = Scorer(rubric).score_cohort([AgencyInput(0, {"q": Answer(None, True)})])[0]
+    score = Scorer(rubric).score_cohort([AgencyInput(0, {"q": NA})])[0]
     assert score.indicators["1.1"].excluded == 10 and score.groups[0].applicable == 0
 
 
