@@ -59,20 +59,40 @@ def build(url: str, total: int) -> int:
         for level, count in (("so", departments), ("huyen", districts), ("xa", communes)):
             for i in range(count):
                 parent = 1 + departments + (i % districts) if level == "xa" else None
-                rows.append({"id": next_id, "campaign_id": campaign_id, "code": f"{level}{i:05d}",
-                             "name": f"Đơn vị {level} {i}", "level": level, "parent_id": parent})
+                rows.append(
+                    {
+                        "id": next_id,
+                        "campaign_id": campaign_id,
+                        "code": f"{level}{i:05d}",
+                        "name": f"Đơn vị {level} {i}",
+                        "level": level,
+                        "parent_id": parent,
+                    }
+                )
                 next_id += 1
         session.execute(insert(Agency), rows)
-        session.execute(insert(Submission), [{"campaign_id": campaign_id, "agency_id": r["id"],
-                                              "state": "submitted", "submitted_at": now} for r in rows])
+        session.execute(
+            insert(Submission),
+            [
+                {"campaign_id": campaign_id, "agency_id": r["id"], "state": "submitted", "submitted_at": now}
+                for r in rows
+            ],
+        )
         batch = []
         for row in rows:
             rubric = rubrics[row["level"]]
             for qid, value in rng.choice(pools[row["level"]]).items():
                 na = value is values.NA
-                batch.append({"agency_id": row["id"], "question_id": qid, "not_applicable": na,
-                              "value": None if na else values.to_json(rubric.question(qid), value),
-                              "source": "bench", "set_at": now})
+                batch.append(
+                    {
+                        "agency_id": row["id"],
+                        "question_id": qid,
+                        "not_applicable": na,
+                        "value": None if na else values.to_json(rubric.question(qid), value),
+                        "source": "bench",
+                        "set_at": now,
+                    }
+                )
             if len(batch) > 20000:
                 session.execute(insert(Answer), batch)
                 batch = []
@@ -88,8 +108,9 @@ def measure(url: str, campaign_id: int, what: str) -> dict:
     started = time.perf_counter()
     with database.session() as session:
         if what == "baseline":
-            count = len(session.execute(select(Answer.agency_id, Answer.question_id, Answer.value,
-                                               Answer.not_applicable)).all())
+            count = len(
+                session.execute(select(Answer.agency_id, Answer.question_id, Answer.value, Answer.not_applicable)).all()
+            )
         else:
             reports = campaign_report(session, campaigns.get(session, campaign_id))
             count = sum(len(r.agencies) for r in reports.values())
@@ -99,8 +120,12 @@ def measure(url: str, campaign_id: int, what: str) -> dict:
 
 
 def child(url: str, campaign_id: int, what: str) -> dict:
-    out = subprocess.run([sys.executable, __file__, "--measure", what, "--url", url, "--campaign", str(campaign_id)],
-                         check=True, capture_output=True, text=True).stdout
+    out = subprocess.run(
+        [sys.executable, __file__, "--measure", what, "--url", url, "--campaign", str(campaign_id)],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
     return json.loads(out)
 
 
@@ -130,8 +155,10 @@ def main() -> None:
     answers = runs["baseline"][0]["count"]
     print(f"agencies scored and ranked: {runs['score'][0]['count']}  (answer rows: {answers})")
     print(f"baseline (read every answer row): median {base:.3f} s over {args.runs} runs")
-    print(f"score + rank from the database:    median {score:.3f} s over {args.runs} runs "
-          f"(min {min(r['seconds'] for r in runs['score']):.3f}, max {max(r['seconds'] for r in runs['score']):.3f})")
+    print(
+        f"score + rank from the database:    median {score:.3f} s over {args.runs} runs "
+        f"(min {min(r['seconds'] for r in runs['score']):.3f}, max {max(r['seconds'] for r in runs['score']):.3f})"
+    )
     print(f"ratio score / baseline:            {score / base:.2f}")
     print(f"peak memory of the scoring process: {peak:.0f} MB")
     print(f"target: < 3 s and < 400 MB -> {'met' if score < 3 and peak < 400 else 'NOT met'}")

@@ -29,41 +29,83 @@ GROUP_PARTS = ("max", "excluded", "applicable", "achieved", "percent", "converte
 
 
 def group_dict(score: AgencyScore, group: ItemScore) -> dict[str, Any]:
-    return {"code": group.code, "title": group.title, "max": group.max, "excluded": group.excluded,
-            "applicable": group.applicable, "achieved": group.achieved, "percent": group.percent,
-            "converted": group.converted, "band": score.group_bands.get(group.code)}
+    return {
+        "code": group.code,
+        "title": group.title,
+        "max": group.max,
+        "excluded": group.excluded,
+        "applicable": group.applicable,
+        "achieved": group.achieved,
+        "percent": group.percent,
+        "converted": group.converted,
+        "band": score.group_bands.get(group.code),
+    }
 
 
 def score_dict(score: AgencyScore) -> dict[str, Any]:
-    return {"rank": score.rank, "total": score.total, "max": score.max, "percent": score.percent,
-            "band": score.band, "achieved": score.achieved, "excluded": score.excluded,
-            "groups": [group_dict(score, g) for g in score.groups]}
+    return {
+        "rank": score.rank,
+        "total": score.total,
+        "max": score.max,
+        "percent": score.percent,
+        "band": score.band,
+        "achieved": score.achieved,
+        "excluded": score.excluded,
+        "groups": [group_dict(score, g) for g in score.groups],
+    }
 
 
 def agency_dict(report: AgencyReport, *, detail: bool = False, rubric: CompiledRubric | None = None) -> dict[str, Any]:
     agency = report.agency
-    data = {"code": agency.code, "name": agency.name, "level": agency.level, "parent_code": agency.parent_code,
-            "state": agency.state, "submitted_at": agency.submitted_at, **score_dict(report.score)}
+    data = {
+        "code": agency.code,
+        "name": agency.name,
+        "level": agency.level,
+        "parent_code": agency.parent_code,
+        "state": agency.state,
+        "submitted_at": agency.submitted_at,
+        **score_dict(report.score),
+    }
     if detail and rubric is not None:
-        data["indicators"] = {code: {"max": s.max, "points": s.achieved, "not_applicable": s.not_applicable}
-                              for code, s in report.score.indicators.items()}
-        data["answers"] = {qid: "na" if v is NA else values.to_json(rubric.question(qid), v)
-                           for qid, v in report.answers.items()}
+        data["indicators"] = {
+            code: {"max": s.max, "points": s.achieved, "not_applicable": s.not_applicable}
+            for code, s in report.score.indicators.items()
+        }
+        data["answers"] = {
+            qid: "na" if v is NA else values.to_json(rubric.question(qid), v) for qid, v in report.answers.items()
+        }
     return data
 
 
 def campaign_dict(campaign: Campaign) -> dict[str, Any]:
-    return {"id": campaign.id, "name": campaign.name, "deadline": campaign.deadline,
-            "grace_hours": campaign.grace_hours, "period_from": campaign.period_from,
-            "period_to": campaign.period_to, "state": campaign.state}
+    return {
+        "id": campaign.id,
+        "name": campaign.name,
+        "deadline": campaign.deadline,
+        "grace_hours": campaign.grace_hours,
+        "period_from": campaign.period_from,
+        "period_to": campaign.period_to,
+        "state": campaign.state,
+    }
 
 
 def report_dict(campaign: Campaign, reports: dict[str, LevelReport], *, detail: bool) -> dict[str, Any]:
-    return {"campaign": campaign_dict(campaign),
-            "levels": [{"level": level, "rubric": {"id": r.rubric.id, "version": r.rubric.rubric.version,
-                                                   "content_hash": r.rubric.content_hash, "max": r.rubric.max},
-                        "agencies": [agency_dict(a, detail=detail, rubric=r.rubric) for a in r.ranked()]}
-                       for level, r in reports.items()]}
+    return {
+        "campaign": campaign_dict(campaign),
+        "levels": [
+            {
+                "level": level,
+                "rubric": {
+                    "id": r.rubric.id,
+                    "version": r.rubric.rubric.version,
+                    "content_hash": r.rubric.content_hash,
+                    "max": r.rubric.max,
+                },
+                "agencies": [agency_dict(a, detail=detail, rubric=r.rubric) for a in r.ranked()],
+            }
+            for level, r in reports.items()
+        ],
+    }
 
 
 class Labels:
@@ -108,8 +150,18 @@ def _local(value: datetime | None, zone: ZoneInfo) -> datetime | None:
 
 def level_header(labels: Labels, report: LevelReport) -> list[str]:
     rubric = report.rubric
-    head = [labels.col_rank(), labels.col_code(), labels.col_name(), labels.col_parent(), labels.col_state(),
-            labels.col_submitted(), labels.col_total(), labels.col_max(), labels.col_percent(), labels.col_band()]
+    head = [
+        labels.col_rank(),
+        labels.col_code(),
+        labels.col_name(),
+        labels.col_parent(),
+        labels.col_state(),
+        labels.col_submitted(),
+        labels.col_total(),
+        labels.col_max(),
+        labels.col_percent(),
+        labels.col_band(),
+    ]
     group_bands = any(s.applies_to == "groups" for s in rubric.rubric.bands)
     for group in rubric.rubric.groups:
         head += [labels.col_group(group.code, part) for part in GROUP_PARTS]
@@ -125,15 +177,27 @@ def level_rows(labels: Labels, report: LevelReport, zone: ZoneInfo):
     group_bands = any(s.applies_to == "groups" for s in rubric.rubric.bands)
     for entry in report.ranked():
         agency, score = entry.agency, entry.score
-        row: list[Any] = [score.rank, agency.code, agency.name, agency.parent_code, labels.state(agency.state),
-                          _local(agency.submitted_at, zone), score.total, score.max, score.percent, score.band]
+        row: list[Any] = [
+            score.rank,
+            agency.code,
+            agency.name,
+            agency.parent_code,
+            labels.state(agency.state),
+            _local(agency.submitted_at, zone),
+            score.total,
+            score.max,
+            score.percent,
+            score.band,
+        ]
         for group in score.groups:
             row += [group.max, group.excluded, group.applicable, group.achieved, group.percent, group.converted]
             if group_bands:
                 row.append(score.group_bands.get(group.code))
         row += [score.indicators[item.code].achieved for item in rubric.indicators]
-        row += [display_answer(labels, rubric, step.question.id, entry.answers.get(step.question.id))
-                for step in rubric.steps]
+        row += [
+            display_answer(labels, rubric, step.question.id, entry.answers.get(step.question.id))
+            for step in rubric.steps
+        ]
         yield row
 
 
@@ -146,8 +210,9 @@ def sheet_title(report: LevelReport, taken: set[str]) -> str:
     return title
 
 
-def write_xlsx(path: Path, reports: dict[str, LevelReport], *, lang: str = "vi",
-               zone: str = "Asia/Ho_Chi_Minh") -> None:
+def write_xlsx(
+    path: Path, reports: dict[str, LevelReport], *, lang: str = "vi", zone: str = "Asia/Ho_Chi_Minh"
+) -> None:
     labels, tz = Labels(lang, zone), ZoneInfo(zone)
     workbook = Workbook(write_only=True)
     taken: set[str] = set()
@@ -159,8 +224,15 @@ def write_xlsx(path: Path, reports: dict[str, LevelReport], *, lang: str = "vi",
             sheet.append(row)
     questions = workbook.create_sheet(labels.sheet_questions())
     questions.freeze_panes = "A2"
-    questions.append([labels.col_level(), labels.col_number(), labels.col_question_id(), labels.col_section(),
-                      labels.col_question_text()])
+    questions.append(
+        [
+            labels.col_level(),
+            labels.col_number(),
+            labels.col_question_id(),
+            labels.col_section(),
+            labels.col_question_text(),
+        ]
+    )
     for report in reports.values():
         for step in report.rubric.steps:
             section = " › ".join(f"{i.code} {i.title}" for i in step.section.path)
@@ -168,16 +240,25 @@ def write_xlsx(path: Path, reports: dict[str, LevelReport], *, lang: str = "vi",
     workbook.save(path)
 
 
-def write_csv(path: Path, reports: dict[str, LevelReport], *, lang: str = "vi",
-              zone: str = "Asia/Ho_Chi_Minh") -> None:
+def write_csv(path: Path, reports: dict[str, LevelReport], *, lang: str = "vi", zone: str = "Asia/Ho_Chi_Minh") -> None:
     """One row per agency, all levels; group columns are the union of the levels' group codes."""
     labels, tz = Labels(lang, zone), ZoneInfo(zone)
     codes: list[str] = []
     for report in reports.values():
         codes += [g.code for g in report.rubric.rubric.groups if g.code not in codes]
-    head = [labels.col_level(), labels.col_rank(), labels.col_code(), labels.col_name(), labels.col_parent(),
-            labels.col_state(), labels.col_submitted(), labels.col_total(), labels.col_max(),
-            labels.col_percent(), labels.col_band()]
+    head = [
+        labels.col_level(),
+        labels.col_rank(),
+        labels.col_code(),
+        labels.col_name(),
+        labels.col_parent(),
+        labels.col_state(),
+        labels.col_submitted(),
+        labels.col_total(),
+        labels.col_max(),
+        labels.col_percent(),
+        labels.col_band(),
+    ]
     head += [labels.col_group(code, part) for code in codes for part in GROUP_PARTS + ("band",)]
     with path.open("w", newline="", encoding="utf-8-sig") as handle:
         writer = csv.writer(handle)
@@ -186,13 +267,33 @@ def write_csv(path: Path, reports: dict[str, LevelReport], *, lang: str = "vi",
             for entry in report.ranked():
                 agency, score = entry.agency, entry.score
                 submitted = _local(agency.submitted_at, tz)
-                row = [level, score.rank, agency.code, agency.name, agency.parent_code or "",
-                       labels.state(agency.state), submitted.strftime("%d/%m/%Y %H:%M") if submitted else "",
-                       score.total, score.max, score.percent, score.band or ""]
+                row = [
+                    level,
+                    score.rank,
+                    agency.code,
+                    agency.name,
+                    agency.parent_code or "",
+                    labels.state(agency.state),
+                    submitted.strftime("%d/%m/%Y %H:%M") if submitted else "",
+                    score.total,
+                    score.max,
+                    score.percent,
+                    score.band or "",
+                ]
                 by_code = {g.code: g for g in score.groups}
                 for code in codes:
                     group = by_code.get(code)
-                    row += ([group.max, group.excluded, group.applicable, group.achieved, group.percent,
-                             group.converted, score.group_bands.get(code) or ""]
-                            if group else [""] * (len(GROUP_PARTS) + 1))
+                    row += (
+                        [
+                            group.max,
+                            group.excluded,
+                            group.applicable,
+                            group.achieved,
+                            group.percent,
+                            group.converted,
+                            score.group_bands.get(code) or "",
+                        ]
+                        if group
+                        else [""] * (len(GROUP_PARTS) + 1)
+                    )
                 writer.writerow(["" if v is None else v for v in row])

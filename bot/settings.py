@@ -20,11 +20,13 @@ class Settings:
 
     @classmethod
     def from_env(cls) -> Settings:
-        return cls(database_url=os.environ.get("CQDT_DATABASE_URL") or None,
-                   timezone=os.environ.get("CQDT_TIMEZONE") or DEFAULT_TIMEZONE,
-                   telegram_api_url=os.environ.get("CQDT_TELEGRAM_API_URL") or DEFAULT_API_URL,
-                   token=os.environ.get("TELEGRAM_BOT_TOKEN") or None,
-                   bot_username=os.environ.get("CQDT_BOT_USERNAME") or None)
+        return cls(
+            database_url=os.environ.get("CQDT_DATABASE_URL") or None,
+            timezone=os.environ.get("CQDT_TIMEZONE") or DEFAULT_TIMEZONE,
+            telegram_api_url=os.environ.get("CQDT_TELEGRAM_API_URL") or DEFAULT_API_URL,
+            token=os.environ.get("TELEGRAM_BOT_TOKEN") or None,
+            bot_username=os.environ.get("CQDT_BOT_USERNAME") or None,
+        )
 
     @property
     def zone(self) -> ZoneInfo:

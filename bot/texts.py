@@ -31,8 +31,14 @@ def _localized(value: datetime | None, zone: str) -> datetime | None:
 
 @cache
 def environment(zone: str = "Asia/Ho_Chi_Minh") -> Environment:
-    env = Environment(loader=PackageLoader("bot", "templates"), undefined=StrictUndefined,
-                      autoescape=False, trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=False)
+    env = Environment(
+        loader=PackageLoader("bot", "templates"),
+        undefined=StrictUndefined,
+        autoescape=False,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=False,
+    )
     env.filters.update(
         vn=vn_number,
         score=vn_score,

@@ -32,11 +32,18 @@ def _coerce(kind: str, raw: Any) -> Any:
         return date.fromisoformat(raw)
     if kind == "document" and isinstance(raw, dict):
         ngay = raw.get("ngay")
-        return {"so_hieu": str(raw.get("so_hieu", "")), "trich_yeu": str(raw.get("trich_yeu", "")),
-                "ngay": date.fromisoformat(ngay) if isinstance(ngay, str) else ngay}
+        return {
+            "so_hieu": str(raw.get("so_hieu", "")),
+            "trich_yeu": str(raw.get("trich_yeu", "")),
+            "ngay": date.fromisoformat(ngay) if isinstance(ngay, str) else ngay,
+        }
     if kind == "file" and isinstance(raw, dict):
-        return {"file_id": str(raw.get("file_id") or raw.get("file_name", "")), "file_name": raw.get("file_name"),
-                "size": raw.get("size"), "mime_type": raw.get("mime_type")}
+        return {
+            "file_id": str(raw.get("file_id") or raw.get("file_name", "")),
+            "file_name": raw.get("file_name"),
+            "size": raw.get("size"),
+            "mime_type": raw.get("mime_type"),
+        }
     if kind == "single_choice" and raw is not None:
         return str(raw)
     if kind == "multi_choice" and isinstance(raw, list):

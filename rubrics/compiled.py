@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
-from functools import cached_property
 from decimal import Decimal
+from functools import cached_property
 
 from rubrics.answers import NEEDS_DECODING
 from rubrics.model import Item, Question, Rubric

@@ -42,8 +42,9 @@ def _compare(test: str, expected: Any, value: Any) -> bool:
     if test == "contains":
         return isinstance(value, list) and expected in value
     number = Decimal(len(value)) if isinstance(value, list) else Decimal(value)
-    return {"gt": number > expected, "gte": number >= expected,
-            "lt": number < expected, "lte": number <= expected}[test]
+    return {"gt": number > expected, "gte": number >= expected, "lt": number < expected, "lte": number <= expected}[
+        test
+    ]
 
 
 def _same(value: Any, expected: Any) -> bool:

@@ -9,8 +9,12 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from rubrics.formatting import vn_number
 
-_env = Environment(loader=PackageLoader("rubrics", "templates"), undefined=StrictUndefined,
-                   autoescape=False, keep_trailing_newline=False)
+_env = Environment(
+    loader=PackageLoader("rubrics", "templates"),
+    undefined=StrictUndefined,
+    autoescape=False,
+    keep_trailing_newline=False,
+)
 _env.filters["vn"] = vn_number
 _messages = _env.get_template("errors.vi.j2").module
 

@@ -33,21 +33,25 @@ class _ExactLoader(yaml.SafeLoader):
         for key_node, _ in node.value:
             key = self.construct_object(key_node, deep=deep)
             if key in seen:
-                raise yaml.constructor.ConstructorError(
-                    None, None, f"duplicate key «{key}»", key_node.start_mark)
+                raise yaml.constructor.ConstructorError(None, None, f"duplicate key «{key}»", key_node.start_mark)
             seen.add(key)
         return super().construct_mapping(node, deep=deep)
 
 
-_TEXT_TAGS = {"tag:yaml.org,2002:float", "tag:yaml.org,2002:int", "tag:yaml.org,2002:timestamp",
-              "tag:yaml.org,2002:bool"}
+_TEXT_TAGS = {
+    "tag:yaml.org,2002:float",
+    "tag:yaml.org,2002:int",
+    "tag:yaml.org,2002:timestamp",
+    "tag:yaml.org,2002:bool",
+}
 _ExactLoader.yaml_implicit_resolvers = {
     first: [(tag, rx) for tag, rx in resolvers if tag not in _TEXT_TAGS]
     for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
 }
 # Only true/false are booleans (as in YAML 1.2): "Yes", "No", "On" and "Off" stay text.
-_ExactLoader.add_implicit_resolver("tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"),
-                                   list("tTfF"))
+_ExactLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
+)
 
 
 def parse_yaml(text: str, file: str | None) -> Any:
@@ -55,8 +59,9 @@ def parse_yaml(text: str, file: str | None) -> Any:
         return yaml.load(text, Loader=_ExactLoader)  # noqa: S506 - a SafeLoader subclass
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark
-        raise RubricError(file, None, "yaml_syntax", line=(mark.line + 1) if mark else "?",
-                          problem=exc.problem or str(exc)) from None
+        raise RubricError(
+            file, None, "yaml_syntax", line=(mark.line + 1) if mark else "?", problem=exc.problem or str(exc)
+        ) from None
     except yaml.YAMLError as exc:
         raise RubricError(file, None, "yaml_syntax", line="?", problem=str(exc)) from None
 
@@ -120,5 +125,13 @@ def translate(exc: ValidationError, data: dict, file: str | None) -> RubricError
         return RubricError(file, code, "unknown_question_type", value=tag, allowed=QUESTION_TYPES)
     if error["msg"].endswith("condition_shape"):
         return RubricError(file, code, "condition_shape")
-    return RubricError(file, code, "bad_value", field=field, value=error.get("input"),
-                       problem=kind, ctx=error.get("ctx") or {}, msg=error["msg"].removeprefix("Value error, "))
+    return RubricError(
+        file,
+        code,
+        "bad_value",
+        field=field,
+        value=error.get("input"),
+        problem=kind,
+        ctx=error.get("ctx") or {},
+        msg=error["msg"].removeprefix("Value error, "),
+    )

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -27,7 +27,7 @@ class QuestionRef(Strict):
     question: Identifier
 
 
-Bound = Union[Decimal, QuestionRef]
+Bound = Decimal | QuestionRef
 
 
 class Condition(Strict):
@@ -153,17 +153,35 @@ class FileQuestion(QuestionBase):
 
 
 Question = Annotated[
-    Union[YesNoQuestion, SingleChoiceQuestion, MultiChoiceQuestion, IntegerQuestion,
-          DecimalQuestion, PercentageQuestion, DateQuestion, TextQuestion,
-          DocumentQuestion, FileQuestion],
+    YesNoQuestion
+    | SingleChoiceQuestion
+    | MultiChoiceQuestion
+    | IntegerQuestion
+    | DecimalQuestion
+    | PercentageQuestion
+    | DateQuestion
+    | TextQuestion
+    | DocumentQuestion
+    | FileQuestion,
     Field(discriminator="type"),
 ]
-QUESTION_TYPES = ("yes_no", "single_choice", "multi_choice", "integer", "decimal",
-                  "percentage", "date", "text", "document", "file")
+QUESTION_TYPES = (
+    "yes_no",
+    "single_choice",
+    "multi_choice",
+    "integer",
+    "decimal",
+    "percentage",
+    "date",
+    "text",
+    "document",
+    "file",
+)
 NUMERIC_TYPES = frozenset({"integer", "decimal", "percentage"})
 
 
 # --- scoring rules -----------------------------------------------------------
+
 
 class YesNoRule(Strict):
     """Full points (or ``points_yes``) for yes, ``points_no`` for no."""
@@ -174,7 +192,7 @@ class YesNoRule(Strict):
     points_no: Points = Decimal(0)
 
 
-OptionPoints = Union[Points, Literal["full", "half", "none"]]
+OptionPoints = Points | Literal["full", "half", "none"]
 
 
 class OptionRule(Strict):
@@ -262,16 +280,23 @@ class ChildrenShareRule(Strict):
 
 
 Rule = Annotated[
-    Union[YesNoRule, OptionRule, RatioRule, TiersRule, PerUnitRule, NormalizedRule,
-          BasePlusRule, SumRule, ChildrenShareRule],
+    YesNoRule
+    | OptionRule
+    | RatioRule
+    | TiersRule
+    | PerUnitRule
+    | NormalizedRule
+    | BasePlusRule
+    | SumRule
+    | ChildrenShareRule,
     Field(discriminator="type"),
 ]
-RULE_TYPES = ("yes_no", "option", "ratio", "tiers", "per_unit", "normalized",
-              "base_plus", "sum", "children_share")
+RULE_TYPES = ("yes_no", "option", "ratio", "tiers", "per_unit", "normalized", "base_plus", "sum", "children_share")
 Part.model_rebuild()
 
 
 # --- the item tree -------------------------------------------------------------
+
 
 class Item(Strict):
     """A group, sub-group or indicator. An indicator has a rule; a group has children."""

@@ -93,8 +93,9 @@ def compile_rule(rule: Rule, maximum: Decimal, questions: Mapping[str, Question]
     if isinstance(rule, ChildrenShareRule):
         return _children_share(rule, maximum)
     points = _points(rule, maximum, questions)
-    reads = tuple(sorted(rule_questions(rule) - (
-        {a.question for a in rule.add_ons} if isinstance(rule, BasePlusRule) else set())))
+    reads = tuple(
+        sorted(rule_questions(rule) - ({a.question for a in rule.add_ons} if isinstance(rule, BasePlusRule) else set()))
+    )
     not_applicable = (ZERO, maximum)
 
     def scored(ctx: Context) -> tuple[Decimal, Decimal]:
@@ -125,6 +126,7 @@ def _reader(question: Question) -> Callable[[Answers], Decimal | int | None]:
     """Reads a question's answer as a number: the value, a multiple choice's count, yes as 1."""
     qid, kind = question.id, question.type
     if kind == "multi_choice":
+
         def count(answers: Answers) -> int | None:
             value = answers.get(qid)
             return None if value is None or value is NA else len(value)

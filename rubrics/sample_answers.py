@@ -44,14 +44,22 @@ def _value(question: Question, answers: dict[str, Any], rng: random.Random):
     if kind == "text":
         return "Nội dung mẫu"[: question.max_length]
     if kind == "document":
-        return {"so_hieu": f"{rng.randint(1, 999)}/QĐ-UBND", "ngay": date(2019, rng.randint(1, 9), rng.randint(1, 28)),
-                "trich_yeu": "Văn bản mẫu"}
-    return {"file_id": f"sample-{rng.randint(1, 10**9)}", "file_name": "minh-chung.pdf",
-            "size": rng.randint(10_000, 2_000_000), "mime_type": "application/pdf"}
+        return {
+            "so_hieu": f"{rng.randint(1, 999)}/QĐ-UBND",
+            "ngay": date(2019, rng.randint(1, 9), rng.randint(1, 28)),
+            "trich_yeu": "Văn bản mẫu",
+        }
+    return {
+        "file_id": f"sample-{rng.randint(1, 10**9)}",
+        "file_name": "minh-chung.pdf",
+        "size": rng.randint(10_000, 2_000_000),
+        "mime_type": "application/pdf",
+    }
 
 
-def sample_answers(rubric: CompiledRubric, rng: random.Random, *, completeness: float = 1.0,
-                   na_rate: float = 0.1) -> dict[str, Any]:
+def sample_answers(
+    rubric: CompiledRubric, rng: random.Random, *, completeness: float = 1.0, na_rate: float = 0.1
+) -> dict[str, Any]:
     """Answers to the first ``completeness`` share of the relevant questions."""
     answers: dict[str, Any] = {}
     relevant = [s.question for s in rubric.steps]

@@ -160,7 +160,7 @@ class Validator:
             state[node] = 1
             for nxt in reads.get(node, []):
                 if state.get(nxt) == 1:
-                    cycle = path[path.index(nxt):] + [nxt] if nxt in path else [node, nxt]
+                    cycle = path[path.index(nxt) :] + [nxt] if nxt in path else [node, nxt]
                     raise self.fail(nxt, "relevance_cycle", cycle=cycle)
                 if nxt not in state:
                     visit(nxt, path + [nxt])
@@ -187,8 +187,9 @@ class Validator:
     def expect(self, code: str, where: str, ref: str, allowed: set[str] | frozenset[str]) -> Question:
         question = self.compiled.question(ref)
         if question.type not in allowed:
-            raise self.fail(code, "wrong_question_type", where=where, ref=ref,
-                            actual=question.type, expected=sorted(allowed))
+            raise self.fail(
+                code, "wrong_question_type", where=where, ref=ref, actual=question.type, expected=sorted(allowed)
+            )
         return question
 
     def check_rule_type(self, code: str, rule: Rule) -> None:
@@ -234,11 +235,18 @@ class Validator:
             if isinstance(question, NumberQuestion):
                 for ref in bound_refs(question):
                     self.expect(question.id, "giới hạn (min/max)", ref, NUMERIC_TYPES)
-                if isinstance(question.min, Decimal) and isinstance(question.max, Decimal) \
-                        and question.min > question.max:
+                if (
+                    isinstance(question.min, Decimal)
+                    and isinstance(question.max, Decimal)
+                    and question.min > question.max
+                ):
                     raise self.fail(question.id, "bound_order")
-            if getattr(question, "min", None) is not None and question.type == "date" \
-                    and question.max is not None and question.min > question.max:
+            if (
+                getattr(question, "min", None) is not None
+                and question.type == "date"
+                and question.max is not None
+                and question.min > question.max
+            ):
                 raise self.fail(question.id, "bound_order")
             if question.when is not None:
                 self.check_condition(question.id, question.when)
@@ -274,8 +282,9 @@ class Validator:
             if first.to > second.from_:
                 raise self.fail(code, "band_overlap", first=first.label, second=second.label)
             if first.to < second.from_:
-                raise self.fail(code, "band_gap", first=first.label, second=second.label,
-                                start=first.to, end=second.from_)
+                raise self.fail(
+                    code, "band_gap", first=first.label, second=second.label, start=first.to, end=second.from_
+                )
         if ordered[0].from_ != 0 or ordered[-1].to != 100:
             raise self.fail(code, "band_cover", start=ordered[0].from_, end=ordered[-1].to)
 
@@ -317,8 +326,11 @@ def rule_refs(rule: Rule) -> Iterator[tuple[str, str]]:
 
 
 def bound_refs(question: Question) -> list[str]:
-    return [b.question for b in (getattr(question, "min", None), getattr(question, "max", None))
-            if isinstance(b, QuestionRef)]
+    return [
+        b.question
+        for b in (getattr(question, "min", None), getattr(question, "max", None))
+        if isinstance(b, QuestionRef)
+    ]
 
 
 def validate(compiled: CompiledRubric, file: str | None = None) -> None:

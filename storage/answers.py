@@ -18,8 +18,18 @@ from storage.models import Answer as AnswerRow
 EDITABLE_STATES = ("not_started", "in_progress", "returned")
 
 
-def set_answer(session: Session, rubric: CompiledRubric, agency: Agency, question_id: str, value: Any, *,
-               by: int | None, source: str, now: datetime, current: dict[str, Any] | None = None) -> AnswerRow:
+def set_answer(
+    session: Session,
+    rubric: CompiledRubric,
+    agency: Agency,
+    question_id: str,
+    value: Any,
+    *,
+    by: int | None,
+    source: str,
+    now: datetime,
+    current: dict[str, Any] | None = None,
+) -> AnswerRow:
     """Store one answer (:data:`~rubrics.answers.NA` for "Không áp dụng") after checking it
     against its question and the agency's other answers."""
     question = rubric.question(question_id)
@@ -34,14 +44,24 @@ def set_answer(session: Session, rubric: CompiledRubric, agency: Agency, questio
         if fault is not None:
             raise Refused(f"answer_{fault.kind}", **fault.params)
     stored = values.to_json(question, value)
-    row = session.scalar(select(AnswerRow).where(AnswerRow.agency_id == agency.id,
-                                                 AnswerRow.question_id == question_id))
+    row = session.scalar(
+        select(AnswerRow).where(AnswerRow.agency_id == agency.id, AnswerRow.question_id == question_id)
+    )
     if row is None:
         row = AnswerRow(agency_id=agency.id, question_id=question_id)
         session.add(row)
     row.value, row.not_applicable, row.set_by, row.source, row.set_at = stored, not_applicable, by, source, now
-    session.add(AnswerChange(agency_id=agency.id, question_id=question_id, value=stored,
-                             not_applicable=not_applicable, changed_by=by, source=source, changed_at=now))
+    session.add(
+        AnswerChange(
+            agency_id=agency.id,
+            question_id=question_id,
+            value=stored,
+            not_applicable=not_applicable,
+            changed_by=by,
+            source=source,
+            changed_at=now,
+        )
+    )
     mark_started(session, agency.id, now)
     session.flush()
     return row
@@ -78,9 +98,12 @@ def load_many(session: Session, rubric_of: dict[int, CompiledRubric]) -> dict[in
         values_of = func.json_group_object(AnswerRow.question_id, func.json(AnswerRow.value)).filter(answered)
         na_of = func.json_group_array(AnswerRow.question_id).filter(not_applicable)
     for start in range(0, len(ids), 5000):
-        chunk = ids[start:start + 5000]
-        rows = session.execute(select(AnswerRow.agency_id, type_coerce(values_of, JSON), type_coerce(na_of, JSON))
-                               .where(AnswerRow.agency_id.in_(chunk)).group_by(AnswerRow.agency_id))
+        chunk = ids[start : start + 5000]
+        rows = session.execute(
+            select(AnswerRow.agency_id, type_coerce(values_of, JSON), type_coerce(na_of, JSON))
+            .where(AnswerRow.agency_id.in_(chunk))
+            .group_by(AnswerRow.agency_id)
+        )
         for agency_id, answered_values, na_ids in rows:
             result[agency_id] = _decode(rubric_of[agency_id], answered_values or {}, na_ids or ())
     return result

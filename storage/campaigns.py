@@ -34,17 +34,33 @@ def check_levels(rubrics: dict[str, CompiledRubric]) -> None:
             for rule in children_rules(item.rule):
                 child = rubrics.get(rule.level)
                 if child is None:
-                    raise Refused("children_level_missing", level=level, rubric=rubric.id, code=item.code,
-                                  child_level=rule.level, levels=sorted(rubrics))
+                    raise Refused(
+                        "children_level_missing",
+                        level=level,
+                        rubric=rubric.id,
+                        code=item.code,
+                        child_level=rule.level,
+                        levels=sorted(rubrics),
+                    )
                 missing = sorted(q for q in rule.where.questions() if q not in child.by_id)
                 if missing:
-                    raise Refused("children_question_missing", rubric=rubric.id, code=item.code,
-                                  child_rubric=child.id, question=missing[0])
+                    raise Refused(
+                        "children_question_missing",
+                        rubric=rubric.id,
+                        code=item.code,
+                        child_rubric=child.id,
+                        question=missing[0],
+                    )
                 try:
                     Validator(child, None).check_condition(item.code, rule.where)
                 except RubricError as exc:
-                    raise Refused("children_condition_invalid", rubric=rubric.id, code=item.code,
-                                  child_rubric=child.id, reason=exc.reason) from None
+                    raise Refused(
+                        "children_condition_invalid",
+                        rubric=rubric.id,
+                        code=item.code,
+                        child_rubric=child.id,
+                        reason=exc.reason,
+                    ) from None
 
 
 def create(session: Session, spec: CampaignSpec) -> Campaign:
@@ -60,20 +76,29 @@ def create(session: Session, spec: CampaignSpec) -> Campaign:
     if spec.grace_hours < 0:
         raise Refused("grace_negative")
     check_levels(spec.rubrics)
-    campaign = Campaign(name=spec.name.strip(), deadline=spec.deadline, grace_hours=spec.grace_hours,
-                        period_from=spec.period[0] if spec.period else None,
-                        period_to=spec.period[1] if spec.period else None,
-                        reminder_policy=ReminderPolicy().model_dump(mode="json"), state="open")
+    campaign = Campaign(
+        name=spec.name.strip(),
+        deadline=spec.deadline,
+        grace_hours=spec.grace_hours,
+        period_from=spec.period[0] if spec.period else None,
+        period_to=spec.period[1] if spec.period else None,
+        reminder_policy=ReminderPolicy().model_dump(mode="json"),
+        state="open",
+    )
     session.add(campaign)
     session.flush()
     for level, rubric in spec.rubrics.items():
-        session.add(CampaignLevel(campaign_id=campaign.id, level=level, rubric_pk=rubric_store.store(session, rubric).id))
+        session.add(
+            CampaignLevel(campaign_id=campaign.id, level=level, rubric_pk=rubric_store.store(session, rubric).id)
+        )
     session.flush()
     return campaign
 
 
 def get(session: Session, campaign_id: int) -> Campaign:
-    campaign = session.get(Campaign, campaign_id, options=[selectinload(Campaign.levels).selectinload(CampaignLevel.rubric)])
+    campaign = session.get(
+        Campaign, campaign_id, options=[selectinload(Campaign.levels).selectinload(CampaignLevel.rubric)]
+    )
     if campaign is None:
         raise Refused("campaign_not_found", campaign_id=campaign_id)
     return campaign
@@ -86,21 +111,27 @@ def rubrics_by_level(campaign: Campaign) -> dict[str, CompiledRubric]:
 def listing(session: Session) -> list[tuple[Campaign, int, int]]:
     """Every campaign with its number of agencies and of submitted agencies."""
     agencies = select(func.count(Agency.id)).where(Agency.campaign_id == Campaign.id).scalar_subquery()
-    submitted = (select(func.count(Submission.id))
-                 .where(Submission.campaign_id == Campaign.id,
-                        Submission.state.in_(("submitted", "verified"))).scalar_subquery())
-    rows = session.execute(select(Campaign, agencies, submitted)
-                           .options(selectinload(Campaign.levels).selectinload(CampaignLevel.rubric))
-                           .order_by(Campaign.id)).all()
+    submitted = (
+        select(func.count(Submission.id))
+        .where(Submission.campaign_id == Campaign.id, Submission.state.in_(("submitted", "verified")))
+        .scalar_subquery()
+    )
+    rows = session.execute(
+        select(Campaign, agencies, submitted)
+        .options(selectinload(Campaign.levels).selectinload(CampaignLevel.rubric))
+        .order_by(Campaign.id)
+    ).all()
     return [(c, n, s) for c, n, s in rows]
 
 
 def state_counts(session: Session, campaign_id: int) -> dict[str, dict[str, int]]:
     """Submission states counted per level: {level: {state: n}}."""
-    rows = session.execute(select(Agency.level, Submission.state, func.count())
-                           .join(Submission, Submission.agency_id == Agency.id)
-                           .where(Agency.campaign_id == campaign_id)
-                           .group_by(Agency.level, Submission.state)).all()
+    rows = session.execute(
+        select(Agency.level, Submission.state, func.count())
+        .join(Submission, Submission.agency_id == Agency.id)
+        .where(Agency.campaign_id == campaign_id)
+        .group_by(Agency.level, Submission.state)
+    ).all()
     counts: dict[str, dict[str, int]] = {}
     for level, state, n in rows:
         counts.setdefault(level, {})[state] = n

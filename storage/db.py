@@ -7,8 +7,8 @@ upgraded on first use. PostgreSQL is upgraded explicitly with ``cqdt db upgrade`
 from __future__ import annotations
 
 import os
-from contextlib import contextmanager
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import orjson

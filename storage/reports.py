@@ -53,12 +53,21 @@ class LevelReport:
 def agency_rows(session: Session, campaign_id: int) -> list[AgencyRow]:
     parent = aliased(Agency)
     rows = session.execute(
-        select(Agency.id, Agency.code, Agency.name, Agency.level, Agency.parent_id, parent.code,
-               Submission.state, Submission.submitted_at)
+        select(
+            Agency.id,
+            Agency.code,
+            Agency.name,
+            Agency.level,
+            Agency.parent_id,
+            parent.code,
+            Submission.state,
+            Submission.submitted_at,
+        )
         .join(Submission, Submission.agency_id == Agency.id)
         .outerjoin(parent, parent.id == Agency.parent_id)
         .where(Agency.campaign_id == campaign_id)
-        .order_by(Agency.level, Agency.code))
+        .order_by(Agency.level, Agency.code)
+    )
     return [AgencyRow(*row) for row in rows]
 
 

@@ -28,12 +28,21 @@ def resolve(id_or_file: str) -> CompiledRubric:
 
 def store(session: Session, rubric: CompiledRubric) -> StoredRubric:
     """The stored row for this exact rubric text, added if new."""
-    row = session.scalar(select(StoredRubric).where(StoredRubric.rubric_id == rubric.id,
-                                                    StoredRubric.content_hash == rubric.content_hash))
+    row = session.scalar(
+        select(StoredRubric).where(
+            StoredRubric.rubric_id == rubric.id, StoredRubric.content_hash == rubric.content_hash
+        )
+    )
     if row is None:
-        row = StoredRubric(rubric_id=rubric.id, version=rubric.rubric.version, family=rubric.rubric.family,
-                           level=rubric.level, title=rubric.rubric.title, content_hash=rubric.content_hash,
-                           source_text=rubric.source_text)
+        row = StoredRubric(
+            rubric_id=rubric.id,
+            version=rubric.rubric.version,
+            family=rubric.rubric.family,
+            level=rubric.level,
+            title=rubric.rubric.title,
+            content_hash=rubric.content_hash,
+            source_text=rubric.source_text,
+        )
         session.add(row)
         session.flush()
     return row

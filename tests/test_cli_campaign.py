@@ -52,9 +52,24 @@ def cqdt(capsys, database_url, monkeypatch):
 
 def create_campaign(cqdt) -> int:
     assert "Đã nâng cấp" in cqdt("db", "upgrade")
-    out = cqdt("campaign", "create", "--name", "Đánh giá CQĐT năm 2019", "--rubric", "so=qn2018-so",
-               "--rubric", "huyen=qn2018-huyen", "--rubric", "xa=qn2018-xa", "--deadline", "2019-10-28 14:00",
-               "--period", "2018-10-15:2019-10-15", "--grace", "2")
+    out = cqdt(
+        "campaign",
+        "create",
+        "--name",
+        "Đánh giá CQĐT năm 2019",
+        "--rubric",
+        "so=qn2018-so",
+        "--rubric",
+        "huyen=qn2018-huyen",
+        "--rubric",
+        "xa=qn2018-xa",
+        "--deadline",
+        "2019-10-28 14:00",
+        "--period",
+        "2018-10-15:2019-10-15",
+        "--grace",
+        "2",
+    )
     return int(out.strip())
 
 
@@ -67,8 +82,7 @@ def load_answers(url: str, campaign_id: int, seed: int = 7) -> dict[str, str]:
     with database.session() as session:
         campaign = campaigns.get(session, campaign_id)
         rubrics = campaigns.rubrics_by_level(campaign)
-        agencies = session.scalars(select(Agency).where(Agency.campaign_id == campaign_id)
-                                   .order_by(Agency.code)).all()
+        agencies = session.scalars(select(Agency).where(Agency.campaign_id == campaign_id).order_by(Agency.code)).all()
         for index, agency in enumerate(agencies):
             if index % 10 == 9:
                 states[agency.code] = "not_started"
@@ -103,8 +117,9 @@ def test_campaign_end_to_end_from_the_command_line(cqdt, database_url, tmp_path)
 
     # invitations: one deep link per agency, a QR code each, stable until used
     qr_dir = tmp_path / "qr"
-    rows = json.loads(cqdt("invites", "--campaign", str(campaign_id), "--json", "--qr", str(qr_dir),
-                           "--bot-username", "cqdt_qn_bot"))
+    rows = json.loads(
+        cqdt("invites", "--campaign", str(campaign_id), "--json", "--qr", str(qr_dir), "--bot-username", "cqdt_qn_bot")
+    )
     assert len(rows) == 200
     assert all(re.fullmatch(r"https://t\.me/cqdt_qn_bot\?start=[A-Za-z0-9_-]{32}", r["link"]) for r in rows)
     assert len({r["link"] for r in rows}) == 200
@@ -112,11 +127,23 @@ def test_campaign_end_to_end_from_the_command_line(cqdt, database_url, tmp_path)
     assert len(pngs) == 200 and all(p.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" for p in pngs)
     rerun = json.loads(cqdt("invites", "--campaign", str(campaign_id), "--json", "--bot-username", "cqdt_qn_bot"))
     assert [r["link"] for r in rerun] == [r["link"] for r in rows]
-    one = json.loads(cqdt("invites", "--campaign", str(campaign_id), "--agency", "193", "--json",
-                          "--bot-username", "cqdt_qn_bot"))
+    one = json.loads(
+        cqdt("invites", "--campaign", str(campaign_id), "--agency", "193", "--json", "--bot-username", "cqdt_qn_bot")
+    )
     assert [r["name"] for r in one] == ["UBND Thành phố Hạ Long"]
-    coordinator = json.loads(cqdt("coordinator", "invite", "--campaign", str(campaign_id), "--scope", "193",
-                                  "--json", "--bot-username", "cqdt_qn_bot"))
+    coordinator = json.loads(
+        cqdt(
+            "coordinator",
+            "invite",
+            "--campaign",
+            str(campaign_id),
+            "--scope",
+            "193",
+            "--json",
+            "--bot-username",
+            "cqdt_qn_bot",
+        )
+    )
     assert coordinator["scope"] == "193" and "start=" in coordinator["link"]
 
     states = load_answers(database_url, campaign_id)
@@ -170,8 +197,9 @@ def test_campaign_end_to_end_from_the_command_line(cqdt, database_url, tmp_path)
     with csv_path.open(encoding="utf-8-sig") as handle:
         records = list(csv.DictReader(handle))
     assert len(records) == 200
-    assert {r["Mã đơn vị"]: Decimal(r["Tổng điểm"]) for r in records} == \
-        {code: Decimal(a["total"]) for code, a in expected.items()}
+    assert {r["Mã đơn vị"]: Decimal(r["Tổng điểm"]) for r in records} == {
+        code: Decimal(a["total"]) for code, a in expected.items()
+    }
 
     json_path = tmp_path / "ket-qua.json"
     cqdt("export", "--campaign", str(campaign_id), "--format", "json", "-o", str(json_path))
@@ -211,19 +239,30 @@ def test_reimport_with_a_correction_updates_only_that_agency(cqdt, tmp_path):
     assert result == {"created": 0, "updated": 1, "unchanged": 199}
 
 
-@pytest.mark.parametrize(("args", "message"), [
-    (["campaign", "create", "--name", "X", "--rubric", "xa=qn2018-xa", "--deadline", "28/10/2019"],
-     "YYYY-MM-DD HH:MM"),
-    (["campaign", "create", "--name", "X", "--rubric", "huyen=qn2018-xa", "--deadline", "2019-10-28 14:00"],
-     "xa=qn2018-xa"),
-    (["campaign", "create", "--name", "X", "--rubric", "huyen=qn2018-huyen", "--deadline", "2019-10-28 14:00"],
-     "--rubric xa="),
-    (["campaign", "create", "--name", "X", "--rubric", "xa=khong-co", "--deadline", "2019-10-28 14:00"],
-     "khong-co"),
-    (["campaign", "show", "99"], "cqdt campaign list"),
-    (["scores", "--campaign", "99"], "99"),
-    (["rubric", "show", "nope"], "qn2018-xa"),
-])
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (
+            ["campaign", "create", "--name", "X", "--rubric", "xa=qn2018-xa", "--deadline", "28/10/2019"],
+            "YYYY-MM-DD HH:MM",
+        ),
+        (
+            ["campaign", "create", "--name", "X", "--rubric", "huyen=qn2018-xa", "--deadline", "2019-10-28 14:00"],
+            "xa=qn2018-xa",
+        ),
+        (
+            ["campaign", "create", "--name", "X", "--rubric", "huyen=qn2018-huyen", "--deadline", "2019-10-28 14:00"],
+            "--rubric xa=",
+        ),
+        (
+            ["campaign", "create", "--name", "X", "--rubric", "xa=khong-co", "--deadline", "2019-10-28 14:00"],
+            "khong-co",
+        ),
+        (["campaign", "show", "99"], "cqdt campaign list"),
+        (["scores", "--campaign", "99"], "99"),
+        (["rubric", "show", "nope"], "qn2018-xa"),
+    ],
+)
 def test_errors_are_one_clear_line(cqdt, args, message):
     cqdt("db", "upgrade")
     err = cqdt(*args, expect=1)
@@ -246,15 +285,17 @@ def test_server_database_behind_the_code_is_refused_with_the_fix(cqdt, database_
 def test_invitations_are_single_use_and_reissued(cqdt, database_url):
     campaign_id = create_campaign(cqdt)
     cqdt("agencies", "import", "--campaign", str(campaign_id), str(AGENCIES_CSV))
-    first = json.loads(cqdt("invites", "--campaign", str(campaign_id), "--agency", "S01", "--json",
-                            "--bot-username", "b"))[0]["link"]
+    first = json.loads(
+        cqdt("invites", "--campaign", str(campaign_id), "--agency", "S01", "--json", "--bot-username", "b")
+    )[0]["link"]
     database = Database(database_url)
     with database.session() as session:
         invitation = session.scalar(select(Invitation).where(Invitation.token == first.rsplit("=", 1)[1]))
         invitation.used_by, invitation.used_at = 42, datetime.now(UTC)
     database.dispose()
-    second = json.loads(cqdt("invites", "--campaign", str(campaign_id), "--agency", "S01", "--json",
-                             "--bot-username", "b"))[0]["link"]
+    second = json.loads(
+        cqdt("invites", "--campaign", str(campaign_id), "--agency", "S01", "--json", "--bot-username", "b")
+    )[0]["link"]
     assert second != first
 
 

@@ -88,8 +88,17 @@ CASES: dict[str, Expected] = {
 PYTHON_NAMES = sorted(
     {name for name, obj in vars(rubrics.model).items() if inspect.isclass(obj) and issubclass(obj, BaseModel)}
     | {name for name, obj in vars(builtins).items() if inspect.isclass(obj) and issubclass(obj, BaseException)}
-    | {"RubricError", "ValidationError", "MarkedYAMLError", "ScannerError", "ParserError", "ConstructorError",
-       "CompiledRubric", "Decimal", "NoneType"}
+    | {
+        "RubricError",
+        "ValidationError",
+        "MarkedYAMLError",
+        "ScannerError",
+        "ParserError",
+        "ConstructorError",
+        "CompiledRubric",
+        "Decimal",
+        "NoneType",
+    }
 )
 PYTHON_NAME = re.compile(r"\b(?:" + "|".join(PYTHON_NAMES) + r")\b|<class |Traceback")
 
@@ -105,16 +114,18 @@ def assert_readable(error: RubricError, path: Path | str) -> str:
 
 
 def case_params():
-    return [pytest.param(name, expected, id=name)
-            for name, expected in CASES.items()]
+    return [pytest.param(name, expected, id=name) for name, expected in CASES.items()]
 
 
 # --- the invalid fixtures --------------------------------------------------------
 
+
 def test_every_fixture_has_an_expected_fault():
     on_disk = {path.stem for path in INVALID.glob("*.yaml")}
-    assert on_disk == set(CASES), (f"fixtures without an entry in CASES: {sorted(on_disk - set(CASES))}; "
-                                   f"entries without a fixture: {sorted(set(CASES) - on_disk)}")
+    assert on_disk == set(CASES), (
+        f"fixtures without an entry in CASES: {sorted(on_disk - set(CASES))}; "
+        f"entries without a fixture: {sorted(set(CASES) - on_disk)}"
+    )
 
 
 @pytest.mark.parametrize("name", sorted(CASES))
@@ -142,8 +153,11 @@ def test_invalid_rubric_is_rejected(name, expected):
 
 def test_yaml_syntax_error_gives_the_line():
     path = INVALID / "yaml_syntax.yaml"
-    broken = next(n for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
-                  if not line.startswith("#") and line.count("{") != line.count("}"))
+    broken = next(
+        n
+        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if not line.startswith("#") and line.count("{") != line.count("}")
+    )
     with pytest.raises(RubricError) as caught:
         load_file(path)
     # YAML notices an unclosed "{" where the next line starts; either line points the author to it.
@@ -169,6 +183,7 @@ def test_load_text_without_a_file_name():
 
 
 # --- valid rubrics and exact numbers -----------------------------------------------
+
 
 def test_valid_fixture_loads():
     compiled = load_file(VALID)
@@ -260,8 +275,16 @@ def test_duplicate_yaml_key_is_rejected():
 
 # --- the bundled rubrics -----------------------------------------------------------
 
-EXPECTED_BUNDLED = ("mic2392-xa", "mic2392-huyen", "qn2018-xa", "qn2018-huyen", "qn2018-so",
-                    "tth2018-tinh", "tth2018-huyen", "tth2018-xa")
+EXPECTED_BUNDLED = (
+    "mic2392-xa",
+    "mic2392-huyen",
+    "qn2018-xa",
+    "qn2018-huyen",
+    "qn2018-so",
+    "tth2018-tinh",
+    "tth2018-huyen",
+    "tth2018-xa",
+)
 
 
 @pytest.mark.parametrize("path", bundled_paths(), ids=lambda path: path.name)

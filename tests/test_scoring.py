@@ -23,7 +23,8 @@ FIXTURES = Path(__file__).parent / "fixtures" / "rubrics"
 
 def one_indicator(questions: str, rule: str, maximum: str = "10") -> str:
     """A rubric with one group holding one indicator of ``maximum`` points."""
-    return textwrap.dedent(f"""\
+    return (
+        textwrap.dedent(f"""\
         id: t
         version: 1
         family: t
@@ -41,8 +42,10 @@ def one_indicator(questions: str, rule: str, maximum: str = "10") -> str:
                 title: Chỉ tiêu
                 max: {maximum}
                 questions:
-        """) + textwrap.indent(textwrap.dedent(questions), " " * 10) + \
-        f"        rule: {rule}\n"
+        """)
+        + textwrap.indent(textwrap.dedent(questions), " " * 10)
+        + f"        rule: {rule}\n"
+    )
 
 
 def points(rubric_text: str, *cohort: dict, children: dict | None = None) -> list[D]:
@@ -53,6 +56,7 @@ def points(rubric_text: str, *cohort: dict, children: dict | None = None) -> lis
 
 # --- the Thừa Thiên Huế worked examples ------------------------------------------------
 
+
 @pytest.fixture(scope="module")
 def tth():
     return load_file(FIXTURES / "tth_readiness.yaml")
@@ -61,8 +65,7 @@ def tth():
 def test_hue_city_readiness_and_nam_dong_results(tth):
     """Huế: 50 − 2 = 48 applicable, 42,63 achieved → 88,81 % → 44,41, band II.
     Nam Đông: 100 − 8 = 92, 78,53 → 85,36 % → 85,36, band II."""
-    answers = {"cbcc_tong": 4800, "may_tinh": 4263, "co_ttdl": NA,
-               "dvc_tyle": D("85.36"), "cong_ttdt": NA}
+    answers = {"cbcc_tong": 4800, "may_tinh": 4263, "co_ttdl": NA, "dvc_tyle": D("85.36"), "cong_ttdt": NA}
     score = Scorer(tth).score_cohort([AgencyInput("a", answers)])[0]
     readiness, results = score.groups
     assert (readiness.max, readiness.excluded, readiness.applicable) == (50, 2, 48)
@@ -75,8 +78,10 @@ def test_hue_city_readiness_and_nam_dong_results(tth):
     assert vn_score(readiness.converted) == "44,41" and vn_score(readiness.percent) == "88,81"
 
 
-@pytest.mark.parametrize(("percent", "band"), [("91", "I"), ("90", "I"), ("89", "II"), ("87", "II"),
-                                                ("85", "II"), ("82.40", "III"), ("0", "III"), ("100", "I")])
+@pytest.mark.parametrize(
+    ("percent", "band"),
+    [("91", "I"), ("90", "I"), ("89", "II"), ("87", "II"), ("85", "II"), ("82.40", "III"), ("0", "III"), ("100", "I")],
+)
 def test_thua_thien_hue_bands(tth, percent, band):
     scheme = tth.rubric.bands[0]
     assert band_of(scheme, D(percent)) == band
@@ -84,11 +89,23 @@ def test_thua_thien_hue_bands(tth, percent, band):
 
 def test_quang_ninh_bands_are_closed_above():
     """Quảng Ninh: Tốt > 80 %, Khá 70–80 %, then Trung bình."""
-    scheme = BandScheme(applies_to="total", inclusive="upper", bands=[
-        Band(label="Trung bình", **{"from": D(0)}, to=D(70)), Band(label="Khá", **{"from": D(70)}, to=D(80)),
-        Band(label="Tốt", **{"from": D(80)}, to=D(100))])
-    assert [band_of(scheme, D(p)) for p in ("0", "70", "70.01", "80", "80.01", "100")] == \
-        ["Trung bình", "Trung bình", "Khá", "Khá", "Tốt", "Tốt"]
+    scheme = BandScheme(
+        applies_to="total",
+        inclusive="upper",
+        bands=[
+            Band(label="Trung bình", **{"from": D(0)}, to=D(70)),
+            Band(label="Khá", **{"from": D(70)}, to=D(80)),
+            Band(label="Tốt", **{"from": D(80)}, to=D(100)),
+        ],
+    )
+    assert [band_of(scheme, D(p)) for p in ("0", "70", "70.01", "80", "80.01", "100")] == [
+        "Trung bình",
+        "Trung bình",
+        "Khá",
+        "Khá",
+        "Tốt",
+        "Tốt",
+    ]
 
 
 def test_whole_group_not_applicable_converts_to_zero_not_a_division_error(tth):
@@ -99,6 +116,7 @@ def test_whole_group_not_applicable_converts_to_zero_not_a_division_error(tth):
 
 
 # --- ranking ---------------------------------------------------------------------------
+
 
 def test_equal_scores_share_a_rank():
     scores = [AgencyScore(k, [], D(100), {}) for k in "abcd"]
@@ -115,25 +133,34 @@ NUMBERS = "- {id: a, type: integer, text: A}\n- {id: b, type: integer, text: B}\
 
 def test_yes_no_rule():
     assert points(one_indicator(YES, "{type: yes_no, question: q}"), {"q": True}, {"q": False}, {}) == [10, 0, 0]
-    assert points(one_indicator(YES, "{type: yes_no, question: q, points_yes: 6, points_no: 1}"),
-                  {"q": True}, {"q": False}, {}) == [6, 1, 0]
+    assert points(
+        one_indicator(YES, "{type: yes_no, question: q, points_yes: 6, points_no: 1}"), {"q": True}, {"q": False}, {}
+    ) == [6, 1, 0]
 
 
 def test_option_rule_full_half_none_and_multi_choice_capped():
-    single = "- {id: q, type: single_choice, text: Ai chủ trì, options: [{value: ct, label: Chủ tịch}, " \
-             "{value: pct, label: Phó}, {value: khac, label: Khác}]}\n"
+    single = (
+        "- {id: q, type: single_choice, text: Ai chủ trì, options: [{value: ct, label: Chủ tịch}, "
+        "{value: pct, label: Phó}, {value: khac, label: Khác}]}\n"
+    )
     rule = "{type: option, question: q, points: {ct: full, pct: half, khac: none}}"
     assert points(one_indicator(single, rule), {"q": "ct"}, {"q": "pct"}, {"q": "khac"}) == [10, 5, 0]
     multi = "- {id: q, type: multi_choice, text: Những gì, options: [{value: a, label: A}, {value: b, label: B}]}\n"
-    assert points(one_indicator(multi, "{type: option, question: q, points: {a: 6, b: 6}}"),
-                  {"q": ["a"]}, {"q": ["a", "b"]}) == [6, 10]
+    assert points(
+        one_indicator(multi, "{type: option, question: q, points: {a: 6, b: 6}}"), {"q": ["a"]}, {"q": ["a", "b"]}
+    ) == [6, 10]
 
 
 def test_ratio_rule_and_its_stated_behaviour_on_zero():
-    assert points(one_indicator(NUMBERS, "{type: ratio, numerator: a, denominator: b}"),
-                  {"a": 1, "b": 3}, {"a": 5, "b": 4}, {"a": 0, "b": 0}) == [D("3.33"), 10, 0]
-    assert points(one_indicator(NUMBERS, "{type: ratio, numerator: a, denominator: b, on_zero: full}"),
-                  {"a": 0, "b": 0}) == [10]
+    assert points(
+        one_indicator(NUMBERS, "{type: ratio, numerator: a, denominator: b}"),
+        {"a": 1, "b": 3},
+        {"a": 5, "b": 4},
+        {"a": 0, "b": 0},
+    ) == [D("3.33"), 10, 0]
+    assert points(
+        one_indicator(NUMBERS, "{type: ratio, numerator: a, denominator: b, on_zero: full}"), {"a": 0, "b": 0}
+    ) == [10]
     rubric = load_text(one_indicator(NUMBERS, "{type: ratio, numerator: a, denominator: b, on_zero: not_applicable}"))
     score = Scorer(rubric).score_cohort([AgencyInput(0, {"a": 0, "b": 0})])[0]
     assert score.indicators["1.1"].not_applicable and score.groups[0].applicable == 0
@@ -146,42 +173,65 @@ def test_ratio_of_a_percentage_alone():
 
 def test_tiers_rule():
     question = "- {id: n, type: integer, text: Số cuộc họp}\n"
-    rule = "{type: tiers, question: n, tiers: [{min: 4, points: 20}, {min: 3, points: 15}, " \
-           "{min: 2, points: 10}, {min: 1, points: 5}]}"
-    assert points(one_indicator(question, rule, "20"), *({"n": n} for n in (6, 4, 3, 2, 1, 0))) == \
-        [20, 20, 15, 10, 5, 0]
+    rule = (
+        "{type: tiers, question: n, tiers: [{min: 4, points: 20}, {min: 3, points: 15}, "
+        "{min: 2, points: 10}, {min: 1, points: 5}]}"
+    )
+    assert points(one_indicator(question, rule, "20"), *({"n": n} for n in (6, 4, 3, 2, 1, 0))) == [
+        20,
+        20,
+        15,
+        10,
+        5,
+        0,
+    ]
 
 
 def test_per_unit_rule_with_cap():
     question = "- {id: n, type: integer, text: Số ứng dụng}\n"
-    assert points(one_indicator(question, "{type: per_unit, question: n, points_per_unit: 1, cap: 5}"),
-                  {"n": 3}, {"n": 9}) == [3, 5]
+    assert points(
+        one_indicator(question, "{type: per_unit, question: n, points_per_unit: 1, cap: 5}"), {"n": 3}, {"n": 9}
+    ) == [3, 5]
 
 
 def test_normalized_to_the_best_of_the_cohort():
     question = "- {id: bw, type: decimal, text: Băng thông/CBCC}\n"
-    assert points(one_indicator(question, "{type: normalized, question: bw}", "40"),
-                  {"bw": D("2.5")}, {"bw": D("10")}, {"bw": D("0")}, {}) == [10, 40, 0, 0]
+    assert points(
+        one_indicator(question, "{type: normalized, question: bw}", "40"),
+        {"bw": D("2.5")},
+        {"bw": D("10")},
+        {"bw": D("0")},
+        {},
+    ) == [10, 40, 0, 0]
 
 
 def test_base_plus_add_ons():
-    questions = "- {id: dc, type: yes_no, text: Có TTDL}\n" \
-                "- {id: std, type: multi_choice, text: Tiêu chuẩn, options: [{value: tier3, label: Tier 3}, " \
-                "{value: iso, label: ISO 27001}]}\n- {id: dr, type: yes_no, text: Có DR}\n"
-    rule = "{type: base_plus, question: dc, base: 35, add_ons: [{question: std, option: tier3, points: 5}, " \
-           "{question: std, option: iso, points: 5}, {question: dr, points: 5}]}"
-    assert points(one_indicator(questions, rule, "50"),
-                  {"dc": True}, {"dc": True, "std": ["iso"], "dr": True},
-                  {"dc": True, "std": ["iso", "tier3"], "dr": True}, {"dc": False, "dr": True}) == [35, 45, 50, 0]
+    questions = (
+        "- {id: dc, type: yes_no, text: Có TTDL}\n"
+        "- {id: std, type: multi_choice, text: Tiêu chuẩn, options: [{value: tier3, label: Tier 3}, "
+        "{value: iso, label: ISO 27001}]}\n- {id: dr, type: yes_no, text: Có DR}\n"
+    )
+    rule = (
+        "{type: base_plus, question: dc, base: 35, add_ons: [{question: std, option: tier3, points: 5}, "
+        "{question: std, option: iso, points: 5}, {question: dr, points: 5}]}"
+    )
+    assert points(
+        one_indicator(questions, rule, "50"),
+        {"dc": True},
+        {"dc": True, "std": ["iso"], "dr": True},
+        {"dc": True, "std": ["iso", "tier3"], "dr": True},
+        {"dc": False, "dr": True},
+    ) == [35, 45, 50, 0]
 
 
 def test_sum_of_parts_with_a_part_not_applicable():
     questions = YES + "- {id: p, type: percentage, text: Tỷ lệ, allow_na: true}\n"
-    rule = "{type: sum, parts: [{max: 4, rule: {type: yes_no, question: q}}, {max: 6, rule: {type: ratio, numerator: p}}]}"
+    rule = (
+        "{type: sum, parts: [{max: 4, rule: {type: yes_no, question: q}}, {max: 6, rule: {type: ratio, numerator: p}}]}"
+    )
     rubric = load_text(one_indicator(questions, rule))
     scorer = Scorer(rubric)
-    both, one_na = scorer.score_cohort([AgencyInput(0, {"q": True, "p": D(50)}),
-                                        AgencyInput(1, {"q": True, "p": NA})])
+    both, one_na = scorer.score_cohort([AgencyInput(0, {"q": True, "p": D(50)}), AgencyInput(1, {"q": True, "p": NA})])
     assert both.indicators["1.1"].achieved == 7 and both.groups[0].converted == 7
     assert one_na.indicators["1.1"].excluded == 6 and one_na.groups[0].applicable == 4
     assert one_na.groups[0].converted == 10  # 4 of 4 applicable → full marks once converted
@@ -204,22 +254,27 @@ def test_not_applicable_answer_excludes_the_indicator():
 
 
 def test_answers_of_questions_skipped_by_relevance_do_not_count():
-    questions = "- {id: has, type: yes_no, text: Có không}\n" \
-                "- {id: n, type: integer, text: Bao nhiêu, when: {question: has, equals: true}}\n"
+    questions = (
+        "- {id: has, type: yes_no, text: Có không}\n"
+        "- {id: n, type: integer, text: Bao nhiêu, when: {question: has, equals: true}}\n"
+    )
     rule = "{type: per_unit, question: n, points_per_unit: 1}"
     # n was answered while has was yes; has was changed to no afterwards
     assert points(one_indicator(questions, rule), {"has": True, "n": 4}, {"has": False, "n": 4}) == [4, 0]
 
 
 def test_rounding_is_half_up_to_hundredths():
-    assert points(one_indicator(NUMBERS, "{type: ratio, numerator: a, denominator: b}", "1"),
-                  {"a": 1, "b": 8}) == [D("0.13")]  # 0.125 → 0.13
+    assert points(one_indicator(NUMBERS, "{type: ratio, numerator: a, denominator: b}", "1"), {"a": 1, "b": 8}) == [
+        D("0.13")
+    ]  # 0.125 → 0.13
 
 
 # --- Vietnamese figures ----------------------------------------------------------------
 
+
 def test_vietnamese_number_and_date_formats():
     from datetime import datetime
+
     assert vn_score(D("150.77")) == "150,77"
     assert vn_number(1234) == "1.234" and vn_number(D("12.5")) == "12,5"
     assert vn_datetime(datetime(2019, 10, 28, 14, 0)) == "14h00 ngày 28/10/2019"

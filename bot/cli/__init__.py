@@ -20,14 +20,33 @@ from storage.errors import Refused
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
-@click.option("--database-url", envvar="CQDT_DATABASE_URL", metavar="URL",
-              help="Cơ sở dữ liệu (mặc định: sqlite:///cqdt.db). [env CQDT_DATABASE_URL]")
-@click.option("--timezone", envvar="CQDT_TIMEZONE", default="Asia/Ho_Chi_Minh", show_default=True,
-              help="Múi giờ hiển thị. [env CQDT_TIMEZONE]")
-@click.option("--telegram-api-url", envvar="CQDT_TELEGRAM_API_URL", default="https://api.telegram.org/bot",
-              show_default=True, help="Địa chỉ Bot API. [env CQDT_TELEGRAM_API_URL]")
-@click.option("--token", envvar="TELEGRAM_BOT_TOKEN", metavar="TOKEN", show_envvar=False,
-              help="Token của bot. [env TELEGRAM_BOT_TOKEN]")
+@click.option(
+    "--database-url",
+    envvar="CQDT_DATABASE_URL",
+    metavar="URL",
+    help="Cơ sở dữ liệu (mặc định: sqlite:///cqdt.db). [env CQDT_DATABASE_URL]",
+)
+@click.option(
+    "--timezone",
+    envvar="CQDT_TIMEZONE",
+    default="Asia/Ho_Chi_Minh",
+    show_default=True,
+    help="Múi giờ hiển thị. [env CQDT_TIMEZONE]",
+)
+@click.option(
+    "--telegram-api-url",
+    envvar="CQDT_TELEGRAM_API_URL",
+    default="https://api.telegram.org/bot",
+    show_default=True,
+    help="Địa chỉ Bot API. [env CQDT_TELEGRAM_API_URL]",
+)
+@click.option(
+    "--token",
+    envvar="TELEGRAM_BOT_TOKEN",
+    metavar="TOKEN",
+    show_envvar=False,
+    help="Token của bot. [env TELEGRAM_BOT_TOKEN]",
+)
 @click.version_option(package_name="cqdt")
 @click.pass_context
 def cli(ctx: click.Context, database_url, timezone, telegram_api_url, token) -> None:
@@ -36,8 +55,7 @@ def cli(ctx: click.Context, database_url, timezone, telegram_api_url, token) -> 
         ZoneInfo(timezone)
     except (ZoneInfoNotFoundError, ValueError):
         raise click.BadParameter(f"múi giờ «{timezone}» không tồn tại", param_hint="--timezone") from None
-    ctx.obj = CliContext(database_url=database_url, timezone=timezone,
-                         telegram_api_url=telegram_api_url, token=token)
+    ctx.obj = CliContext(database_url=database_url, timezone=timezone, telegram_api_url=telegram_api_url, token=token)
     ctx.call_on_close(ctx.obj.close)
 
 

@@ -55,11 +55,23 @@ def parse_deadline(text: str, cli: CliContext) -> datetime:
 
 
 def campaign_data(campaign, agencies: int | None = None, submitted: int | None = None) -> dict:
-    data = {"id": campaign.id, "name": campaign.name, "state": campaign.state, "deadline": campaign.deadline,
-            "grace_hours": campaign.grace_hours, "period_from": campaign.period_from,
-            "period_to": campaign.period_to,
-            "levels": {cl.level: {"rubric": cl.rubric.rubric_id, "version": cl.rubric.version,
-                                  "content_hash": cl.rubric.content_hash} for cl in campaign.levels}}
+    data = {
+        "id": campaign.id,
+        "name": campaign.name,
+        "state": campaign.state,
+        "deadline": campaign.deadline,
+        "grace_hours": campaign.grace_hours,
+        "period_from": campaign.period_from,
+        "period_to": campaign.period_to,
+        "levels": {
+            cl.level: {
+                "rubric": cl.rubric.rubric_id,
+                "version": cl.rubric.version,
+                "content_hash": cl.rubric.content_hash,
+            }
+            for cl in campaign.levels
+        },
+    }
     if agencies is not None:
         data.update(agencies=agencies, submitted=submitted)
     return data
@@ -72,18 +84,28 @@ def campaign_group() -> None:
 
 @campaign_group.command("create")
 @click.option("--name", required=True, help="Tên đợt đánh giá.")
-@click.option("--rubric", "rubric_options", multiple=True, required=True, metavar="CẤP=MÃ_HOẶC_TỆP",
-              help="Bộ tiêu chí cho một cấp, ví dụ huyen=qn2018-huyen; lặp lại cho mỗi cấp.")
+@click.option(
+    "--rubric",
+    "rubric_options",
+    multiple=True,
+    required=True,
+    metavar="CẤP=MÃ_HOẶC_TỆP",
+    help="Bộ tiêu chí cho một cấp, ví dụ huyen=qn2018-huyen; lặp lại cho mỗi cấp.",
+)
 @click.option("--deadline", required=True, metavar='"YYYY-MM-DD HH:MM"', help="Hạn chót, giờ địa phương.")
 @click.option("--period", metavar="TỪ:ĐẾN", help="Kỳ số liệu, ví dụ 2018-10-15:2019-10-15.")
-@click.option("--grace", type=click.IntRange(min=0), default=0, show_default=True,
-              help="Số giờ gia hạn sau hạn chót.")
+@click.option("--grace", type=click.IntRange(min=0), default=0, show_default=True, help="Số giờ gia hạn sau hạn chót.")
 @click.option("--json", "as_json", is_flag=True, help="In dạng JSON.")
 @pass_cli
 def campaign_create(cli: CliContext, name, rubric_options, deadline, period, grace, as_json) -> None:
     """Tạo đợt đánh giá; in mã số của đợt mới."""
-    spec = CampaignSpec(name=name, rubrics=parse_rubric_options(rubric_options),
-                        deadline=parse_deadline(deadline, cli), period=parse_period(period), grace_hours=grace)
+    spec = CampaignSpec(
+        name=name,
+        rubrics=parse_rubric_options(rubric_options),
+        deadline=parse_deadline(deadline, cli),
+        period=parse_period(period),
+        grace_hours=grace,
+    )
     with cli.db.session() as session:
         campaign = campaigns.create(session, spec)
         session.flush()

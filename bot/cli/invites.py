@@ -14,8 +14,11 @@ from storage.errors import Refused
 from storage.invitations import agency_invitations, coordinator_invitation, deep_link
 
 bot_username_option = click.option(
-    "--bot-username", envvar="CQDT_BOT_USERNAME", metavar="TÊN",
-    help="Tên bot (không có @). Bỏ trống thì hỏi Telegram bằng token. [env CQDT_BOT_USERNAME]")
+    "--bot-username",
+    envvar="CQDT_BOT_USERNAME",
+    metavar="TÊN",
+    help="Tên bot (không có @). Bỏ trống thì hỏi Telegram bằng token. [env CQDT_BOT_USERNAME]",
+)
 
 
 def resolve_bot_username(cli: CliContext, given: str | None) -> str:
@@ -43,20 +46,39 @@ def safe_filename(code: str) -> str:
 @click.command("invites")
 @click.option("--campaign", "campaign_id", type=int, required=True, metavar="ID", help="Mã số đợt đánh giá.")
 @click.option("--agency", "agency_code", metavar="MÃ", help="Chỉ một đơn vị.")
-@click.option("--qr", "qr_dir", type=click.Path(file_okay=False, path_type=Path), metavar="THƯ_MỤC",
-              help="Ghi mã QR (PNG) của từng đơn vị vào thư mục này, để in vào công văn.")
+@click.option(
+    "--qr",
+    "qr_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    metavar="THƯ_MỤC",
+    help="Ghi mã QR (PNG) của từng đơn vị vào thư mục này, để in vào công văn.",
+)
 @click.option("--json", "as_json", is_flag=True, help="In dạng JSON.")
 @bot_username_option
 @pass_cli
-def invites(cli: CliContext, campaign_id: int, agency_code: str | None, qr_dir: Path | None, as_json: bool,
-            bot_username: str | None) -> None:
+def invites(
+    cli: CliContext,
+    campaign_id: int,
+    agency_code: str | None,
+    qr_dir: Path | None,
+    as_json: bool,
+    bot_username: str | None,
+) -> None:
     """Đường dẫn mời đầu mối của mỗi đơn vị (dùng một lần; chạy lại để cấp đường dẫn mới khi đã dùng)."""
     username = resolve_bot_username(cli, bot_username)
     with cli.db.session() as session:
         campaign = campaigns.get(session, campaign_id)
         pairs = agency_invitations(session, campaign, cli.now(), agency_code)
-        rows = [{"code": a.code, "name": a.name, "level": a.level, "link": deep_link(username, inv.token),
-                 "expires_at": inv.expires_at} for a, inv in pairs]
+        rows = [
+            {
+                "code": a.code,
+                "name": a.name,
+                "level": a.level,
+                "link": deep_link(username, inv.token),
+                "expires_at": inv.expires_at,
+            }
+            for a, inv in pairs
+        ]
     if not rows:
         raise Refused("no_agencies")
     if qr_dir is not None:
@@ -78,20 +100,29 @@ def coordinator_group() -> None:
 
 @coordinator_group.command("invite")
 @click.option("--campaign", "campaign_id", type=int, required=True, metavar="ID", help="Mã số đợt đánh giá.")
-@click.option("--scope", "scope_code", metavar="MÃ_ĐƠN_VỊ",
-              help="Chỉ xem các đơn vị trực thuộc đơn vị này (ví dụ một thành phố); bỏ trống = toàn bộ.")
+@click.option(
+    "--scope",
+    "scope_code",
+    metavar="MÃ_ĐƠN_VỊ",
+    help="Chỉ xem các đơn vị trực thuộc đơn vị này (ví dụ một thành phố); bỏ trống = toàn bộ.",
+)
 @click.option("--json", "as_json", is_flag=True, help="In dạng JSON.")
 @bot_username_option
 @pass_cli
-def coordinator_invite(cli: CliContext, campaign_id: int, scope_code: str | None, as_json: bool,
-                       bot_username: str | None) -> None:
+def coordinator_invite(
+    cli: CliContext, campaign_id: int, scope_code: str | None, as_json: bool, bot_username: str | None
+) -> None:
     """Đường dẫn mời một cán bộ điều phối (dùng một lần, hiệu lực 14 ngày)."""
     username = resolve_bot_username(cli, bot_username)
     with cli.db.session() as session:
         campaign = campaigns.get(session, campaign_id)
         invitation = coordinator_invitation(session, campaign, cli.now(), scope_code)
-        data = {"campaign": campaign.id, "scope": scope_code, "link": deep_link(username, invitation.token),
-                "expires_at": invitation.expires_at}
+        data = {
+            "campaign": campaign.id,
+            "scope": scope_code,
+            "link": deep_link(username, invitation.token),
+            "expires_at": invitation.expires_at,
+        }
     cli.emit("coordinator_invite", data, as_json, invite=data)
 
 

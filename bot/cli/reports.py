@@ -37,8 +37,9 @@ def scores(cli: CliContext, campaign_id: int, level: str | None, as_json: bool) 
 @click.command("export")
 @click.option("--campaign", "campaign_id", type=int, required=True, metavar="ID", help="Mã số đợt đánh giá.")
 @click.option("--format", "fmt", type=click.Choice(["xlsx", "csv", "json"]), required=True, help="Định dạng tệp.")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True, metavar="TỆP",
-              help="Tệp kết quả.")
+@click.option(
+    "-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True, metavar="TỆP", help="Tệp kết quả."
+)
 @pass_cli
 def export(cli: CliContext, campaign_id: int, fmt: str, output: Path) -> None:
     """Xuất kết quả: xlsx (mỗi cấp một trang), csv (mỗi đơn vị một dòng) hoặc json (đầy đủ)."""

@@ -21,16 +21,25 @@ from storage.rubric_store import resolve
 
 def rubric_summary(rubric: CompiledRubric) -> dict:
     r = rubric.rubric
-    return {"id": r.id, "version": r.version, "family": r.family, "level": r.level, "level_name": r.level_name,
-            "title": r.title, "source": r.source, "sample": r.sample, "max": r.max,
-            "questions": len(rubric.steps), "indicators": len(rubric.indicators),
-            "groups": [{"code": g.code, "title": g.title, "max": g.max} for g in r.groups],
-            "content_hash": rubric.content_hash}
+    return {
+        "id": r.id,
+        "version": r.version,
+        "family": r.family,
+        "level": r.level,
+        "level_name": r.level_name,
+        "title": r.title,
+        "source": r.source,
+        "sample": r.sample,
+        "max": r.max,
+        "questions": len(rubric.steps),
+        "indicators": len(rubric.indicators),
+        "groups": [{"code": g.code, "title": g.title, "max": g.max} for g in r.groups],
+        "content_hash": rubric.content_hash,
+    }
 
 
 def item_tree(item) -> dict:
-    node = {"code": item.code, "title": item.title, "max": item.max,
-            "questions": [q.id for q in item.questions]}
+    node = {"code": item.code, "title": item.title, "max": item.max, "questions": [q.id for q in item.questions]}
     if item.rule is not None:
         node["rule"] = item.rule.type
         node["sample"] = item.sample
@@ -60,8 +69,11 @@ def rubric_list(cli: CliContext, as_json: bool) -> None:
 def rubric_show(cli: CliContext, rubric_id: str, as_json: bool) -> None:
     """Cấu trúc một bộ tiêu chí: nhóm, chỉ tiêu, điểm tối đa, số câu hỏi."""
     rubric = resolve(rubric_id)
-    data = {**rubric_summary(rubric), "tree": [item_tree(g) for g in rubric.rubric.groups],
-            "bands": [s.model_dump(mode="json", by_alias=True) for s in rubric.rubric.bands]}
+    data = {
+        **rubric_summary(rubric),
+        "tree": [item_tree(g) for g in rubric.rubric.groups],
+        "bands": [s.model_dump(mode="json", by_alias=True) for s in rubric.rubric.bands],
+    }
     cli.emit("rubric_show", data, as_json, rubric=rubric)
 
 
@@ -94,13 +106,15 @@ def rubric_score(cli: CliContext, rubric_id: str, answers_file: Path, as_json: b
     try:
         text = answers_file.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        raise Refused("input_unreadable", path=str(answers_file), reason=getattr(exc, "strerror", None) or exc) \
-            from None
+        raise Refused(
+            "input_unreadable", path=str(answers_file), reason=getattr(exc, "strerror", None) or exc
+        ) from None
     answers = load_answers(rubric, text, str(answers_file))
     score = Scorer(rubric).score_cohort([AgencyInput("answers", answers)])[0]
     data = {"rubric": rubric.id, **score_dict(score)}
-    cli.emit("rubric_score", data, as_json, rubric=rubric, score=score,
-             groups=[group_dict(score, g) for g in score.groups])
+    cli.emit(
+        "rubric_score", data, as_json, rubric=rubric, score=score, groups=[group_dict(score, g) for g in score.groups]
+    )
 
 
 COMMANDS = [rubric_group]
