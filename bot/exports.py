@@ -148,20 +148,17 @@ def _local(value: datetime | None, zone: ZoneInfo) -> datetime | None:
     return value.astimezone(zone).replace(tzinfo=None) if value else None
 
 
+SUMMARY_COLUMNS = ("rank", "code", "name", "parent", "state", "submitted", "total", "max", "percent", "band")
+
+
+def summary_header(labels: Labels) -> list[str]:
+    """The columns every export starts with: rank, agency, state, submission time, total, band."""
+    return [getattr(labels, f"col_{column}")() for column in SUMMARY_COLUMNS]
+
+
 def level_header(labels: Labels, report: LevelReport) -> list[str]:
     rubric = report.rubric
-    head = [
-        labels.col_rank(),
-        labels.col_code(),
-        labels.col_name(),
-        labels.col_parent(),
-        labels.col_state(),
-        labels.col_submitted(),
-        labels.col_total(),
-        labels.col_max(),
-        labels.col_percent(),
-        labels.col_band(),
-    ]
+    head = summary_header(labels)
     group_bands = any(s.applies_to == "groups" for s in rubric.rubric.bands)
     for group in rubric.rubric.groups:
         head += [labels.col_group(group.code, part) for part in GROUP_PARTS]
@@ -246,19 +243,7 @@ def write_csv(path: Path, reports: dict[str, LevelReport], *, lang: str = "vi", 
     codes: list[str] = []
     for report in reports.values():
         codes += [g.code for g in report.rubric.rubric.groups if g.code not in codes]
-    head = [
-        labels.col_level(),
-        labels.col_rank(),
-        labels.col_code(),
-        labels.col_name(),
-        labels.col_parent(),
-        labels.col_state(),
-        labels.col_submitted(),
-        labels.col_total(),
-        labels.col_max(),
-        labels.col_percent(),
-        labels.col_band(),
-    ]
+    head = [labels.col_level(), *summary_header(labels)]
     head += [labels.col_group(code, part) for code in codes for part in GROUP_PARTS + ("band",)]
     with path.open("w", newline="", encoding="utf-8-sig") as handle:
         writer = csv.writer(handle)
