@@ -8,12 +8,12 @@ Vietnamese reader expects: 150,77 · 28/10/2019 · 14h00.
 from __future__ import annotations
 
 from datetime import date, datetime
-from decimal import Decimal
 from functools import cache
 from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
+from rubrics.answers import NA
 from rubrics.formatting import vn_date, vn_datetime, vn_number, vn_score, vn_time
 from storage.errors import Refused
 
@@ -49,7 +49,7 @@ def environment(zone: str = "Asia/Ho_Chi_Minh") -> Environment:
         clock=lambda v: vn_time(_localized(v, zone)),
         iso=lambda v: v.isoformat() if isinstance(v, (date, datetime)) else v,
     )
-    env.globals["Decimal"] = Decimal
+    env.globals["NA"] = NA
     return env
 
 

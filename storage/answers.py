@@ -6,6 +6,8 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import JSON, func, select, type_coerce
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from rubrics import answers as values
@@ -29,28 +31,43 @@ def set_answer(
     source: str,
     now: datetime,
     current: dict[str, Any] | None = None,
-) -> AnswerRow:
-    """Store one answer (:data:`~rubrics.answers.NA` for "Không áp dụng") after checking it
-    against its question and the agency's other answers."""
+) -> None:
+    """Store one answer after checking it against its question and the agency's other answers.
+
+    ``value`` is the answer, :data:`~rubrics.answers.NA` for "Không áp dụng", or
+    None for "Bỏ qua" (skipping an optional question). The write is an upsert, so two
+    contacts (or two processes) answering the same question at once both succeed and
+    the later one wins; the history keeps both.
+    """
     question = rubric.question(question_id)
     not_applicable = value is NA
-    if not_applicable:
-        if not question.allow_na:
-            raise Refused("na_not_allowed")
-        value = None
-    else:
+    if not_applicable and not question.allow_na:
+        raise Refused("na_not_allowed")
+    if value is None and question.required:
+        raise Refused("skip_not_allowed")
+    if not not_applicable and value is not None:
         others = current if current is not None else load_agency_answers(session, rubric, agency.id)
         fault = values.check(question, value, others)
         if fault is not None:
             raise Refused(f"answer_{fault.kind}", **fault.params)
-    stored = values.to_json(question, value)
-    row = session.scalar(
-        select(AnswerRow).where(AnswerRow.agency_id == agency.id, AnswerRow.question_id == question_id)
+    stored = None if not_applicable else values.to_json(question, value)
+    mark_started(session, agency.id, now)
+    row = {
+        "agency_id": agency.id,
+        "question_id": question_id,
+        "value": stored,
+        "not_applicable": not_applicable,
+        "set_by": by,
+        "source": source,
+        "set_at": now,
+    }
+    dialect = session.get_bind().dialect.name
+    upsert = (postgresql_insert if dialect == "postgresql" else sqlite_insert)(AnswerRow).values(**row)
+    upsert = upsert.on_conflict_do_update(
+        index_elements=[AnswerRow.agency_id, AnswerRow.question_id],
+        set_={k: upsert.excluded[k] for k in ("value", "not_applicable", "set_by", "source", "set_at")},
     )
-    if row is None:
-        row = AnswerRow(agency_id=agency.id, question_id=question_id)
-        session.add(row)
-    row.value, row.not_applicable, row.set_by, row.source, row.set_at = stored, not_applicable, by, source, now
+    session.execute(upsert)
     session.add(
         AnswerChange(
             agency_id=agency.id,
@@ -62,9 +79,13 @@ def set_answer(
             changed_at=now,
         )
     )
-    mark_started(session, agency.id, now)
     session.flush()
-    return row
+
+
+def answer_row(session: Session, agency_id: int, question_id: str) -> AnswerRow | None:
+    return session.scalar(
+        select(AnswerRow).where(AnswerRow.agency_id == agency_id, AnswerRow.question_id == question_id)
+    )
 
 
 def mark_started(session: Session, agency_id: int, now: datetime) -> None:

@@ -147,6 +147,14 @@ class Contact(Base):
     language_code: Mapped[str | None] = mapped_column(String(16))
     joined_at: Mapped[datetime] = mapped_column(default=utcnow)
     blocked_at: Mapped[datetime | None]
+    # where the contact is in the walk: the question shown, the message that shows it, and the
+    # token its buttons carry (a button with another token is stale); ``draft`` holds unsaved
+    # toggles of a multiple choice and the input mode (answer or evidence)
+    current_question: Mapped[str | None] = mapped_column(String(40))
+    prompt_message_id: Mapped[int | None] = mapped_column(BigInteger)
+    prompt_token: Mapped[str | None] = mapped_column(String(16))
+    menu_token: Mapped[str | None] = mapped_column(String(16))
+    draft: Mapped[dict[str, Any]] = mapped_column(default=dict)
 
     agency: Mapped[Agency] = relationship()
 
@@ -224,6 +232,36 @@ class Answer(Base):
     set_by: Mapped[int | None] = mapped_column(BigInteger)
     source: Mapped[str] = mapped_column(String(20), default="telegram")
     set_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Evidence(Base):
+    """A file, photo or document reference given as evidence (minh chứng) for a question."""
+
+    __tablename__ = "evidence"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id", ondelete="CASCADE"), index=True)
+    question_id: Mapped[str] = mapped_column(String(40))
+    kind: Mapped[str] = mapped_column(String(20))  # document | photo | reference
+    file_id: Mapped[str | None] = mapped_column(String(200))
+    file_unique_id: Mapped[str | None] = mapped_column(String(100))
+    file_name: Mapped[str | None] = mapped_column(String(300))
+    size: Mapped[int | None] = mapped_column(BigInteger)
+    mime_type: Mapped[str | None] = mapped_column(String(120))
+    reference: Mapped[dict[str, Any] | None] = mapped_column(nullable=True)
+    local_path: Mapped[str | None] = mapped_column(String(500))
+    uploaded_by: Mapped[int | None] = mapped_column(BigInteger)
+    uploaded_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class StartFailure(Base):
+    """A /start with a bad token, kept to throttle guessing."""
+
+    __tablename__ = "start_failures"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    telegram_user_id: Mapped[int] = mapped_column(BigInteger, index=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class AnswerChange(Base):

@@ -1,0 +1,75 @@
+"""The Telegram application: which handler serves which update, the command menu, polling and webhooks."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+from telegram import BotCommand, Update
+from telegram.ext import (
+    AIORateLimiter,
+    Application,
+    ApplicationBuilder,
+    CallbackQueryHandler,
+    CommandHandler,
+    MessageHandler,
+    filters,
+)
+
+from bot.handlers import Handlers, PerUserUpdateProcessor
+from bot.rendering import command_menu
+from bot.settings import Settings
+from conversations.contact_dialogue import COMMANDS, ContactDialogue
+from storage.db import Database
+
+
+def file_url(api_url: str) -> str:
+    """The Bot API's file base for a given API base: …/bot → …/file/bot."""
+    base = api_url.rstrip("/")
+    return base[: -len("/bot")] + "/file/bot" if base.endswith("/bot") else base + "/file/bot"
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+async def set_commands(application: Application) -> None:
+    await application.bot.set_my_commands([BotCommand(n, d) for n, d in command_menu("vi")])
+    await application.bot.set_my_commands([BotCommand(n, d) for n, d in command_menu("en")], language_code="en")
+
+
+def build_application(
+    settings: Settings,
+    db: Database,
+    *,
+    clock: Callable[[], datetime] = utc_now,
+    evidence_dir: Path | None = None,
+    rate_limit: bool = True,
+) -> Application:
+    builder = (
+        ApplicationBuilder()
+        .token(settings.token)
+        .base_url(settings.telegram_api_url)
+        .base_file_url(file_url(settings.telegram_api_url))
+        .concurrent_updates(PerUserUpdateProcessor(64))
+        .post_init(set_commands)
+    )
+    if rate_limit:
+        builder = builder.rate_limiter(AIORateLimiter(max_retries=3))
+    application = builder.build()
+    handlers = Handlers(ContactDialogue(db, clock), settings.timezone, evidence_dir)
+    application.add_handler(CommandHandler("start", handlers.start))
+    application.add_handler(CommandHandler(sorted(COMMANDS), handlers.command))
+    application.add_handler(CallbackQueryHandler(handlers.button))
+    application.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND & filters.UpdateType.MESSAGE, handlers.text))
+    application.add_handler(
+        MessageHandler((filters.Document.ALL | filters.PHOTO) & filters.UpdateType.MESSAGE, handlers.upload)
+    )
+    application.add_handler(MessageHandler(filters.COMMAND & filters.UpdateType.MESSAGE, handlers.command))
+    application.add_handler(MessageHandler(filters.UpdateType.MESSAGE, handlers.unsupported))
+    application.add_error_handler(handlers.error)
+    return application
+
+
+ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY]

@@ -1,0 +1,180 @@
+"""How Telegram reaches the dialogues: PTB handlers that turn updates into dialogue calls and
+send the replies back.
+
+Database work runs in a worker thread so the event loop keeps serving other
+users; :class:`PerUserUpdateProcessor` keeps each user's updates in order.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from pathlib import Path
+
+from telegram import Message, Update
+from telegram.error import BadRequest, TelegramError
+from telegram.ext import BaseUpdateProcessor, ContextTypes
+
+from bot.rendering import keyboard_of, notice_of, text_of
+from bot.texts import language_of, render
+from conversations.contact_dialogue import ContactDialogue, Upload
+from conversations.replies import Outcome
+from conversations.situation import Person
+
+log = logging.getLogger(__name__)
+
+
+class PerUserUpdateProcessor(BaseUpdateProcessor):
+    """Updates of different users run concurrently; one user's updates run one after another."""
+
+    def __init__(self, max_concurrent_updates: int = 64):
+        super().__init__(max_concurrent_updates)
+        self._locks: dict[int, asyncio.Lock] = {}
+
+    async def do_process_update(self, update: object, coroutine) -> None:
+        user = update.effective_user.id if isinstance(update, Update) and update.effective_user else 0
+        lock = self._locks.setdefault(user, asyncio.Lock())
+        try:
+            async with lock:
+                await coroutine
+        finally:
+            if not lock.locked() and self._locks.get(user) is lock:
+                del self._locks[user]
+
+    async def initialize(self) -> None:
+        """Nothing to set up."""
+
+    async def shutdown(self) -> None:
+        """Nothing to release."""
+
+
+def person(update: Update) -> Person:
+    user = update.effective_user
+    return Person(
+        user.id, update.effective_chat.id if update.effective_chat else user.id, user.full_name, user.language_code
+    )
+
+
+class Handlers:
+    def __init__(self, dialogue: ContactDialogue, zone: str, evidence_dir: Path | None = None):
+        self.dialogue = dialogue
+        self.zone = zone
+        self.evidence_dir = evidence_dir
+
+    async def run(self, fn, *args):
+        return await asyncio.to_thread(fn, *args)
+
+    async def start(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        token = context.args[0] if context.args else None
+        who = person(update)
+        await self.deliver(update, who, await self.run(self.dialogue.start, who, token))
+
+    async def command(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        text = update.effective_message.text or ""
+        name = text.split()[0].lstrip("/").split("@")[0].lower()
+        argument = " ".join(context.args or [])
+        who = person(update)
+        await self.deliver(update, who, await self.run(self.dialogue.command, who, name, argument))
+
+    async def text(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        who = person(update)
+        await self.deliver(update, who, await self.run(self.dialogue.text, who, update.effective_message.text))
+
+    async def upload(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        message = update.effective_message
+        if message.document:
+            doc = message.document
+            upload = Upload("document", doc.file_id, doc.file_unique_id, doc.file_name, doc.file_size, doc.mime_type)
+        else:
+            photo = message.photo[-1]
+            upload = Upload(
+                "photo",
+                photo.file_id,
+                photo.file_unique_id,
+                f"photo-{photo.file_unique_id}.jpg",
+                photo.file_size,
+                "image/jpeg",
+            )
+        who = person(update)
+        outcome = await self.run(self.dialogue.upload, who, upload, self.evidence_dir is not None)
+        await self.deliver(update, who, outcome)
+
+    async def unsupported(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        message = update.effective_message
+        kind = next(
+            (
+                k
+                for k in (
+                    "sticker",
+                    "voice",
+                    "video",
+                    "video_note",
+                    "audio",
+                    "animation",
+                    "location",
+                    "contact",
+                    "poll",
+                )
+                if getattr(message, k, None)
+            ),
+            "other",
+        )
+        who = person(update)
+        await self.deliver(update, who, await self.run(self.dialogue.unsupported, who, kind))
+
+    async def button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        query = update.callback_query
+        who = person(update)
+        message_id = query.message.message_id if query.message else None
+        outcome = await self.run(self.dialogue.button, who, query.data or "", message_id)
+        lang = language_of(who.language)
+        try:
+            await query.answer(notice_of(outcome.notice, lang, self.zone))
+        except TelegramError as exc:
+            log.info("callback answer failed: %s", exc)
+        await self.deliver(update, who, outcome)
+
+    async def deliver(self, update: Update, who: Person, outcome: Outcome) -> None:
+        """Send (or edit) each reply in order; remember the message that shows the current question."""
+        bot = update.get_bot()
+        lang = language_of(who.language)
+        for reply in outcome.replies:
+            text, markup = text_of(reply, lang, self.zone), keyboard_of(reply, lang, self.zone)
+            message: Message | None = None
+            if reply.edit_message_id is not None:
+                try:
+                    edited = await bot.edit_message_text(
+                        text, chat_id=who.chat_id, message_id=reply.edit_message_id, reply_markup=markup
+                    )
+                    message = edited if isinstance(edited, Message) else None
+                except BadRequest as exc:
+                    if "not modified" not in str(exc).lower():
+                        message = await bot.send_message(who.chat_id, text, reply_markup=markup)
+            else:
+                message = await bot.send_message(who.chat_id, text, reply_markup=markup)
+            shown = message.message_id if message is not None else reply.edit_message_id
+            if reply.prompt_token and shown is not None:
+                await self.run(self.dialogue.prompt_sent, who, reply.prompt_token, shown)
+            if reply.download and self.evidence_dir is not None:
+                await self.save_evidence(bot, *reply.download)
+
+    async def save_evidence(self, bot, evidence_id: int, file_id: str) -> None:
+        try:
+            telegram_file = await bot.get_file(file_id)
+            folder = self.evidence_dir / str(evidence_id)
+            folder.mkdir(parents=True, exist_ok=True)
+            name = Path(telegram_file.file_path or file_id).name
+            path = await telegram_file.download_to_drive(folder / name)
+        except (TelegramError, OSError) as exc:
+            log.warning("evidence %s not downloaded: %s", evidence_id, exc)
+            return
+        await self.run(self.dialogue.evidence_saved, evidence_id, str(path))
+
+    async def error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+        log.error("update failed", exc_info=context.error)
+        if isinstance(update, Update) and update.effective_chat:
+            lang = language_of(update.effective_user.language_code if update.effective_user else None)
+            try:
+                await context.bot.send_message(update.effective_chat.id, render("internal_error", lang=lang))
+            except TelegramError:
+                pass

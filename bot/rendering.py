@@ -1,0 +1,44 @@
+"""Turning a dialogue's :class:`~conversations.replies.Reply` into Telegram text and buttons."""
+
+from __future__ import annotations
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+
+from bot.texts import environment, render
+from conversations.replies import Button, Reply
+
+TELEGRAM_LIMIT = 4096
+
+
+def text_of(reply: Reply, lang: str, zone: str) -> str:
+    text = render(reply.template, lang=lang, zone=zone, **reply.context)
+    return text if len(text) <= TELEGRAM_LIMIT else text[: TELEGRAM_LIMIT - 1] + "…"
+
+
+def label_of(button: Button, lang: str, zone: str) -> str:
+    if button.label is not None:
+        return button.label
+    macros = environment(zone).get_template(f"{lang}/buttons.j2").module
+    return str(getattr(macros, button.key)(**button.params)).strip()
+
+
+def keyboard_of(reply: Reply, lang: str, zone: str) -> InlineKeyboardMarkup | None:
+    if not reply.buttons:
+        return None
+    return InlineKeyboardMarkup(
+        [[InlineKeyboardButton(label_of(b, lang, zone), callback_data=b.data) for b in row] for row in reply.buttons]
+    )
+
+
+def notice_of(key: str | None, lang: str, zone: str) -> str | None:
+    if key is None:
+        return None
+    macros = environment(zone).get_template(f"{lang}/notices.j2").module
+    return str(getattr(macros, key)()).strip()
+
+
+def command_menu(lang: str) -> list[tuple[str, str]]:
+    """(command, description) for setMyCommands, in the menu's order."""
+    macros = environment().get_template(f"{lang}/commands.j2").module
+    names = ("tieptuc", "xemlai", "sua", "trangthai", "nop", "trogiup")
+    return [(name, str(getattr(macros, name)()).strip()) for name in names]

@@ -1,0 +1,468 @@
+"""The agency contact's dialogue: registration, the question walk, review, status and submission.
+
+Each public method handles one update in one database transaction and returns
+an :class:`~conversations.replies.Outcome`; the transaction commits before the
+bot sends anything, so an acknowledged answer is always stored. The contact's
+place in the walk lives in the ``contacts`` row, never in process memory.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, select
+
+from conversations import review
+from conversations.parsing import parse_answer, parse_reference
+from conversations.prompts import parse_button, prompt
+from conversations.replies import Outcome, Reply
+from conversations.situation import Person, Situation, find_contact, situation
+from conversations.walk import first_open, previous, progress, relevant_steps, step_by_reference
+from rubrics import answers as values
+from rubrics.answers import NA
+from rubrics.compiled import WalkStep
+from rubrics.model import MultiChoiceQuestion, SingleChoiceQuestion
+from storage import answers as answer_store
+from storage.db import Database
+from storage.errors import Refused
+from storage.models import Contact, Coordinator, Evidence, Invitation, StartFailure
+
+BAD_START_LIMIT = 5
+BAD_START_WINDOW = timedelta(minutes=15)
+COMMANDS = {
+    "tieptuc": "continue",
+    "continue": "continue",
+    "xemlai": "review",
+    "review": "review",
+    "sua": "edit",
+    "edit": "edit",
+    "trangthai": "status",
+    "status": "status",
+    "trogiup": "help",
+    "help": "help",
+    "nop": "submit",
+    "submit": "submit",
+}
+
+
+@dataclass(frozen=True)
+class Upload:
+    kind: str  # document | photo
+    file_id: str
+    file_unique_id: str | None
+    file_name: str | None
+    size: int | None
+    mime_type: str | None
+
+
+def refusal(refused: Refused) -> Reply:
+    return Reply("refusal", {"refused": refused})
+
+
+def receipt_hash(rubric, answers: dict[str, Any]) -> str:
+    """SHA-256 of the answers in a canonical JSON form (sorted keys, "na" for không áp dụng)."""
+    canonical = {
+        qid: "na" if v is NA else values.to_json(rubric.question(qid), v)
+        for qid, v in sorted(answers.items())
+        if qid in rubric.by_id
+    }
+    text = json.dumps(canonical, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+class ContactDialogue:
+    def __init__(self, db: Database, clock: Callable[[], datetime]):
+        self.db = db
+        self.clock = clock
+
+    # -- registration ---------------------------------------------------------
+
+    def start(self, who: Person, token: str | None) -> Outcome:
+        now = self.clock()
+        with self.db.session() as session:
+            if not token:
+                contact = find_contact(session, who.user_id)
+                if contact is None:
+                    coordinator = session.scalar(select(Coordinator).where(Coordinator.telegram_user_id == who.user_id))
+                    return Outcome([Reply("coordinator_welcome" if coordinator else "start_without_invitation")])
+                return self._welcome_back(situation(session, contact, now))
+            recent = session.scalar(
+                select(func.count(StartFailure.id)).where(
+                    StartFailure.telegram_user_id == who.user_id, StartFailure.at > now - BAD_START_WINDOW
+                )
+            )
+            if recent >= BAD_START_LIMIT:
+                return Outcome([Reply("start_throttled", {"minutes": int(BAD_START_WINDOW.total_seconds() // 60)})])
+            invitation = session.scalar(select(Invitation).where(Invitation.token == token))
+            reused = invitation is not None and invitation.used_by == who.user_id
+            if invitation is None or (invitation.used_at is not None and not reused) or invitation.expires_at <= now:
+                session.add(StartFailure(telegram_user_id=who.user_id, at=now))
+                return Outcome([Reply("invitation_invalid")])
+            if invitation.role == "coordinator":
+                return self._join_as_coordinator(session, invitation, who, now)
+            return self._join_as_contact(session, invitation, who, now)
+
+    def _join_as_contact(self, session, invitation: Invitation, who: Person, now: datetime) -> Outcome:
+        existing = session.scalar(
+            select(Contact).where(
+                Contact.campaign_id == invitation.campaign_id, Contact.telegram_user_id == who.user_id
+            )
+        )
+        if existing is not None and existing.agency_id != invitation.agency_id:
+            return Outcome([Reply("already_registered", {"agency": existing.agency.name})])
+        contact = existing or Contact(
+            campaign_id=invitation.campaign_id,
+            agency_id=invitation.agency_id,
+            telegram_user_id=who.user_id,
+            full_name=who.name,
+            language_code=who.language,
+            joined_at=now,
+        )
+        session.add(contact)
+        if invitation.used_at is None:
+            invitation.used_by, invitation.used_at = who.user_id, now
+        session.flush()
+        place = situation(session, contact, now)
+        outcome = Outcome([Reply("welcome", self._overview(place))])
+        return outcome.add(self._resume(place))
+
+    def _join_as_coordinator(self, session, invitation: Invitation, who: Person, now: datetime) -> Outcome:
+        coordinator = session.scalar(
+            select(Coordinator).where(
+                Coordinator.campaign_id == invitation.campaign_id, Coordinator.telegram_user_id == who.user_id
+            )
+        )
+        if coordinator is None:
+            coordinator = Coordinator(
+                campaign_id=invitation.campaign_id,
+                telegram_user_id=who.user_id,
+                full_name=who.name,
+                language_code=who.language,
+                joined_at=now,
+            )
+            session.add(coordinator)
+        coordinator.scope_agency_id = invitation.scope_agency_id
+        if invitation.used_at is None:
+            invitation.used_by, invitation.used_at = who.user_id, now
+        session.flush()
+        return Outcome([Reply("coordinator_welcome", {"scope": invitation.scope_agency})])
+
+    def _welcome_back(self, place: Situation) -> Outcome:
+        return Outcome([Reply("welcome_back", self._overview(place)), self._resume(place)])
+
+    def _overview(self, place: Situation) -> dict[str, Any]:
+        done = progress(place.rubric, place.answers, place.evidence_questions())
+        return {
+            "agency": place.agency,
+            "campaign": place.campaign,
+            "rubric": place.rubric.rubric,
+            "closes_at": place.closes_at,
+            "deadline": place.campaign.deadline,
+            "now": place.now,
+            "answered": done.answered,
+            "relevant": done.relevant,
+            "state": place.submission.state,
+            "past_deadline": place.past_deadline,
+        }
+
+    # -- moving through the walk ------------------------------------------------
+
+    def _resume(self, place: Situation, after: int = 0) -> Reply:
+        """The next open question, or the summary when every question has an answer."""
+        if place.locked or place.past_deadline:
+            return Reply("status", self._overview(place))
+        step = first_open(place.rubric, place.answers, after)
+        if step is None:
+            place.contact.current_question = None
+            return Reply("all_answered", self._overview(place))
+        return prompt(place, step)
+
+    def _load(self, session, who: Person, *, lock: bool = False) -> Situation | None:
+        contact = find_contact(session, who.user_id)
+        if contact is None:
+            return None
+        if who.language and contact.language_code != who.language:
+            contact.language_code = who.language
+        return situation(session, contact, self.clock(), lock=lock)
+
+    def command(self, who: Person, name: str, argument: str = "") -> Outcome:
+        action = COMMANDS.get(name)
+        with self.db.session() as session:
+            place = self._load(session, who, lock=action in ("submit",))
+            if place is None:
+                return Outcome([Reply("not_registered")])
+            if action == "continue":
+                blocked = place.edit_refusal()
+                return Outcome(
+                    [refusal(blocked), Reply("status", self._overview(place))] if blocked else [self._resume(place)]
+                )
+            if action == "review":
+                return Outcome([review.page(place, 0)])
+            if action == "edit":
+                return self._edit(place, argument)
+            if action == "status":
+                return Outcome([Reply("status", self._overview(place))])
+            if action == "submit":
+                return self._submit(place)
+            return Outcome([Reply("help", self._overview(place))])
+
+    def _edit(self, place: Situation, reference: str) -> Outcome:
+        if not reference.strip():
+            return Outcome([Reply("edit_usage", {"total": len(place.rubric.steps)})])
+        blocked = place.edit_refusal()
+        if blocked:
+            return Outcome([refusal(blocked)])
+        step = step_by_reference(place.rubric, reference)
+        if step is None:
+            return Outcome([refusal(Refused("edit_unknown", reference=reference[:40], total=len(place.rubric.steps)))])
+        if step.question.when is not None and step not in relevant_steps(place.rubric, place.answers):
+            return Outcome([refusal(Refused("edit_not_relevant", number=step.number))])
+        return Outcome([prompt(place, step)])
+
+    # -- answers ----------------------------------------------------------------
+
+    def _answer(self, place: Situation, step: WalkStep, value: Any, outcome: Outcome) -> Outcome:
+        """Store the answer and move on; on a refusal, say why and ask the same question again."""
+        try:
+            answer_store.set_answer(
+                place.session,
+                place.rubric,
+                place.agency,
+                step.question.id,
+                value,
+                by=place.contact.telegram_user_id,
+                source="telegram",
+                now=place.now,
+                current=place.answers,
+            )
+        except Refused as refused:
+            return outcome.add(refusal(refused)).add(prompt(place, step))
+        place.reload_answers()
+        place.contact.draft = {}
+        previous_prompt = place.contact.prompt_message_id
+        if previous_prompt is not None:
+            # the answered question's message keeps the answer and loses its (now stale) buttons
+            outcome.add(
+                Reply(
+                    "answered",
+                    {"step": step, "question": step.question, "value": place.answers.get(step.question.id)},
+                    edit_message_id=previous_prompt,
+                )
+            )
+        return outcome.add(self._resume(place, after=step.number))
+
+    def text(self, who: Person, text: str) -> Outcome:
+        with self.db.session() as session:
+            place = self._load(session, who, lock=True)
+            if place is None:
+                return Outcome([Reply("not_registered")])
+            step = place.step
+            if step is None:
+                return Outcome([Reply("no_question_open", self._overview(place))])
+            blocked = place.edit_refusal()
+            if blocked:
+                return Outcome([refusal(blocked)])
+            if place.contact.draft.get("mode") == "reference":
+                return self._reference(place, step, text)
+            try:
+                value = parse_answer(step.question, text)
+            except Refused as refused:
+                return Outcome([refusal(refused), prompt(place, step)])
+            return self._answer(place, step, value, Outcome())
+
+    def _reference(self, place: Situation, step: WalkStep, text: str) -> Outcome:
+        try:
+            reference = parse_reference(text)
+        except Refused as refused:
+            return Outcome([refusal(refused), prompt(place, step)])
+        place.session.add(
+            Evidence(
+                agency_id=place.agency.id,
+                question_id=step.question.id,
+                kind="reference",
+                reference={**reference, "ngay": reference["ngay"].isoformat()},
+                uploaded_by=place.contact.telegram_user_id,
+                uploaded_at=place.now,
+            )
+        )
+        place.contact.draft = {k: v for k, v in place.contact.draft.items() if k != "mode"}
+        return Outcome([Reply("evidence_received", {"step": step, "reference": reference}), prompt(place, step)])
+
+    def upload(self, who: Person, upload: Upload, evidence_dir: bool = False) -> Outcome:
+        with self.db.session() as session:
+            place = self._load(session, who, lock=True)
+            if place is None:
+                return Outcome([Reply("not_registered")])
+            step = place.step
+            if step is None:
+                return Outcome([Reply("no_question_open", self._overview(place))])
+            blocked = place.edit_refusal()
+            if blocked:
+                return Outcome([refusal(blocked)])
+            question = step.question
+            if question.type != "file" and question.evidence == "none":
+                return Outcome([refusal(Refused("upload_not_expected")), prompt(place, step)])
+            evidence = Evidence(
+                agency_id=place.agency.id,
+                question_id=question.id,
+                kind=upload.kind,
+                file_id=upload.file_id,
+                file_unique_id=upload.file_unique_id,
+                file_name=upload.file_name,
+                size=upload.size,
+                mime_type=upload.mime_type,
+                uploaded_by=who.user_id,
+                uploaded_at=place.now,
+            )
+            session.add(evidence)
+            session.flush()
+            download = (evidence.id, upload.file_id) if evidence_dir else None
+            if question.type == "file":
+                value = {
+                    "file_id": upload.file_id,
+                    "file_name": upload.file_name,
+                    "size": upload.size,
+                    "mime_type": upload.mime_type,
+                }
+                outcome = self._answer(place, step, value, Outcome())
+            else:
+                outcome = Outcome(
+                    [Reply("evidence_received", {"step": step, "file_name": upload.file_name}), prompt(place, step)]
+                )
+            if download:
+                outcome.replies[0].download = download
+            return outcome
+
+    def unsupported(self, who: Person, kind: str) -> Outcome:
+        with self.db.session() as session:
+            place = self._load(session, who)
+            if place is None:
+                return Outcome([Reply("not_registered")])
+            step = place.step
+            if step is None:
+                return Outcome([refusal(Refused("unsupported_message", kind=kind))])
+            expected = "expect_file" if step.question.type == "file" else "unsupported_message"
+            return Outcome([refusal(Refused(expected, kind=kind)), prompt(place, step)])
+
+    # -- buttons ----------------------------------------------------------------
+
+    def button(self, who: Person, data: str, message_id: int | None = None) -> Outcome:
+        parsed = parse_button(data)
+        if parsed is None:
+            return Outcome(notice="invalid_button")
+        kind, token, action, argument = parsed
+        with self.db.session() as session:
+            place = self._load(session, who, lock=True)
+            if place is None:
+                return Outcome(notice="invalid_button")
+            if kind == "m":
+                if token != place.contact.menu_token:
+                    return Outcome(notice="stale_button")
+                return review.menu(self, place, action, argument, message_id)
+            if token != place.contact.prompt_token or place.step is None:
+                return Outcome(notice="stale_button")
+            step = place.step
+            if action == "b":
+                back = previous(place.rubric, place.answers, step.number)
+                return Outcome([prompt(place, back)]) if back else Outcome(notice="stale_button")
+            if action == "k":
+                return Outcome([self._resume(place, after=step.number)], notice="kept")
+            blocked = place.edit_refusal()
+            if blocked:
+                return Outcome([refusal(blocked)], notice="refused")
+            return self._button_answer(place, step, action, argument, message_id)
+
+    def _button_answer(
+        self, place: Situation, step: WalkStep, action: str, argument: str, message_id: int | None
+    ) -> Outcome:
+        question = step.question
+        if action == "r" and question.evidence != "none":
+            place.contact.draft = {**place.contact.draft, "mode": "reference"}
+            return Outcome([Reply("reference_help", {"step": step})], notice="reference")
+        if action == "n" and question.allow_na:
+            return self._answer(place, step, NA, Outcome(notice="saved"))
+        if action == "s" and not question.required:
+            return self._answer(place, step, None, Outcome(notice="saved"))
+        options = getattr(question, "options", [])
+        index = int(argument) if argument.isdigit() else -1
+        if action == "a" and question.type == "yes_no" and argument in ("0", "1"):
+            return self._answer(place, step, argument == "1", Outcome(notice="saved"))
+        if action == "a" and isinstance(question, SingleChoiceQuestion) and 0 <= index < len(options):
+            return self._answer(place, step, options[index].value, Outcome(notice="saved"))
+        if action == "t" and isinstance(question, MultiChoiceQuestion) and 0 <= index < len(options):
+            chosen = list(place.contact.draft.get("toggles", []))
+            value = options[index].value
+            chosen = [v for v in chosen if v != value] if value in chosen else chosen + [value]
+            place.contact.draft = {**place.contact.draft, "toggles": chosen}
+            return Outcome([prompt(place, step, edit_message_id=message_id)])
+        if action == "d" and isinstance(question, MultiChoiceQuestion):
+            chosen = place.contact.draft.get("toggles", [])
+            if not chosen:
+                return Outcome([refusal(Refused("choose_at_least_one")), prompt(place, step)], notice="refused")
+            order = [o.value for o in options]
+            return self._answer(place, step, sorted(chosen, key=order.index), Outcome(notice="saved"))
+        return Outcome(notice="invalid_button")
+
+    def prompt_sent(self, who: Person, token: str, message_id: int) -> None:
+        """Remember which message shows the current question (only if it still is the current one)."""
+        with self.db.session() as session:
+            contact = find_contact(session, who.user_id)
+            if contact is not None and contact.prompt_token == token:
+                contact.prompt_message_id = message_id
+
+    def evidence_saved(self, evidence_id: int, path: str) -> None:
+        with self.db.session() as session:
+            evidence = session.get(Evidence, evidence_id)
+            if evidence is not None:
+                evidence.local_path = path
+
+    # -- submission -------------------------------------------------------------
+
+    def _submit(self, place: Situation) -> Outcome:
+        blocked = place.edit_refusal()
+        if blocked:
+            return Outcome([refusal(blocked), Reply("status", self._overview(place))])
+        done = progress(place.rubric, place.answers, place.evidence_questions())
+        if not done.complete:
+            return Outcome(
+                [Reply("submit_missing", {"missing": done.missing_required, "evidence": done.missing_evidence})]
+            )
+        token = place.new_menu_token()
+        return Outcome([review.confirm_submit(place, token, place.provisional_score())])
+
+    def confirm_submit(self, place: Situation) -> Outcome:
+        blocked = place.edit_refusal()
+        if blocked:
+            return Outcome([refusal(blocked)], notice="refused")
+        done = progress(place.rubric, place.answers, place.evidence_questions())
+        if not done.complete:
+            return Outcome(
+                [Reply("submit_missing", {"missing": done.missing_required, "evidence": done.missing_evidence})],
+                notice="refused",
+            )
+        submission = place.submission
+        submission.state, submission.submitted_at, submission.updated_at = "submitted", place.now, place.now
+        submission.receipt_hash = receipt_hash(place.rubric, place.answers)
+        place.contact.current_question = None
+        place.new_menu_token()
+        place.new_prompt_token()
+        return Outcome(
+            [
+                Reply(
+                    "receipt",
+                    {
+                        "agency": place.agency,
+                        "at": place.now,
+                        "score": place.provisional_score(),
+                        "hash": submission.receipt_hash,
+                        "rubric": place.rubric.rubric,
+                    },
+                )
+            ],
+            notice="submitted",
+        )

@@ -1,0 +1,121 @@
+"""Building the message for one question: header, text, current answer and its buttons.
+
+Buttons carry ``q:<token>:<action>:<argument>``; the token is the contact's
+current prompt token, so a button from an older message, a second tap or
+forged data is recognised and changes nothing.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from conversations.replies import Button, Reply
+from conversations.situation import Situation
+from conversations.walk import previous, progress
+from rubrics.answers import NA
+from rubrics.compiled import WalkStep
+from rubrics.model import MultiChoiceQuestion, SingleChoiceQuestion
+from storage import answers as answer_store
+from storage.models import Contact
+
+# prompt actions: a = answer (option index, or 1/0 for yes/no), t = toggle a choice,
+# d = done with a multiple choice, n = not applicable, s = skip, b = back, k = keep and go on,
+# r = give a document reference as evidence
+PROMPT_ACTIONS = frozenset("atdnsbkr")
+
+
+def section_context(step: WalkStep) -> dict[str, Any]:
+    path = step.section.path
+    return {"top": path[0] if path else None, "sub": path[1] if len(path) > 1 else None}
+
+
+def answered_by(place: Situation, step: WalkStep) -> dict[str, Any] | None:
+    """Who gave the current answer, and when, so colleagues see each other's work."""
+    row = answer_store.answer_row(place.session, place.agency.id, step.question.id)
+    if row is None:
+        return None
+    name = None
+    if row.set_by is not None:
+        name = (
+            place.session.query(Contact.full_name)
+            .filter(Contact.campaign_id == place.campaign.id, Contact.telegram_user_id == row.set_by)
+            .scalar()
+        )
+    return {"name": name, "at": row.set_at, "self": row.set_by == place.contact.telegram_user_id}
+
+
+def prompt(place: Situation, step: WalkStep, *, edit_message_id: int | None = None) -> Reply:
+    """The question message, and the contact's position moved to it."""
+    question = step.question
+    contact = place.contact
+    if contact.current_question != question.id:
+        contact.draft = {}
+    contact.current_question = question.id
+    token = place.new_prompt_token()
+    value = place.answers.get(question.id, "unset")
+    chosen = contact.draft.get("toggles")
+    if chosen is None and isinstance(question, MultiChoiceQuestion):
+        chosen = list(value) if isinstance(value, list) else []
+        contact.draft = {**contact.draft, "toggles": chosen}
+
+    def button(action: str, argument: str = "", **kwargs) -> Button:
+        return Button(f"q:{token}:{action}:{argument}", **kwargs)
+
+    rows: list[list[Button]] = []
+    if question.type == "yes_no":
+        rows.append([button("a", "1", key="yes"), button("a", "0", key="no")])
+    elif isinstance(question, SingleChoiceQuestion):
+        rows += [[button("a", str(i), key="option", params={"option": o})] for i, o in enumerate(question.options)]
+    elif isinstance(question, MultiChoiceQuestion):
+        rows += [
+            [button("t", str(i), key="toggle", params={"option": o, "on": o.value in chosen})]
+            for i, o in enumerate(question.options)
+        ]
+        rows.append([button("d", key="done")])
+    extra = []
+    if question.allow_na:
+        extra.append(button("n", key="not_applicable"))
+    if not question.required:
+        extra.append(button("s", key="skip"))
+    if extra:
+        rows.append(extra)
+    if question.evidence != "none" and question.type != "file":
+        rows.append([button("r", key="reference")])
+    nav = []
+    if previous(place.rubric, place.answers, step.number) is not None:
+        nav.append(button("b", key="back"))
+    if value != "unset":
+        nav.append(button("k", key="keep"))
+    if nav:
+        rows.append(nav)
+    done = progress(place.rubric, place.answers, set())
+    return Reply(
+        "question",
+        {
+            "step": step,
+            "question": question,
+            "total": len(place.rubric.steps),
+            **section_context(step),
+            "value": value,
+            "unset": value == "unset",
+            "na": value is NA,
+            "by": answered_by(place, step),
+            "answered": done.answered,
+            "relevant": done.relevant,
+            "mode": contact.draft.get("mode"),
+        },
+        rows,
+        edit_message_id=edit_message_id,
+        prompt_token=token,
+    )
+
+
+def parse_button(data: str) -> tuple[str, str, str, str] | None:
+    """(kind, token, action, argument) of well-formed button data, else None."""
+    parts = data.split(":")
+    if len(parts) != 4 or parts[0] not in ("q", "m") or not parts[1]:
+        return None
+    kind, token, action, argument = parts
+    if kind == "q" and action not in PROMPT_ACTIONS:
+        return None
+    return kind, token, action, argument

@@ -1,0 +1,99 @@
+"""Reviewing the answers before submitting: one page per group, edit buttons, the confirmation.
+
+Review and confirmation buttons carry ``m:<token>:<action>:<argument>`` with the
+contact's menu token: p = show page, e = edit question, c = confirm submission,
+x = cancel.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from conversations.prompts import prompt
+from conversations.replies import Button, Outcome, Reply
+from conversations.situation import Situation
+from conversations.walk import progress, relevant_steps
+
+if TYPE_CHECKING:
+    from conversations.contact_dialogue import ContactDialogue
+
+EDIT_BUTTONS_PER_ROW = 5
+STEPS_PER_PAGE = 12  # keeps a page well under Telegram's 4 096 characters
+
+
+def pages(place: Situation) -> list[tuple[object | None, list]]:
+    """(top-level group or None for general information, up to STEPS_PER_PAGE of its relevant steps)."""
+    steps = relevant_steps(place.rubric, place.answers)
+    sections = [(None, [s for s in steps if not s.section.path])]
+    for group in place.rubric.rubric.groups:
+        sections.append((group, [s for s in steps if s.section.path and s.section.path[0].code == group.code]))
+    return [
+        (group, inside[i : i + STEPS_PER_PAGE])
+        for group, inside in sections
+        for i in range(0, len(inside), STEPS_PER_PAGE)
+    ]
+
+
+def page(place: Situation, index: int, *, edit_message_id: int | None = None) -> Reply:
+    all_pages = pages(place)
+    index = max(0, min(index, len(all_pages) - 1))
+    group, steps = all_pages[index]
+    token = place.new_menu_token()
+    score = place.provisional_score()
+    group_score = next((g for g in score.groups if group is not None and g.code == group.code), None)
+    evidence = place.evidence_questions()
+    done = progress(place.rubric, place.answers, evidence)
+    edit_buttons = [Button(f"m:{token}:e:{s.number}", key="edit_number", params={"number": s.number}) for s in steps]
+    rows = [edit_buttons[i : i + EDIT_BUTTONS_PER_ROW] for i in range(0, len(edit_buttons), EDIT_BUTTONS_PER_ROW)]
+    nav = []
+    if index > 0:
+        nav.append(Button(f"m:{token}:p:{index - 1}", key="page_previous"))
+    if index < len(all_pages) - 1:
+        nav.append(Button(f"m:{token}:p:{index + 1}", key="page_next"))
+    if nav:
+        rows.append(nav)
+    return Reply(
+        "review",
+        {
+            "group": group,
+            "steps": steps,
+            "answers": place.answers,
+            "index": index,
+            "pages": len(all_pages),
+            "group_score": group_score,
+            "score": score,
+            "evidence": evidence,
+            "missing": {s.number for s in done.missing_required},
+            "answered": done.answered,
+            "relevant": done.relevant,
+        },
+        rows,
+        edit_message_id=edit_message_id,
+    )
+
+
+def confirm_submit(place: Situation, token: str, score) -> Reply:
+    return Reply(
+        "submit_confirm",
+        {"agency": place.agency, "score": score, "rubric": place.rubric.rubric},
+        [[Button(f"m:{token}:c:", key="confirm_submit"), Button(f"m:{token}:x:", key="cancel")]],
+    )
+
+
+def menu(dialogue: ContactDialogue, place: Situation, action: str, argument: str, message_id: int | None) -> Outcome:
+    if action == "p" and argument.isdigit():
+        return Outcome([page(place, int(argument), edit_message_id=message_id)])
+    if action == "e" and argument.isdigit() and 1 <= int(argument) <= len(place.rubric.steps):
+        blocked = place.edit_refusal()
+        if blocked:
+            return Outcome([Reply("refusal", {"refused": blocked})], notice="refused")
+        step = place.rubric.steps[int(argument) - 1]
+        if step not in relevant_steps(place.rubric, place.answers):
+            return Outcome(notice="not_relevant")
+        return Outcome([prompt(place, step)])
+    if action == "c":
+        return dialogue.confirm_submit(place)
+    if action == "x":
+        place.new_menu_token()
+        return Outcome([Reply("submit_cancelled")], notice="cancelled")
+    return Outcome(notice="invalid_button")

@@ -1,0 +1,56 @@
+"""Setting up a campaign for dialogue tests, and a controlled clock."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from rubrics.bundled import bundled
+from storage import campaigns
+from storage.agency_import import import_csv
+from storage.campaigns import CampaignSpec
+from storage.db import Database
+from storage.invitations import agency_invitations, coordinator_invitation
+
+AGENCIES = """code,name,level,parent_code,contact_name,contact_phone,contact_email
+193,UBND Thành phố Hạ Long,huyen,,,,
+06652,UBND Phường Hà Phong,xa,193,Nguyễn Thu Hà,0912345678,
+06655,UBND Phường Hà Khẩu,xa,193,,,
+"""
+
+
+class Clock:
+    """A clock the test moves by hand."""
+
+    def __init__(self, now: datetime):
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta) -> None:
+        self.now += timedelta(**delta)
+
+
+@dataclass
+class Campaign:
+    id: int
+    tokens: dict[str, str]  # agency code → invitation token
+    coordinator_token: str
+    deadline: datetime
+
+
+def make_campaign(db: Database, now: datetime, *, deadline: datetime | None = None, grace_hours: int = 0) -> Campaign:
+    deadline = deadline or now + timedelta(days=14)
+    rubrics = {"huyen": bundled()["qn2018-huyen"], "xa": bundled()["qn2018-xa"]}
+    with db.session() as session:
+        campaign = campaigns.create(
+            session, CampaignSpec("Đánh giá CQĐT năm 2019", rubrics, deadline, grace_hours=grace_hours)
+        )
+        import_csv(session, campaign, AGENCIES)
+        tokens = {agency.code: invitation.token for agency, invitation in agency_invitations(session, campaign, now)}
+        coordinator = coordinator_invitation(session, campaign, now).token
+        return Campaign(campaign.id, tokens, coordinator, deadline)
+
+
+START = datetime(2019, 10, 14, 2, 0, tzinfo=UTC)  # 9h00 in Hà Nội, two weeks before the deadline
