@@ -67,7 +67,7 @@ class Situation:
         if self.locked:
             return Refused("submission_locked")
         if self.past_deadline:
-            return Refused("deadline_passed", closes_at=self.closes_at)
+            return Refused("deadline_passed", deadline=self.campaign.deadline)
         return None
 
     def provisional_score(self) -> AgencyScore:

@@ -13,7 +13,7 @@ from decimal import Decimal
 from functools import cached_property
 
 from rubrics.answers import NEEDS_DECODING
-from rubrics.model import Item, Question, Rubric
+from rubrics.model import Item, Question, QuestionRef, Rubric
 from rubrics.rules import rule_questions
 
 
@@ -92,6 +92,16 @@ class CompiledRubric:
     def needs_decoding(self) -> frozenset[str]:
         """Questions whose stored JSON is not already their value (decimals, dates, documents)."""
         return frozenset(q.id for q in self.questions if q.type in NEEDS_DECODING)
+
+    @cached_property
+    def bound_dependents(self) -> dict[str, list[str]]:
+        """For each question used as a bound (e.g. the total number of CBCC), the questions bounded by it."""
+        dependents: dict[str, list[str]] = {}
+        for question in self.questions:
+            for bound in (getattr(question, "min", None), getattr(question, "max", None)):
+                if isinstance(bound, QuestionRef):
+                    dependents.setdefault(bound.question, []).append(question.id)
+        return dependents
 
     @cached_property
     def conditional(self) -> list[Question]:

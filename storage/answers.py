@@ -50,6 +50,7 @@ def set_answer(
         fault = values.check(question, value, others)
         if fault is not None:
             raise Refused(f"answer_{fault.kind}", **fault.params)
+        _check_dependents(rubric, question_id, value, others)
     stored = None if not_applicable else values.to_json(question, value)
     mark_started(session, agency.id, now)
     row = {
@@ -80,6 +81,17 @@ def set_answer(
         )
     )
     session.flush()
+
+
+def _check_dependents(rubric: CompiledRubric, question_id: str, value: Any, others: dict[str, Any]) -> None:
+    """A new total must not leave an answer bounded by it out of range (e.g. more computers than staff)."""
+    after = {**others, question_id: value}
+    for dependent in rubric.bound_dependents.get(question_id, ()):
+        current = others.get(dependent)
+        if current is None or current is NA:
+            continue
+        if values.check(rubric.question(dependent), current, after) is not None:
+            raise Refused("answer_breaks_dependent", number=rubric.by_id[dependent].number, value=current)
 
 
 def answer_row(session: Session, agency_id: int, question_id: str) -> AnswerRow | None:

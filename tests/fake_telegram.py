@@ -56,6 +56,7 @@ __all__ = [
     "REPLY_METHODS",
     "UploadedFile",
     "WebhookDelivery",
+    "format_text",
     "run_application",
 ]
 
@@ -674,7 +675,16 @@ def format_text(text: str, parse_mode: str | None, entities: list[dict[str, Any]
         else:
             raise _bad(f"unsupported parse_mode {parse_mode!r}")
     else:
-        return text.strip(), [dict(e) for e in (entities or [])]
+        stripped = text.strip()
+        shift = _utf16_len(text[: len(text) - len(text.lstrip())])
+        size = _utf16_len(stripped)
+        result = []
+        for entity in entities or []:
+            start = max(int(entity.get("offset", 0)) - shift, 0)
+            end = min(int(entity.get("offset", 0)) + int(entity.get("length", 0)) - shift, size)
+            if end > start:
+                result.append({**entity, "offset": start, "length": end - start})
+        return stripped, result
     lead = len(plain) - len(plain.lstrip())
     stripped = plain.strip()
     result = []
@@ -909,7 +919,8 @@ class FakeTelegram:
         self._calls: list[Call] = []
         self._pending: list[QueuedUpdate] = []
         self._consumed: set[int] = set()
-        self._dropped: set[int] = set()
+        self._dropped: dict[int, str] = {}
+        self._allowed_updates: frozenset[str] | None = None  # None: Telegram's default set
         self._updates: dict[int, QueuedUpdate] = {}
         self._users: dict[int, FakeUser] = {}
         self._chats: dict[int, dict[int, _Stored]] = {}
@@ -927,6 +938,7 @@ class FakeTelegram:
         self._deliveries: list[WebhookDelivery] = []
         self._round_robin = 0
         self._poll_generation = 0
+        self._polls_waiting = 0
         self._closed_by_bot = False
 
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -1116,10 +1128,16 @@ class FakeTelegram:
 
         def done() -> bool:
             if update_id in self._dropped:
-                raise AssertionError(f"update {update_id} was dropped (drop_pending_updates) before the bot got it")
+                raise AssertionError(
+                    f"update {update_id} was dropped ({self._dropped[update_id]}) before the bot got it"
+                )
             return update_id in self._consumed
 
         self._wait(done, timeout, lambda: f"update {update_id} to be consumed")
+
+    def wait_for_long_poll(self, timeout: float = DEFAULT_TIMEOUT) -> None:
+        """Return once a getUpdates request is being held open (the bot is polling and idle)."""
+        self._wait(lambda: self._polls_waiting > 0, timeout, lambda: "a getUpdates long poll")
 
     def is_consumed(self, update: QueuedUpdate | int) -> bool:
         update_id = update if isinstance(update, int) else update.update_id
@@ -1242,6 +1260,14 @@ class FakeTelegram:
     def webhook_deliveries(self) -> list[WebhookDelivery]:
         with self._lock:
             return list(self._deliveries)
+
+    def wait_for_webhook_deliveries(self, count: int = 1, *, timeout: float = DEFAULT_TIMEOUT) -> list[WebhookDelivery]:
+        """All webhook delivery attempts (failed ones too), once there are at least ``count``."""
+
+        def enough() -> list[WebhookDelivery] | None:
+            return list(self._deliveries) if len(self._deliveries) >= count else None
+
+        return self._wait(enough, timeout, lambda: f"{count} webhook deliveries; so far {self._deliveries}")
 
     # ---------------------------------------------------------------- test-side API: failures
 
@@ -1488,6 +1514,7 @@ class FakeTelegram:
                 timeout = float(params.get("timeout") or 0)
                 if isinstance(offset, int) and offset != 0:
                     self._confirm(offset)
+                self._set_allowed_updates(params.get("allowed_updates"))
                 self._poll_generation += 1
                 generation = self._poll_generation
             self._pulse()  # an older long poll is ended with 409, as Telegram does
@@ -1504,14 +1531,22 @@ class FakeTelegram:
                         )
                     self._ensure_polling_allowed()
                     remaining = deadline - loop.time()
+                    self._filter_pending()
                     batch = self._pending[:limit]
                     if batch or remaining <= 0 or self._closing:
                         result = [_json_copy(u.data) for u in batch]
                         self._consumed.update(u.update_id for u in batch)
                         self._record("getUpdates", params, 200, result=result, content_type=ctype)
                         return self._json_response(200, {"ok": True, "result": result})
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(event.wait(), remaining)
+                with self._lock:
+                    self._polls_waiting += 1
+                    self._cond.notify_all()
+                try:
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(event.wait(), remaining)
+                finally:
+                    with self._lock:
+                        self._polls_waiting -= 1
         except TelegramAPIError as error:
             self._record("getUpdates", params, error.status, description=error.description, content_type=ctype)
             return self._error_response(error)
@@ -1531,9 +1566,32 @@ class FakeTelegram:
             self._pending = self._pending[offset:]
 
     def _drop_pending(self) -> None:
-        self._dropped.update(u.update_id for u in self._pending if u.update_id not in self._consumed)
+        for update in self._pending:
+            if update.update_id not in self._consumed:
+                self._dropped[update.update_id] = "drop_pending_updates"
         self._pending = []
         self._cond.notify_all()
+
+    def _set_allowed_updates(self, allowed: Any) -> None:
+        """allowed_updates of getUpdates/setWebhook: a list sets it ([] = the default), absent keeps it."""
+        if isinstance(allowed, list):
+            self._allowed_updates = frozenset(allowed) or None
+
+    def _filter_pending(self) -> None:
+        """Drop pending updates of kinds the bot did not ask for, as Telegram does."""
+        kept = []
+        for update in self._pending:
+            if self._allowed_updates is None:
+                allowed = update.kind not in ("chat_member", "message_reaction", "message_reaction_count")
+            else:
+                allowed = update.kind in self._allowed_updates
+            if allowed:
+                kept.append(update)
+            else:
+                self._dropped[update.update_id] = f"{update.kind} is not in allowed_updates"
+        if len(kept) != len(self._pending):
+            self._pending = kept
+            self._cond.notify_all()
 
     async def _webhook_loop(self) -> None:
         failures = 0
@@ -1544,6 +1602,8 @@ class FakeTelegram:
                     if self._closing:
                         return
                     targets = self._webhook_targets()
+                    if targets:
+                        self._filter_pending()
                     update = self._pending[0] if self._pending else None
                     if targets and update is not None:
                         url = targets[self._round_robin % len(targets)]
@@ -1612,6 +1672,7 @@ class FakeTelegram:
             raise _bad("secret token contains unallowed characters")
         if params.get("drop_pending_updates"):
             self._drop_pending()
+        self._set_allowed_updates(params.get("allowed_updates"))
         if not url:
             self._webhook = _Webhook()
         else:
@@ -2254,8 +2315,18 @@ class FakeUser:
 
 
 @contextlib.contextmanager
-def run_application(app: Any, *, timeout: float = DEFAULT_TIMEOUT, **polling_kwargs: Any) -> Iterator[Any]:
-    """Run a python-telegram-bot ``Application`` with polling in a background thread while the block runs."""
+def run_application(
+    app: Any,
+    *,
+    timeout: float = DEFAULT_TIMEOUT,
+    webhook: dict[str, Any] | None = None,
+    **polling_kwargs: Any,
+) -> Iterator[Any]:
+    """Run a python-telegram-bot ``Application`` in a background thread while the block runs.
+
+    It polls (``polling_kwargs`` go to ``updater.start_polling``), or with ``webhook=`` (keyword
+    arguments of ``updater.start_webhook``) runs PTB's webhook server instead.
+    """
     loop = asyncio.new_event_loop()
     ready = threading.Event()
     holder: dict[str, Any] = {}
@@ -2266,7 +2337,10 @@ def run_application(app: Any, *, timeout: float = DEFAULT_TIMEOUT, **polling_kwa
         async with app:
             await app.start()
             try:
-                await app.updater.start_polling(**polling_kwargs)
+                if webhook is not None:
+                    await app.updater.start_webhook(**webhook)
+                else:
+                    await app.updater.start_polling(**polling_kwargs)
                 try:
                     ready.set()
                     await holder["stop"].wait()
@@ -2290,6 +2364,7 @@ def run_application(app: Any, *, timeout: float = DEFAULT_TIMEOUT, **polling_kwa
         raise TimeoutError("the application did not start")
     if "error" in holder:
         thread.join(timeout)
+        loop.close()
         raise holder["error"]
     try:
         yield app

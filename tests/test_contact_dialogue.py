@@ -405,3 +405,17 @@ def test_english_users_get_english_templates(world):
     driver = Driver(dialogue, 900, "Anna", "en")
     texts = rendered(driver.start(campaign.tokens["06652"]), "en")
     assert "Question 1/43" in texts[-1]
+
+
+def test_a_total_cannot_drop_below_an_answer_it_bounds(world):
+    db, clock, campaign, dialogue = world
+    driver = Driver(dialogue, 1000)
+    driver.start(campaign.tokens["06652"])
+    driver.command("sua", "cbcc_tong")
+    driver.say("30")
+    driver.command("sua", "cbcc_may_tinh")
+    driver.say("25")
+    driver.command("sua", "cbcc_tong")
+    texts = rendered(driver.say("20"))
+    assert "Câu 6 đã khai 25" in texts[0] and "/sua 6" in texts[0]
+    assert answers_of(db, "06652")["cbcc_tong"] == 30
