@@ -2335,6 +2335,8 @@ def run_application(
     async def main() -> None:
         holder["stop"] = asyncio.Event()
         async with app:
+            if app.post_init is not None:  # as Application.run_polling/run_webhook do
+                await app.post_init(app)
             await app.start()
             try:
                 if webhook is not None:
