@@ -56,7 +56,9 @@ def build_application(
         .post_init(set_commands)
     )
     if rate_limit:
-        builder = builder.rate_limiter(AIORateLimiter(max_retries=3))
+        # Replies to users are not throttled up front (a campaign's interactive traffic stays far below
+        # Telegram's limits); a 429 is honoured and retried. Reminder fan-outs pace themselves.
+        builder = builder.rate_limiter(AIORateLimiter(overall_max_rate=0, max_retries=3))
     application = builder.build()
     handlers = Handlers(ContactDialogue(db, clock), settings.timezone, evidence_dir)
     application.add_handler(CommandHandler("start", handlers.start))

@@ -11,7 +11,7 @@ import asyncio
 import logging
 from pathlib import Path
 
-from telegram import Message, Update
+from telegram import Update
 from telegram.error import BadRequest, TelegramError
 from telegram.ext import BaseUpdateProcessor, ContextTypes
 
@@ -135,28 +135,23 @@ class Handlers:
         await self.deliver(update, who, outcome)
 
     async def deliver(self, update: Update, who: Person, outcome: Outcome) -> None:
-        """Send (or edit) each reply in order; remember the message that shows the current question."""
+        """Send (or edit) each reply in order."""
         bot = update.get_bot()
         lang = language_of(who.language)
         for reply in outcome.replies:
             text, markup = text_of(reply, lang, self.zone), keyboard_of(reply, lang, self.zone)
-            message: Message | None = None
-            if reply.edit_message_id is not None:
-                try:
-                    edited = await bot.edit_message_text(
-                        text, chat_id=who.chat_id, message_id=reply.edit_message_id, reply_markup=markup
-                    )
-                    message = edited if isinstance(edited, Message) else None
-                except BadRequest as exc:
-                    if "not modified" not in str(exc).lower():
-                        message = await bot.send_message(who.chat_id, text, reply_markup=markup)
-            else:
-                message = await bot.send_message(who.chat_id, text, reply_markup=markup)
-            shown = message.message_id if message is not None else reply.edit_message_id
-            if reply.prompt_token and shown is not None:
-                await self.run(self.dialogue.prompt_sent, who, reply.prompt_token, shown)
+            if reply.edit_message_id is None or not await self.edited(bot, who, reply.edit_message_id, text, markup):
+                await bot.send_message(who.chat_id, text, reply_markup=markup)
             if reply.download and self.evidence_dir is not None:
                 await self.save_evidence(bot, *reply.download)
+
+    async def edited(self, bot, who: Person, message_id: int, text: str, markup) -> bool:
+        """Edit a message in place; False if it cannot be edited (then a new message is sent)."""
+        try:
+            await bot.edit_message_text(text, chat_id=who.chat_id, message_id=message_id, reply_markup=markup)
+        except BadRequest as exc:
+            return "not modified" in str(exc).lower()
+        return True
 
     async def save_evidence(self, bot, evidence_id: int, file_id: str) -> None:
         try:

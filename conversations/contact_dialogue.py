@@ -226,8 +226,13 @@ class ContactDialogue:
 
     # -- answers ----------------------------------------------------------------
 
-    def _answer(self, place: Situation, step: WalkStep, value: Any, outcome: Outcome) -> Outcome:
-        """Store the answer and move on; on a refusal, say why and ask the same question again."""
+    def _answer(
+        self, place: Situation, step: WalkStep, value: Any, outcome: Outcome, message_id: int | None = None
+    ) -> Outcome:
+        """Store the answer and move on; on a refusal, say why and ask the same question again.
+
+        An answer given by a button turns that very message into the next question (one message
+        per question, and no stale buttons left behind); a typed answer gets a new message."""
         try:
             answer_store.set_answer(
                 place.session,
@@ -239,22 +244,16 @@ class ContactDialogue:
                 source="telegram",
                 now=place.now,
                 current=place.answers,
+                submission=place.submission,
             )
         except Refused as refused:
             return outcome.add(refusal(refused)).add(prompt(place, step))
-        place.reload_answers()
+        place.answers[step.question.id] = value
         place.contact.draft = {}
-        previous_prompt = place.contact.prompt_message_id
-        if previous_prompt is not None:
-            # the answered question's message keeps the answer and loses its (now stale) buttons
-            outcome.add(
-                Reply(
-                    "answered",
-                    {"step": step, "question": step.question, "value": place.answers.get(step.question.id)},
-                    edit_message_id=previous_prompt,
-                )
-            )
-        return outcome.add(self._resume(place, after=step.number))
+        following = self._resume(place, after=step.number)
+        following.edit_message_id = message_id
+        following.context["just_answered"] = {"step": step, "question": step.question, "value": value}
+        return outcome.add(following)
 
     def text(self, who: Person, text: str) -> Outcome:
         with self.db.session() as session:
@@ -385,15 +384,15 @@ class ContactDialogue:
             place.contact.draft = {**place.contact.draft, "mode": "reference"}
             return Outcome([Reply("reference_help", {"step": step})], notice="reference")
         if action == "n" and question.allow_na:
-            return self._answer(place, step, NA, Outcome(notice="saved"))
+            return self._answer(place, step, NA, Outcome(notice="saved"), message_id)
         if action == "s" and not question.required:
-            return self._answer(place, step, None, Outcome(notice="saved"))
+            return self._answer(place, step, None, Outcome(notice="saved"), message_id)
         options = getattr(question, "options", [])
         index = int(argument) if argument.isdigit() else -1
         if action == "a" and question.type == "yes_no" and argument in ("0", "1"):
-            return self._answer(place, step, argument == "1", Outcome(notice="saved"))
+            return self._answer(place, step, argument == "1", Outcome(notice="saved"), message_id)
         if action == "a" and isinstance(question, SingleChoiceQuestion) and 0 <= index < len(options):
-            return self._answer(place, step, options[index].value, Outcome(notice="saved"))
+            return self._answer(place, step, options[index].value, Outcome(notice="saved"), message_id)
         if action == "t" and isinstance(question, MultiChoiceQuestion) and 0 <= index < len(options):
             chosen = list(place.contact.draft.get("toggles", []))
             value = options[index].value
@@ -405,15 +404,8 @@ class ContactDialogue:
             if not chosen:
                 return Outcome([refusal(Refused("choose_at_least_one")), prompt(place, step)], notice="refused")
             order = [o.value for o in options]
-            return self._answer(place, step, sorted(chosen, key=order.index), Outcome(notice="saved"))
+            return self._answer(place, step, sorted(chosen, key=order.index), Outcome(notice="saved"), message_id)
         return Outcome(notice="invalid_button")
-
-    def prompt_sent(self, who: Person, token: str, message_id: int) -> None:
-        """Remember which message shows the current question (only if it still is the current one)."""
-        with self.db.session() as session:
-            contact = find_contact(session, who.user_id)
-            if contact is not None and contact.prompt_token == token:
-                contact.prompt_message_id = message_id
 
     def evidence_saved(self, evidence_id: int, path: str) -> None:
         with self.db.session() as session:

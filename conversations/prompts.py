@@ -9,13 +9,15 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import select
+
 from conversations.replies import Button, Reply
 from conversations.situation import Situation
 from conversations.walk import previous, progress
 from rubrics.answers import NA
 from rubrics.compiled import WalkStep
 from rubrics.model import MultiChoiceQuestion, SingleChoiceQuestion
-from storage import answers as answer_store
+from storage.models import Answer as AnswerRow
 from storage.models import Contact
 
 # prompt actions: a = answer (option index, or 1/0 for yes/no), t = toggle a choice,
@@ -31,17 +33,15 @@ def section_context(step: WalkStep) -> dict[str, Any]:
 
 def answered_by(place: Situation, step: WalkStep) -> dict[str, Any] | None:
     """Who gave the current answer, and when, so colleagues see each other's work."""
-    row = answer_store.answer_row(place.session, place.agency.id, step.question.id)
-    if row is None:
+    found = place.session.execute(
+        select(AnswerRow.set_by, AnswerRow.set_at, Contact.full_name)
+        .outerjoin(Contact, (Contact.campaign_id == place.campaign.id) & (Contact.telegram_user_id == AnswerRow.set_by))
+        .where(AnswerRow.agency_id == place.agency.id, AnswerRow.question_id == step.question.id)
+    ).first()
+    if found is None:
         return None
-    name = None
-    if row.set_by is not None:
-        name = (
-            place.session.query(Contact.full_name)
-            .filter(Contact.campaign_id == place.campaign.id, Contact.telegram_user_id == row.set_by)
-            .scalar()
-        )
-    return {"name": name, "at": row.set_at, "self": row.set_by == place.contact.telegram_user_id}
+    set_by, set_at, name = found
+    return {"name": name, "at": set_at, "self": set_by == place.contact.telegram_user_id}
 
 
 def prompt(place: Situation, step: WalkStep, *, edit_message_id: int | None = None) -> Reply:

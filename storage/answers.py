@@ -31,6 +31,7 @@ def set_answer(
     source: str,
     now: datetime,
     current: dict[str, Any] | None = None,
+    submission: Submission | None = None,
 ) -> None:
     """Store one answer after checking it against its question and the agency's other answers.
 
@@ -52,7 +53,7 @@ def set_answer(
             raise Refused(f"answer_{fault.kind}", **fault.params)
         _check_dependents(rubric, question_id, value, others)
     stored = None if not_applicable else values.to_json(question, value)
-    mark_started(session, agency.id, now)
+    mark_started(session, submission or _submission(session, agency.id), now)
     row = {
         "agency_id": agency.id,
         "question_id": question_id,
@@ -94,14 +95,11 @@ def _check_dependents(rubric: CompiledRubric, question_id: str, value: Any, othe
             raise Refused("answer_breaks_dependent", number=rubric.by_id[dependent].number, value=current)
 
 
-def answer_row(session: Session, agency_id: int, question_id: str) -> AnswerRow | None:
-    return session.scalar(
-        select(AnswerRow).where(AnswerRow.agency_id == agency_id, AnswerRow.question_id == question_id)
-    )
+def _submission(session: Session, agency_id: int) -> Submission:
+    return session.scalar(select(Submission).where(Submission.agency_id == agency_id))
 
 
-def mark_started(session: Session, agency_id: int, now: datetime) -> None:
-    submission = session.scalar(select(Submission).where(Submission.agency_id == agency_id))
+def mark_started(session: Session, submission: Submission, now: datetime) -> None:
     if submission.state not in EDITABLE_STATES:
         raise Refused("submission_locked")
     if submission.state == "not_started":

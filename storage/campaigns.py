@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, joinedload, selectinload
 
 from rubrics.compiled import CompiledRubric
 from rubrics.errors import RubricError
@@ -14,7 +14,7 @@ from rubrics.rules import children_rules
 from rubrics.validate import Validator
 from storage import rubric_store
 from storage.errors import Refused
-from storage.models import Agency, Campaign, CampaignLevel, Submission
+from storage.models import Agency, Campaign, CampaignLevel, StoredRubric, Submission
 from storage.policy import ReminderPolicy
 
 
@@ -96,9 +96,8 @@ def create(session: Session, spec: CampaignSpec) -> Campaign:
 
 
 def get(session: Session, campaign_id: int) -> Campaign:
-    campaign = session.get(
-        Campaign, campaign_id, options=[selectinload(Campaign.levels).selectinload(CampaignLevel.rubric)]
-    )
+    levels = joinedload(Campaign.levels).joinedload(CampaignLevel.rubric).defer(StoredRubric.source_text)
+    campaign = session.get(Campaign, campaign_id, options=[levels])
     if campaign is None:
         raise Refused("campaign_not_found", campaign_id=campaign_id)
     return campaign

@@ -7,8 +7,9 @@ upgraded on first use. PostgreSQL is upgraded explicitly with ``cqdt db upgrade`
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 
 import orjson
@@ -106,11 +107,15 @@ class Database:
         if ensure:
             ensure_schema(self.engine)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+        # SQLite has one writer at a time. Threads of this process queue on a lock, which hands
+        # over at once, instead of on SQLite's busy handler, which sleeps up to 100 ms per retry;
+        # other processes still wait on SQLite's own lock.
+        self._writer = threading.Lock() if self.engine.dialect.name == "sqlite" else nullcontext()
 
     @contextmanager
     def session(self) -> Iterator[Session]:
         """A unit of work: committed on success, rolled back on error."""
-        with self.sessions() as session, session.begin():
+        with self._writer, self.sessions() as session, session.begin():
             yield session
 
     def dispose(self) -> None:

@@ -147,11 +147,10 @@ class Contact(Base):
     language_code: Mapped[str | None] = mapped_column(String(16))
     joined_at: Mapped[datetime] = mapped_column(default=utcnow)
     blocked_at: Mapped[datetime | None]
-    # where the contact is in the walk: the question shown, the message that shows it, and the
-    # token its buttons carry (a button with another token is stale); ``draft`` holds unsaved
-    # toggles of a multiple choice and the input mode (answer or evidence)
+    # where the contact is in the walk: the question shown and the token its buttons carry (a
+    # button with another token is stale); ``draft`` holds unsaved toggles of a multiple choice
+    # and the input mode (answer or evidence)
     current_question: Mapped[str | None] = mapped_column(String(40))
-    prompt_message_id: Mapped[int | None] = mapped_column(BigInteger)
     prompt_token: Mapped[str | None] = mapped_column(String(16))
     menu_token: Mapped[str | None] = mapped_column(String(16))
     draft: Mapped[dict[str, Any]] = mapped_column(default=dict)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
 from pathlib import Path
 
 from sqlalchemy import select
@@ -48,11 +47,15 @@ def store(session: Session, rubric: CompiledRubric) -> StoredRubric:
     return row
 
 
-@lru_cache(maxsize=64)
-def _compile(content_hash: str, source_text: str, name: str) -> CompiledRubric:
-    return load_text(source_text, name)
+_compiled: dict[str, CompiledRubric] = {}
 
 
 def compiled(row: StoredRubric) -> CompiledRubric:
-    """The rubric exactly as stored, even if the file it came from has changed since."""
-    return _compile(row.content_hash, row.source_text, f"{row.rubric_id}@{row.content_hash[:8]}")
+    """The rubric exactly as stored, even if the file it came from has changed since.
+
+    Compiled once per content hash and process; the stored text is read only then.
+    """
+    found = _compiled.get(row.content_hash)
+    if found is None:
+        found = _compiled[row.content_hash] = load_text(row.source_text, f"{row.rubric_id}@{row.content_hash[:8]}")
+    return found

@@ -44,13 +44,9 @@ class Driver:
         self.dialogue = dialogue
         self.who = Person(user_id, user_id, name, lang)
         self.outcome = Outcome()
-        self.message_ids = iter(range(1, 10**6))
 
     def _take(self, outcome: Outcome) -> Outcome:
         rendered(outcome, "en" if self.who.language == "en" else "vi")
-        for reply in outcome.replies:
-            if reply.prompt_token:
-                self.dialogue.prompt_sent(self.who, reply.prompt_token, next(self.message_ids))
         self.outcome = outcome
         return outcome
 
@@ -349,7 +345,8 @@ def test_edit_from_review(world):
     driver.press_data(edit.data)
     assert driver.question.id == bundled()["qn2018-xa"].steps[0].question.id
     driver.say("25")
-    assert answers_of(db, "06652")[driver.outcome.replies[0].context["question"].id] == "25"
+    assert answers_of(db, "06652")[bundled()["qn2018-xa"].steps[0].question.id] == "25"
+    assert driver.outcome.replies[0].context["just_answered"]["value"] == "25"
 
 
 def test_submit_lists_what_is_missing(world):

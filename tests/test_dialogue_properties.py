@@ -116,8 +116,6 @@ def test_random_updates_never_break_a_handler_or_the_data(prepared, tmp_path_fac
             text_of(reply, "en" if who.language == "en" else "vi", "Asia/Ho_Chi_Minh")
             keyboard_of(reply, "vi", "Asia/Ho_Chi_Minh")
             seen_buttons += [b.data for row in reply.buttons for b in row]
-            if reply.prompt_token:
-                dialogue.prompt_sent(who, reply.prompt_token, len(seen_buttons))
     rubric = bundled()["qn2018-xa"]
     with db.session() as session:
         rows = session.execute(

@@ -13,7 +13,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-
 from dialogue_helpers import make_campaign
 from fake_telegram import FakeTelegram
 

@@ -46,7 +46,6 @@ def upgrade() -> None:
 
     with op.batch_alter_table('contacts', schema=None) as batch_op:
         batch_op.add_column(sa.Column('current_question', sa.String(length=40), nullable=True))
-        batch_op.add_column(sa.Column('prompt_message_id', sa.BigInteger(), nullable=True))
         batch_op.add_column(sa.Column('prompt_token', sa.String(length=16), nullable=True))
         batch_op.add_column(sa.Column('menu_token', sa.String(length=16), nullable=True))
         batch_op.add_column(sa.Column('draft', sa.JSON(), nullable=False, server_default='{}'))
@@ -57,7 +56,6 @@ def downgrade() -> None:
         batch_op.drop_column('draft')
         batch_op.drop_column('menu_token')
         batch_op.drop_column('prompt_token')
-        batch_op.drop_column('prompt_message_id')
         batch_op.drop_column('current_question')
 
     with op.batch_alter_table('evidence', schema=None) as batch_op:
