@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import os
+import socket
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from telegram import BotCommand, Update
 from telegram.ext import (
     AIORateLimiter,
     Application,
     ApplicationBuilder,
+    CallbackContext,
     CallbackQueryHandler,
     CommandHandler,
     MessageHandler,
@@ -18,6 +22,8 @@ from telegram.ext import (
 )
 
 from bot.handlers import Handlers, PerUserUpdateProcessor
+from bot.reminders.outbox import Outbox
+from bot.reminders.sender import TICK_SECONDS, Sender
 from bot.rendering import command_menu
 from bot.settings import Settings
 from conversations.contact_dialogue import COMMANDS, ContactDialogue
@@ -45,7 +51,7 @@ def build_application(
     *,
     clock: Callable[[], datetime] = utc_now,
     evidence_dir: Path | None = None,
-    rate_limit: bool = True,
+    reminders: bool = True,
 ) -> Application:
     builder = (
         ApplicationBuilder()
@@ -55,10 +61,9 @@ def build_application(
         .concurrent_updates(PerUserUpdateProcessor(64))
         .post_init(set_commands)
     )
-    if rate_limit:
-        # Replies to users are not throttled up front (a campaign's interactive traffic stays far below
-        # Telegram's limits); a 429 is honoured and retried. Reminder fan-outs pace themselves.
-        builder = builder.rate_limiter(AIORateLimiter(overall_max_rate=0, max_retries=3))
+    # Replies to users are not throttled up front (a campaign's interactive traffic stays far below
+    # Telegram's limits); a 429 is honoured and retried. Reminder fan-outs pace themselves.
+    builder = builder.rate_limiter(AIORateLimiter(overall_max_rate=0, max_retries=3))
     application = builder.build()
     handlers = Handlers(ContactDialogue(db, clock), settings.timezone, evidence_dir)
     application.add_handler(CommandHandler("start", handlers.start))
@@ -71,6 +76,14 @@ def build_application(
     application.add_handler(MessageHandler(filters.COMMAND & filters.UpdateType.MESSAGE, handlers.command))
     application.add_handler(MessageHandler(filters.UpdateType.MESSAGE, handlers.unsupported))
     application.add_error_handler(handlers.error)
+    if reminders:
+        outbox = Outbox(db, clock, ZoneInfo(settings.timezone), f"{socket.gethostname()}:{os.getpid()}")
+        sender = Sender(outbox, settings.timezone)
+
+        async def tick(context: CallbackContext) -> None:
+            await sender.tick(context.bot)
+
+        application.job_queue.run_repeating(tick, interval=TICK_SECONDS, first=TICK_SECONDS, name="reminders")
     return application
 
 

@@ -30,8 +30,10 @@ from rubrics.model import MultiChoiceQuestion, SingleChoiceQuestion
 from storage import answers as answer_store
 from storage.db import Database
 from storage.errors import Refused
-from storage.models import Contact, Coordinator, Evidence, Invitation, StartFailure
+from storage.models import Contact, Coordinator, Evidence, Invitation, Notification, StartFailure
+from storage.scope import agencies_in_scope
 
+CONTINUE = "continue"  # the data of a reminder's button
 BAD_START_LIMIT = 5
 BAD_START_WINDOW = timedelta(minutes=15)
 COMMANDS = {
@@ -351,6 +353,8 @@ class ContactDialogue:
     # -- buttons ----------------------------------------------------------------
 
     def button(self, who: Person, data: str, message_id: int | None = None) -> Outcome:
+        if data == CONTINUE:  # the button of a reminder
+            return self.command(who, "tieptuc")
         parsed = parse_button(data)
         if parsed is None:
             return Outcome(notice="invalid_button")
@@ -440,6 +444,8 @@ class ContactDialogue:
         submission = place.submission
         submission.state, submission.submitted_at, submission.updated_at = "submitted", place.now, place.now
         submission.receipt_hash = receipt_hash(place.rubric, place.answers)
+        score = place.provisional_score()
+        notify_coordinators(place, score)
         place.contact.current_question = None
         place.new_menu_token()
         place.new_prompt_token()
@@ -450,11 +456,38 @@ class ContactDialogue:
                     {
                         "agency": place.agency,
                         "at": place.now,
-                        "score": place.provisional_score(),
+                        "score": score,
                         "hash": submission.receipt_hash,
                         "rubric": place.rubric.rubric,
                     },
                 )
             ],
             notice="submitted",
+        )
+
+
+def notify_coordinators(place: Situation, score) -> None:
+    """Queue a notice of this submission for every coordinator whose scope includes the agency."""
+    session, campaign, agency = place.session, place.campaign, place.agency
+    stamp = int(place.now.timestamp())
+    for coordinator in session.scalars(select(Coordinator).where(Coordinator.campaign_id == campaign.id)):
+        if agency.id not in agencies_in_scope(session, campaign.id, coordinator.scope_agency_id):
+            continue
+        session.add(
+            Notification(
+                campaign_id=campaign.id,
+                key=f"c{campaign.id}:submitted:a{agency.id}:{stamp}:u{coordinator.telegram_user_id}",
+                kind="submitted",
+                telegram_user_id=coordinator.telegram_user_id,
+                agency_id=agency.id,
+                payload={
+                    "agency_name": agency.name,
+                    "at": place.now.isoformat(),
+                    "total": str(score.total),
+                    "max": str(score.max),
+                },
+                due_at=place.now,
+                catch_up_until=place.now + timedelta(days=1),
+                status="pending",
+            )
         )

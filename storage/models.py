@@ -253,6 +253,37 @@ class Evidence(Base):
     uploaded_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+NOTIFICATION_STATES = ("pending", "sending", "sent", "cancelled", "dropped", "blocked", "failed", "uncertain")
+
+
+class Notification(Base):
+    """An outbox row: one message to one person, planned ahead, claimed by one sender, marked when sent.
+
+    ``key`` is unique, so planning the same reminder twice, or two processes planning at once,
+    gives one row; the sender claims pending rows one at a time, so each is sent at most once.
+    """
+
+    __tablename__ = "notifications"
+    __table_args__ = (Index("ix_notifications_due", "status", "due_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"), index=True)
+    key: Mapped[str] = mapped_column(String(200), unique=True)
+    kind: Mapped[str] = mapped_column(String(30))
+    telegram_user_id: Mapped[int] = mapped_column(BigInteger)
+    agency_id: Mapped[int | None] = mapped_column(ForeignKey("agencies.id", ondelete="CASCADE"))
+    payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    due_at: Mapped[datetime]
+    catch_up_until: Mapped[datetime]
+    status: Mapped[str] = mapped_column(String(20), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(String(300))
+    claimed_by: Mapped[str | None] = mapped_column(String(80))
+    claimed_at: Mapped[datetime | None]
+    sent_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 class StartFailure(Base):
     """A /start with a bad token, kept to throttle guessing."""
 

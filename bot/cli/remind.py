@@ -1,0 +1,145 @@
+"""``cqdt remind`` and ``cqdt campaign set-reminders / set-deadline``: the reminder plan and its policy."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import socket
+from datetime import time
+
+import click
+from telegram import Bot
+
+from bot.app import file_url
+from bot.cli.campaign import campaign_group, parse_deadline
+from bot.cli.context import CliContext, pass_cli
+from bot.reminders import plan as planning
+from bot.reminders.outbox import Outbox
+from bot.reminders.sender import Sender
+from bot.texts import render
+from storage import campaigns
+from storage.errors import Refused
+from storage.policy import ReminderPolicy
+
+DAYS = {"mon": 0, "tue": 1, "wed": 2, "thu": 3, "fri": 4, "sat": 5, "sun": 6}
+
+
+def parse_offsets(text: str) -> list[int]:
+    """ "7d,3d,1d,2h,30m" → minutes."""
+    minutes = []
+    for part in text.split(","):
+        match = re.fullmatch(r"\s*(\d+)\s*([dhm])\s*", part)
+        if not match or int(match.group(1)) == 0:
+            raise Refused("bad_offsets", value=text)
+        minutes.append(int(match.group(1)) * {"d": 1440, "h": 60, "m": 1}[match.group(2)])
+    return sorted(set(minutes), reverse=True)
+
+
+def parse_hours(text: str) -> tuple[time, time]:
+    match = re.fullmatch(r"\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*", text)
+    try:
+        start, end = time(int(match[1]), int(match[2])), time(int(match[3]), int(match[4]))
+    except (TypeError, ValueError):
+        raise Refused("bad_hours", value=text) from None
+    if start >= end:
+        raise Refused("bad_hours", value=text)
+    return start, end
+
+
+def parse_days(text: str) -> list[int]:
+    days: set[int] = set()
+    for part in text.lower().split(","):
+        first, _, last = part.strip().partition("-")
+        if first not in DAYS or (last and last not in DAYS):
+            raise Refused("bad_days", value=text)
+        days |= set(range(DAYS[first], DAYS[last or first] + 1))
+    if not days:
+        raise Refused("bad_days", value=text)
+    return sorted(days)
+
+
+def outbox_for(cli: CliContext) -> Outbox:
+    return Outbox(cli.db, cli.now, cli.zone, f"cli:{socket.gethostname()}:{os.getpid()}")
+
+
+@campaign_group.command("set-reminders")
+@click.argument("campaign_id", type=int, metavar="ID")
+@click.option("--offsets", metavar="7d,3d,1d,2h", help="Nhắc trước hạn chót bao lâu (d = ngày, h = giờ, m = phút).")
+@click.option("--hours", metavar="07:30-17:30", help="Giờ làm việc (giờ địa phương).")
+@click.option("--days", metavar="mon-fri", help="Ngày làm việc, ví dụ mon-fri hoặc mon-sat.")
+@click.option("--holidays/--no-holidays", default=None, help="Bỏ qua ngày lễ Việt Nam (mặc định: có).")
+@click.option(
+    "--catch-up",
+    type=click.IntRange(min=0),
+    metavar="GIỜ",
+    help="Lời nhắc bị lỡ (bot tạm dừng) vẫn được gửi trong khoảng này.",
+)
+@pass_cli
+def set_reminders(cli: CliContext, campaign_id: int, offsets, hours, days, holidays, catch_up) -> None:
+    """Đổi chính sách nhắc hạn của đợt đánh giá và lập lại lịch nhắc chưa gửi."""
+    with cli.db.session() as session:
+        campaign = campaigns.get(session, campaign_id)
+        policy = planning.policy_of(campaign).model_dump()
+        if offsets is not None:
+            policy["offsets_minutes"] = parse_offsets(offsets)
+        if hours is not None:
+            policy["working_start"], policy["working_end"] = parse_hours(hours)
+        if days is not None:
+            policy["working_days"] = parse_days(days)
+        if holidays is not None:
+            policy["skip_holidays"] = holidays
+        if catch_up is not None:
+            policy["catch_up_hours"] = catch_up
+        campaign.reminder_policy = ReminderPolicy.model_validate(policy).model_dump(mode="json")
+        planned = planning.replan(session, campaign, cli.zone)
+    click.echo(render_line(cli, "reminders_replanned", planned=planned))
+
+
+@campaign_group.command("set-deadline")
+@click.argument("campaign_id", type=int, metavar="ID")
+@click.argument("deadline", metavar='"YYYY-MM-DD HH:MM"')
+@click.option("--grace", type=click.IntRange(min=0), help="Số giờ gia hạn mới.")
+@pass_cli
+def set_deadline(cli: CliContext, campaign_id: int, deadline: str, grace: int | None) -> None:
+    """Dời hạn chót (giờ địa phương); lịch nhắc chưa gửi được lập lại theo hạn mới."""
+    with cli.db.session() as session:
+        campaign = campaigns.get(session, campaign_id)
+        campaign.deadline = parse_deadline(deadline, cli)
+        if grace is not None:
+            campaign.grace_hours = grace
+        planned = planning.replan(session, campaign, cli.zone)
+        moved_to = campaign.deadline
+    click.echo(render_line(cli, "deadline_moved", deadline=moved_to, planned=planned))
+
+
+@click.command("remind")
+@click.option("--campaign", "campaign_id", type=int, required=True, metavar="ID", help="Mã số đợt đánh giá.")
+@click.option("--send-due", is_flag=True, help="Gửi ngay những lời nhắc đã đến hạn (cần TELEGRAM_BOT_TOKEN).")
+@click.option("--json", "as_json", is_flag=True, help="In dạng JSON (thời điểm ISO 8601, UTC).")
+@pass_cli
+def remind(cli: CliContext, campaign_id: int, send_due: bool, as_json: bool) -> None:
+    """Lịch nhắc hạn: gửi gì, cho ai, khi nào (giờ địa phương); --send-due gửi những gì đã đến hạn."""
+    with cli.db.session() as session:
+        campaigns.get(session, campaign_id)
+    outbox = outbox_for(cli)
+    outbox.prepare(campaign_id)
+    sent = None
+    if send_due:
+        if not cli.token:
+            raise Refused("token_missing")
+        sent = asyncio.run(send(cli, outbox))
+    rows = outbox.listing(campaign_id)
+    cli.emit("remind", {"sent": sent, "notifications": rows}, as_json, rows=rows, sent=sent)
+
+
+async def send(cli: CliContext, outbox: Outbox) -> int:
+    async with Bot(cli.token, base_url=cli.telegram_api_url, base_file_url=file_url(cli.telegram_api_url)) as bot:
+        return await Sender(outbox, cli.timezone).tick(bot)
+
+
+def render_line(cli: CliContext, name: str, **context) -> str:
+    return render(name, lang="cli", zone=cli.timezone, **context)
+
+
+COMMANDS = [remind]

@@ -1,0 +1,1 @@
+"""Deadline reminders: when they fall (working hours, holidays) and who receives them."""

@@ -1,0 +1,368 @@
+"""Deadline reminders and coordinator notices, driven by a controlled clock through the fake Bot API.
+
+The campaign's deadline is 14h00 on Monday 28/10/2019 (Asia/Ho_Chi_Minh); the
+default policy reminds 7 days, 3 days, 1 day and 2 hours before, in working hours.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import subprocess
+import sys
+from collections import Counter, defaultdict
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+from dialogue_helpers import START, Clock, make_campaign
+from fake_telegram import FakeTelegram
+from sqlalchemy import select, update
+from telegram import Bot
+
+from bot.cli import main
+from bot.reminders import plan as planning
+from bot.reminders.outbox import Outbox
+from bot.reminders.sender import Sender
+from conversations.contact_dialogue import ContactDialogue
+from conversations.situation import Person
+from storage import campaigns
+from storage.models import Agency, Campaign, Contact, Notification, Submission
+
+ZONE = ZoneInfo("Asia/Ho_Chi_Minh")
+DEADLINE = datetime(2019, 10, 28, 14, 0, tzinfo=ZONE)
+
+
+def local(text: str) -> datetime:
+    return datetime.strptime(text, "%d/%m %H:%M").replace(year=2019, tzinfo=ZONE)
+
+
+@pytest.fixture
+def fake():
+    with FakeTelegram() as server:
+        yield server
+
+
+def register(db, clock, campaign, fake):
+    """Contacts of three agencies and one coordinator, registered through the dialogue."""
+    dialogue = ContactDialogue(db, clock)
+    people = {"ha_phong": 101, "ha_khau": 102, "ha_long": 103, "coordinator": 900}
+    for name, user_id in people.items():
+        fake.user(user_id, name)
+    dialogue.start(Person(101, 101, "Hà Phong", "vi"), campaign.tokens["06652"])
+    dialogue.start(Person(102, 102, "Hà Khẩu", "vi"), campaign.tokens["06655"])
+    dialogue.start(Person(103, 103, "Hạ Long", "vi"), campaign.tokens["193"])
+    dialogue.start(Person(900, 900, "Điều phối", "vi"), campaign.coordinator_token)
+    dialogue.command(Person(102, 102, "Hà Khẩu", "vi"), "sua", "cbcc_tong")
+    dialogue.text(Person(102, 102, "Hà Khẩu", "vi"), "30")
+    return people
+
+
+def bot_for(fake: FakeTelegram) -> Bot:
+    return Bot(fake.token, base_url=fake.api_url)
+
+
+def run_timeline(db, clock, fake, until: datetime, step=timedelta(minutes=30), on_tick=None):
+    """Tick every ``step`` until ``until``; returns chat → [(local time, text, buttons)]."""
+    sender = Sender(Outbox(db, clock, ZONE, "test"), "Asia/Ho_Chi_Minh")
+    received: dict[int, list] = defaultdict(list)
+
+    async def main():
+        async with bot_for(fake) as bot:
+            while clock.now <= until:
+                before = len(fake.calls("sendMessage"))
+                await sender.tick(bot)
+                for call in fake.calls("sendMessage")[before:]:
+                    received[call.chat_id].append(
+                        (clock.now.astimezone(ZONE), call.params["text"], call.params.get("reply_markup"))
+                    )
+                if on_tick:
+                    on_tick(clock.now)
+                clock.now += step
+
+    asyncio.run(main())
+    return received
+
+
+def times(messages, fragment=""):
+    return [when.strftime("%d/%m %H:%M") for when, text, _ in messages if fragment in text]
+
+
+def test_a_campaign_timeline(db, fake):
+    clock = Clock(START)
+    campaign = make_campaign(db, START, deadline=DEADLINE)
+    people = register(db, clock, campaign, fake)
+
+    def submit_ha_phong(now):
+        if now == local("22/10 09:00"):
+            with db.session() as session:
+                agency = session.scalar(select(Agency).where(Agency.code == "06652"))
+                session.execute(
+                    update(Submission)
+                    .where(Submission.agency_id == agency.id)
+                    .values(state="submitted", submitted_at=now)
+                )
+
+    received = run_timeline(db, clock, fake, local("29/10 18:00"), on_tick=submit_ha_phong)
+    expected = ["21/10 14:00", "25/10 14:00", "28/10 07:30", "28/10 12:00"]
+    # not started, and in progress: every reminder in working hours, then the overdue notice
+    assert times(received[people["ha_long"]], "Nhắc hạn") == expected
+    assert times(received[people["ha_khau"]], "Nhắc hạn") == expected
+    assert times(received[people["ha_long"]], "hết hạn") == ["28/10 14:00"]
+    assert "chưa bắt đầu" in received[people["ha_long"]][0][1]
+    assert "đã trả lời 1/" in received[people["ha_khau"]][0][1]
+    first = received[people["ha_long"]][0]
+    assert "14h00 ngày 28/10/2019" in first[1] and "còn 7 ngày" in first[1]
+    assert first[2]["inline_keyboard"] == [[{"callback_data": "continue", "text": "Tiếp tục trả lời ▶"}]]
+    # submitted midway: the first reminder only, nothing after
+    assert times(received[people["ha_phong"]]) == ["21/10 14:00"]
+    # the coordinator: a digest at 08:00 on working days, the escalation 3 days before, the overdue list
+    coordinator = received[people["coordinator"]]
+    digests = times(coordinator, "Tình hình")
+    assert digests[0] == "14/10 09:00"  # the campaign opened after 08:00: caught up at the first tick
+    assert digests[1:] == [
+        "15/10 08:00",
+        "16/10 08:00",
+        "17/10 08:00",
+        "18/10 08:00",
+        "21/10 08:00",
+        "22/10 08:00",
+        "23/10 08:00",
+        "24/10 08:00",
+        "25/10 08:00",
+        "28/10 08:00",
+    ]
+    escalation = [text for when, text, _ in coordinator if "chưa bắt đầu trả lời" in text]
+    assert times(coordinator, "chưa bắt đầu trả lời") == ["25/10 14:00"]
+    assert "UBND Thành phố Hạ Long" in escalation[0] and "Hà Khẩu" not in escalation[0]
+    overdue = [text for when, text, _ in coordinator if "Đã hết hạn nộp" in text]
+    assert times(coordinator, "Đã hết hạn nộp") == ["28/10 14:00"]
+    assert "Hà Khẩu" in overdue[0] and "Hà Phong" not in overdue[0]
+    # nothing on the weekend, nothing outside working hours but the deadline itself
+    for messages in received.values():
+        for when, _text, _buttons in messages:
+            assert when.weekday() < 5
+            assert (7, 30) <= (when.hour, when.minute) <= (17, 30) or when == DEADLINE
+
+
+def test_a_holiday_moves_the_reminder(db):
+    deadline = datetime(2019, 9, 3, 14, 0, tzinfo=ZONE)  # Tuesday after National Day (Monday 2/9)
+    campaign = make_campaign(db, deadline - timedelta(days=14), deadline=deadline)
+    ContactDialogue(db, Clock(deadline - timedelta(days=14))).start(Person(5, 5, "A", "vi"), campaign.tokens["06652"])
+    with db.session() as session:
+        rows = planning.plan(session, campaigns.get(session, campaign.id), ZONE)
+    reminders = sorted(r.due_at.astimezone(ZONE).strftime("%d/%m %H:%M") for r in rows if r.kind == "reminder")
+    # 7 days: Tue 27/8 14:00; 3 days: Sat 31/8 → after the weekend and the holiday → Tue 3/9 07:30;
+    # 1 day: Mon 2/9 (holiday) → Tue 3/9 07:30; 2 hours: Tue 3/9 12:00
+    assert reminders == ["03/09 07:30", "03/09 07:30", "03/09 12:00", "27/08 14:00"]
+
+
+def test_moving_the_deadline_replans_what_is_not_sent(db, fake):
+    clock = Clock(START)
+    campaign = make_campaign(db, START, deadline=DEADLINE)
+    people = register(db, clock, campaign, fake)
+    received = run_timeline(db, clock, fake, local("22/10 09:00"))
+    assert times(received[people["ha_long"]], "Nhắc hạn") == ["21/10 14:00"]
+    with db.session() as session:
+        row = session.get(Campaign, campaign.id)
+        row.deadline = datetime(2019, 11, 4, 14, 0, tzinfo=ZONE)
+        planning.replan(session, row, ZONE)
+    later = run_timeline(db, clock, fake, local("04/11 15:00"))
+    assert times(later[people["ha_long"]], "Nhắc hạn") == ["28/10 14:00", "01/11 14:00", "04/11 07:30", "04/11 12:00"]
+    assert "14h00 ngày 04/11/2019" in later[people["ha_long"]][0][1]
+
+
+def many_contacts(db, campaign, count: int, first_user: int = 1000) -> list[int]:
+    with db.session() as session:
+        agency = session.scalar(select(Agency).where(Agency.code == "06655"))
+        for user_id in range(first_user, first_user + count):
+            session.add(
+                Contact(
+                    campaign_id=campaign.id,
+                    agency_id=agency.id,
+                    telegram_user_id=user_id,
+                    full_name=f"Đầu mối {user_id}",
+                    language_code="vi",
+                )
+            )
+    return list(range(first_user, first_user + count))
+
+
+class CrashAfter(Bot):
+    """A bot whose process dies right after its n-th message reached Telegram."""
+
+    def __init__(self, *args, crash_after: int, **kwargs):
+        super().__init__(*args, **kwargs)
+        object.__setattr__(self, "_left", crash_after)
+
+    async def send_message(self, *args, **kwargs):
+        message = await super().send_message(*args, **kwargs)
+        object.__setattr__(self, "_left", self._left - 1)
+        if self._left == 0:
+            raise SystemExit("killed")
+        return message
+
+
+def test_a_restart_in_the_middle_of_a_fan_out_sends_each_reminder_once(db, fake):
+    clock = Clock(local("21/10 14:00"))
+    campaign = make_campaign(db, START, deadline=DEADLINE)
+    users = many_contacts(db, campaign, 40)
+    for user_id in users:
+        fake.user(user_id)
+
+    async def crash():
+        async with CrashAfter(fake.token, base_url=fake.api_url, crash_after=12) as bot:
+            await Sender(Outbox(db, clock, ZONE, "first"), "Asia/Ho_Chi_Minh").tick(bot)
+
+    with pytest.raises(SystemExit):
+        asyncio.run(crash())
+    assert len(fake.calls("sendMessage")) == 12
+
+    async def restart():
+        async with bot_for(fake) as bot:
+            return await Sender(Outbox(db, clock, ZONE, "second"), "Asia/Ho_Chi_Minh").tick(bot)
+
+    asyncio.run(restart())
+    clock.advance(minutes=15)  # the crashed claim goes stale: it is never sent again
+    asyncio.run(restart())
+    delivered = Counter(call.chat_id for call in fake.calls("sendMessage"))
+    assert set(delivered) == set(users) and set(delivered.values()) == {1}
+    with db.session() as session:
+        states = Counter(
+            session.scalars(select(Notification.status).where(Notification.key.like("%:remind:10080:%")))
+        )  # the 7-day reminder
+    assert states == {"sent": 39, "uncertain": 1}
+
+
+def test_missed_reminders_are_caught_up_or_dropped(db, fake):
+    clock = Clock(local("21/10 20:00"))  # the bot was down from 14:00: within the 12-hour catch-up window
+    campaign = make_campaign(db, START, deadline=DEADLINE)
+    users = many_contacts(db, campaign, 3)
+    for user_id in users:
+        fake.user(user_id)
+    received = run_timeline(db, clock, fake, clock.now, step=timedelta(minutes=1))
+    assert all(len(received[u]) == 1 for u in users)
+    clock.now = local("26/10 10:00")  # the 25/10 14:00 reminder is 20 hours late: dropped, not flooded
+    received = run_timeline(db, clock, fake, clock.now, step=timedelta(minutes=1))
+    assert not received
+    with db.session() as session:
+        assert session.scalar(select(Notification.status).where(Notification.key.like("%:remind:4320:%"))) == "dropped"
+
+
+def test_429_is_waited_out_and_403_is_recorded(db, fake):
+    clock = Clock(local("21/10 14:00"))
+    campaign = make_campaign(db, START, deadline=DEADLINE)
+    users = many_contacts(db, campaign, 3)
+    for user_id in users:
+        fake.user(user_id)
+    fake.fail_next("sendMessage", 1, status=429, description="Too Many Requests: retry after 1", retry_after=1)
+    fake.block_chat(users[2])
+    run_timeline(db, clock, fake, clock.now, step=timedelta(minutes=1))
+    delivered = Counter(call.chat_id for call in fake.calls("sendMessage") if call.ok)
+    assert delivered == {users[0]: 1, users[1]: 1}
+    assert sum(1 for call in fake.calls("sendMessage") if call.chat_id == users[2]) == 1  # not retried
+    with db.session() as session:
+        blocked = session.scalar(select(Contact.blocked_at).where(Contact.telegram_user_id == users[2]))
+        assert blocked is not None
+        assert (
+            session.scalar(
+                select(Notification.status).where(
+                    Notification.telegram_user_id == users[2], Notification.key.like("%:remind:10080:%")
+                )
+            )
+            == "blocked"
+        )
+        later = planning.plan(session, campaigns.get(session, campaign.id), ZONE)
+        assert all(p.telegram_user_id != users[2] for p in later)
+
+
+def test_the_digest_lists_contacts_who_blocked_the_bot(db, fake):
+    clock = Clock(local("21/10 14:00"))
+    campaign = make_campaign(db, START, deadline=DEADLINE)
+    dialogue = ContactDialogue(db, clock)
+    dialogue.start(Person(900, 900, "Điều phối", "vi"), campaign.coordinator_token)
+    fake.user(900)
+    users = many_contacts(db, campaign, 1)
+    fake.user(users[0])
+    fake.block_chat(users[0])
+    received = run_timeline(db, clock, fake, local("22/10 08:00"))
+    digest = [text for when, text, _ in received[900] if "Tình hình" in text][-1]
+    assert "chặn bot (1): Đầu mối 1000" in digest
+
+
+def send_due_process(url: str, fake: FakeTelegram, campaign_id: int, log: Path) -> subprocess.Popen:
+    env = {
+        **os.environ,
+        "TELEGRAM_BOT_TOKEN": fake.token,
+        "CQDT_TELEGRAM_API_URL": fake.api_url,
+        "CQDT_DATABASE_URL": url,
+    }
+    return subprocess.Popen(
+        [str(Path(sys.executable).parent / "cqdt"), "remind", "--campaign", str(campaign_id), "--send-due"],
+        env=env,
+        stdout=log.open("a"),
+        stderr=subprocess.STDOUT,
+    )
+
+
+def test_two_processes_send_each_reminder_exactly_once(db, database_url, fake, tmp_path):
+    now = datetime.now(UTC)
+    campaign = make_campaign(db, now, deadline=now + timedelta(minutes=30))
+    with db.session() as session:
+        row = session.get(Campaign, campaign.id)
+        row.reminder_policy = {
+            **row.reminder_policy,
+            "offsets_minutes": [60],
+            "working_days": list(range(7)),
+            "working_start": "00:00:00",
+            "working_end": "23:59:00",
+        }
+    users = many_contacts(db, campaign, 60)
+    for user_id in users:
+        fake.user(user_id)
+    log = tmp_path / "senders.log"
+    processes = [send_due_process(database_url, fake, campaign.id, log) for _ in range(2)]
+    for process in processes:
+        assert process.wait(timeout=120) == 0, log.read_text()
+    delivered = Counter(call.chat_id for call in fake.calls("sendMessage"))
+    assert set(delivered) == set(users) and set(delivered.values()) == {1}
+    with db.session() as session:
+        workers = set(session.scalars(select(Notification.claimed_by).where(Notification.kind == "reminder")))
+    assert len(workers) >= 1 and fake.token not in log.read_text()
+
+
+def test_remind_prints_the_plan(db, database_url, capsys, monkeypatch):
+    now = datetime.now(UTC)
+    campaign = make_campaign(db, now, deadline=now + timedelta(days=10))
+    many_contacts(db, campaign, 2)
+    for name in ("TELEGRAM_BOT_TOKEN", "CQDT_DATABASE_URL"):
+        monkeypatch.delenv(name, raising=False)
+    assert (
+        main(
+            [
+                "--database-url",
+                database_url,
+                "campaign",
+                "set-reminders",
+                str(campaign.id),
+                "--offsets",
+                "5d,1d",
+                "--hours",
+                "08:00-17:00",
+                "--days",
+                "mon-sat",
+            ]
+        )
+        == 0
+    )
+    assert main(["--database-url", database_url, "remind", "--campaign", str(campaign.id), "--json"]) == 0
+    out = capsys.readouterr().out
+    data = json.loads(out[out.index("{") :])
+    kinds = Counter(n["kind"] for n in data["notifications"])
+    assert kinds["reminder"] == 4 and kinds["overdue"] == 2
+    assert (
+        main(["--database-url", database_url, "campaign", "set-reminders", str(campaign.id), "--offsets", "soon"]) == 1
+    )
+    assert "7d,3d,1d,2h" in capsys.readouterr().err
