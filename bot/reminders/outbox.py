@@ -111,30 +111,35 @@ class Outbox:
     # -- claiming and marking -----------------------------------------------------------
 
     def claim(self) -> Claimed | None:
-        """The next due row, claimed for this worker; rows that no longer apply are cancelled on the way."""
-        now = self.clock()
-        while True:
-            with self.db.session() as session:
-                query = (
-                    select(Notification)
-                    .where(Notification.status == "pending", Notification.due_at <= now)
-                    .order_by(Notification.due_at, Notification.id)
-                    .limit(1)
-                )
-                if session.get_bind().dialect.name == "postgresql":
-                    query = query.with_for_update(skip_locked=True)
-                row = session.scalar(query)
-                if row is None:
-                    return None
-                claimed = self._describe(session, row, now)
-                if claimed is None:
-                    row.status = "cancelled"
-                    continue
-                row.status, row.claimed_by, row.claimed_at = "sending", self.worker, now
-                row.attempts += 1
-                return claimed
+        """The next due row, claimed for this worker."""
+        with self.db.session() as session:
+            return self._claim(session, self.clock())
 
-    def finish(self, row_id: int, status: str, error: str | None = None) -> None:
+    def _claim(self, session, now: datetime) -> Claimed | None:
+        """Claim the next due row in ``session``; rows that no longer apply are cancelled on the way."""
+        while True:
+            query = (
+                select(Notification)
+                .where(Notification.status == "pending", Notification.due_at <= now)
+                .order_by(Notification.due_at, Notification.id)
+                .limit(1)
+            )
+            if session.get_bind().dialect.name == "postgresql":
+                query = query.with_for_update(skip_locked=True)
+            row = session.scalar(query)
+            if row is None:
+                return None
+            claimed = self._describe(session, row, now)
+            if claimed is None:
+                row.status = "cancelled"
+                session.flush()
+                continue
+            row.status, row.claimed_by, row.claimed_at = "sending", self.worker, now
+            row.attempts += 1
+            return claimed
+
+    def finish(self, row_id: int, status: str, error: str | None = None, *, claim_next: bool = False) -> Claimed | None:
+        """Mark a row sent (or blocked, failed); with ``claim_next``, claim the next one in the same transaction."""
         now = self.clock()
         with self.db.session() as session:
             row = session.get(Notification, row_id)
@@ -148,6 +153,7 @@ class Outbox:
                     )
                 ):
                     contact.blocked_at = now
+            return self._claim(session, now) if claim_next else None
 
     def release(self, row_id: int, error: str) -> None:
         """Give a row back after a network failure, to be tried on the next tick."""
