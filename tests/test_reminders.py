@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import random
 import subprocess
 import sys
 from collections import Counter, defaultdict
@@ -28,8 +29,12 @@ from bot.reminders.outbox import Outbox
 from bot.reminders.sender import Sender
 from conversations.contact_dialogue import ContactDialogue
 from conversations.situation import Person
+from rubrics.bundled import bundled
+from rubrics.sample_answers import sample_answers
 from storage import campaigns
-from storage.models import Agency, Campaign, Contact, Notification, Submission
+from storage.answers import set_answer
+from storage.invitations import coordinator_invitation
+from storage.models import Agency, Campaign, Contact, Evidence, Notification, Submission
 
 ZONE = ZoneInfo("Asia/Ho_Chi_Minh")
 DEADLINE = datetime(2019, 10, 28, 14, 0, tzinfo=ZONE)
@@ -366,3 +371,62 @@ def test_remind_prints_the_plan(db, database_url, capsys, monkeypatch):
         main(["--database-url", database_url, "campaign", "set-reminders", str(campaign.id), "--offsets", "soon"]) == 1
     )
     assert "7d,3d,1d,2h" in capsys.readouterr().err
+
+
+def test_a_network_error_is_retried_and_the_message_sent_once(db, fake):
+    clock = Clock(local("21/10 14:00"))
+    campaign = make_campaign(db, START, deadline=DEADLINE)
+    users = many_contacts(db, campaign, 2)
+    for user_id in users:
+        fake.user(user_id)
+    fake.fail_next("sendMessage", 1, status=502, description="Bad Gateway")
+    run_timeline(db, clock, fake, clock.now, step=timedelta(minutes=1))
+    assert Counter(call.chat_id for call in fake.calls("sendMessage") if call.ok) == {users[0]: 1, users[1]: 1}
+
+
+def test_coordinators_in_scope_hear_of_each_submission(db, fake):
+    clock = Clock(START)
+    campaign = make_campaign(db, START, deadline=DEADLINE)
+    dialogue = ContactDialogue(db, clock)
+    dialogue.start(Person(900, 900, "Sở", "vi"), campaign.coordinator_token)
+    with db.session() as session:
+        other = coordinator_invitation(session, campaigns.get(session, campaign.id), clock.now, "06655").token
+    dialogue.start(Person(901, 901, "Phường Hà Khẩu", "vi"), other)
+    for user_id in (900, 901):
+        fake.user(user_id)
+    who = Person(101, 101, "Hà Phong", "vi")
+    dialogue.start(who, campaign.tokens["06652"])
+    with db.session() as session:
+        agency = session.scalar(select(Agency).where(Agency.code == "06652"))
+        session.execute(update(Submission).where(Submission.agency_id == agency.id).values(state="in_progress"))
+    place_complete(db, agency_code="06652")
+    confirm = dialogue.command(who, "nop").replies[0]
+    assert confirm.template == "submit_confirm"
+    dialogue.button(who, confirm.buttons[0][0].data)
+    received = run_timeline(db, clock, fake, clock.now, step=timedelta(minutes=1))
+    notice = [text for _, text, _ in received[900] if text.startswith("📥")]
+    assert notice and "UBND Phường Hà Phong" in notice[0] and "09h00 ngày 14/10/2019" in notice[0]
+    assert not [text for _, text, _ in received[901] if text.startswith("📥")]  # Hà Phong is outside that scope
+
+
+def place_complete(db, agency_code: str) -> None:
+    """Give every relevant question of the agency a valid answer, with evidence where it is required."""
+    rubric = bundled()["qn2018-xa"]
+    with db.session() as session:
+        agency = session.scalar(select(Agency).where(Agency.code == agency_code))
+        current = {}
+        for qid, value in sample_answers(rubric, random.Random(3), na_rate=0).items():
+            set_answer(session, rubric, agency, qid, value, by=None, source="test", now=START, current=current)
+            current[qid] = value
+            if rubric.question(qid).evidence == "required":
+                session.add(Evidence(agency_id=agency.id, question_id=qid, kind="document", file_id="F"))
+
+
+def test_the_reminder_button_continues_the_walk(db):
+    clock = Clock(START)
+    campaign = make_campaign(db, START, deadline=DEADLINE)
+    dialogue = ContactDialogue(db, clock)
+    who = Person(101, 101, "Hà Phong", "vi")
+    dialogue.start(who, campaign.tokens["06652"])
+    outcome = dialogue.button(who, "continue")
+    assert outcome.replies[0].template == "question" and outcome.replies[0].context["step"].number == 1

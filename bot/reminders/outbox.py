@@ -238,7 +238,7 @@ class Outbox:
         progress = self._progress(session, rubrics, [r for r in rows if r.state in planning.OPEN_STATES])
         by_level: dict[str, dict[str, int]] = {}
         for r in rows:
-            counts = by_level.setdefault(r.level, {"total": 0, "submitted": 0})
+            counts = by_level.setdefault(rubrics[r.level].rubric.level_name, {"total": 0, "submitted": 0})
             counts["total"] += 1
             counts["submitted"] += r.state in ("submitted", "verified")
         days_left = (campaign.deadline - now).total_seconds() / 86400
