@@ -33,6 +33,7 @@ from urllib.parse import quote
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
+from dialogue_helpers import typed  # noqa: E402
 from fake_telegram import FakeTelegram  # noqa: E402
 from sqlalchemy import create_engine, text  # noqa: E402
 
@@ -81,18 +82,6 @@ def prepare_campaign(url: str, contacts: int) -> list[str]:
         tokens = [inv.token for _, inv in agency_invitations(session, campaign, now)]
     database.dispose()
     return tokens
-
-
-def typed(question, value) -> str:
-    if question.type == "integer":
-        return f"{value:,}".replace(",", ".")
-    if question.type in ("decimal", "percentage"):
-        return str(value).replace(".", ",")
-    if question.type == "date":
-        return value.strftime("%d/%m/%Y")
-    if question.type == "document":
-        return f"{value['so_hieu']}; {value['ngay'].strftime('%d/%m/%Y')}; {value['trich_yeu']}"
-    return str(value)
 
 
 def walk(fake: FakeTelegram, user_id: int, token: str, latencies: list[float], lock: threading.Lock) -> int:

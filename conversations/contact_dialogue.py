@@ -257,17 +257,23 @@ class ContactDialogue:
         following.context["just_answered"] = {"step": step, "question": step.question, "value": value}
         return outcome.add(following)
 
+    def _open_question(self, session, who: Person) -> tuple[Situation | None, WalkStep | None, Outcome | None]:
+        """The contact and the question they are answering, or the reply that says why there is none."""
+        place = self._load(session, who, lock=True)
+        if place is None:
+            return None, None, Outcome([Reply("not_registered")])
+        if place.step is None:
+            return place, None, Outcome([Reply("no_question_open", self._overview(place))])
+        blocked = place.edit_refusal()
+        if blocked:
+            return place, None, Outcome([refusal(blocked)])
+        return place, place.step, None
+
     def text(self, who: Person, text: str) -> Outcome:
         with self.db.session() as session:
-            place = self._load(session, who, lock=True)
-            if place is None:
-                return Outcome([Reply("not_registered")])
-            step = place.step
-            if step is None:
-                return Outcome([Reply("no_question_open", self._overview(place))])
-            blocked = place.edit_refusal()
-            if blocked:
-                return Outcome([refusal(blocked)])
+            place, step, refused = self._open_question(session, who)
+            if refused:
+                return refused
             if place.contact.draft.get("mode") == "reference":
                 return self._reference(place, step, text)
             try:
@@ -296,15 +302,9 @@ class ContactDialogue:
 
     def upload(self, who: Person, upload: Upload, evidence_dir: bool = False) -> Outcome:
         with self.db.session() as session:
-            place = self._load(session, who, lock=True)
-            if place is None:
-                return Outcome([Reply("not_registered")])
-            step = place.step
-            if step is None:
-                return Outcome([Reply("no_question_open", self._overview(place))])
-            blocked = place.edit_refusal()
-            if blocked:
-                return Outcome([refusal(blocked)])
+            place, step, refused = self._open_question(session, who)
+            if refused:
+                return refused
             question = step.question
             if question.type != "file" and question.evidence == "none":
                 return Outcome([refusal(Refused("upload_not_expected")), prompt(place, step)])

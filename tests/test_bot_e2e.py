@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from dialogue_helpers import START, Clock, make_campaign
+from dialogue_helpers import START, Clock, make_campaign, typed
 from fake_telegram import FakeTelegram, run_application
 from sqlalchemy import select
 
@@ -42,18 +42,6 @@ def is_prompt(message) -> bool:
 
 def step_of(message):
     return RUBRIC.steps[int(HEADER.search(message.text).group(1)) - 1]
-
-
-def typed(question, value) -> str:
-    if question.type == "integer":
-        return f"{value:,}".replace(",", ".")
-    if question.type in ("decimal", "percentage"):
-        return str(value).replace(".", ",")
-    if question.type == "date":
-        return value.strftime("%d/%m/%Y")
-    if question.type == "document":
-        return f"{value['so_hieu']}; {value['ngay'].strftime('%d/%m/%Y')}; {value['trich_yeu']}"
-    return str(value)
 
 
 def answer(user, prompt, value):

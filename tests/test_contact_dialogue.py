@@ -11,7 +11,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from dialogue_helpers import START, Clock, make_campaign
+from dialogue_helpers import START, Clock, make_campaign, typed
 from sqlalchemy import func, select
 
 from bot.rendering import keyboard_of, text_of
@@ -99,19 +99,6 @@ def answers_of(db, code: str) -> dict:
     with db.session() as session:
         agency = session.scalar(select(Agency).where(Agency.code == code))
         return answer_store.load_agency_answers(session, rubric, agency.id)
-
-
-def typed(question, value) -> str:
-    """How a contact would type ``value``, in Vietnamese formats."""
-    if question.type == "integer":
-        return f"{value:,}".replace(",", ".")
-    if question.type in ("decimal", "percentage"):
-        return str(value).replace(".", ",")
-    if question.type == "date":
-        return value.strftime("%d/%m/%Y")
-    if question.type == "document":
-        return f"{value['so_hieu']}; {value['ngay'].strftime('%d/%m/%Y')}; {value['trich_yeu']}"
-    return str(value)
 
 
 def answer_current(driver: Driver, value) -> None:
