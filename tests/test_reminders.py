@@ -430,3 +430,26 @@ def test_the_reminder_button_continues_the_walk(db):
     dialogue.start(who, campaign.tokens["06652"])
     outcome = dialogue.button(who, "continue")
     assert outcome.replies[0].template == "question" and outcome.replies[0].context["step"].number == 1
+
+
+def test_one_chat_gets_at_most_one_message_a_second(db, fake):
+    clock = Clock(local("21/10 14:00"))
+    campaign = make_campaign(db, START, deadline=DEADLINE)
+    ContactDialogue(db, clock).start(Person(900, 900, "Sở", "vi"), campaign.coordinator_token)
+    fake.user(900)
+    with db.session() as session:
+        for n in range(2):
+            session.add(
+                Notification(
+                    campaign_id=campaign.id,
+                    key=f"burst-{n}",
+                    kind="submitted",
+                    telegram_user_id=900,
+                    payload={"agency_name": f"Đơn vị {n}", "at": clock.now.isoformat(), "total": "50", "max": "100"},
+                    due_at=clock.now,
+                    catch_up_until=clock.now + timedelta(hours=1),
+                )
+            )
+    run_timeline(db, clock, fake, clock.now, step=timedelta(minutes=1))
+    notices = [c for c in fake.calls("sendMessage") if c.params["text"].startswith("📥")]
+    assert len(notices) == 2 and notices[1].at - notices[0].at >= 0.95

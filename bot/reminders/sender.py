@@ -1,7 +1,8 @@
 """The scheduler tick: send what is due from the outbox, within Telegram's limits.
 
 Run every ``TICK_SECONDS`` by PTB's JobQueue (APScheduler), and by ``cqdt remind
---send-due``. Messages are paced under ``RATE`` per second overall; a 429 is
+--send-due``. Messages are paced under ``RATE`` per second overall and one a
+second per chat; a 429 is
 waited out for its ``retry_after`` and the message retried; a 403 (the user
 blocked the bot) is recorded and not retried; network errors are retried with
 backoff, then the row is given back for the next tick.
@@ -23,6 +24,7 @@ log = logging.getLogger(__name__)
 
 TICK_SECONDS = 30
 RATE = 27  # messages per second, under Telegram's ~30/s for one bot
+PER_CHAT = 1.0  # seconds between two messages to one chat
 RETRY_AFTER_LIMIT = 5
 NETWORK_RETRIES = 3
 CONTINUE = "continue"  # button data that resumes the walk
@@ -49,12 +51,15 @@ class Sender:
         await asyncio.to_thread(self.outbox.prepare)
         loop = asyncio.get_running_loop()
         next_at, sent = loop.time(), 0
+        last_in_chat: dict[int, float] = {}
         claimed = await asyncio.to_thread(self.outbox.claim)
         while claimed is not None:
-            wait = next_at - loop.time()
+            # at most RATE messages a second overall, and one a second to any one chat
+            wait = max(next_at, last_in_chat.get(claimed.chat_id, -PER_CHAT) + PER_CHAT) - loop.time()
             if wait > 0:
                 await asyncio.sleep(wait)
             next_at = max(next_at, loop.time()) + self.interval
+            last_in_chat[claimed.chat_id] = loop.time()
             status, error = await self.deliver(bot, claimed)
             if status == "pending":
                 await asyncio.to_thread(self.outbox.release, claimed.id, error)
