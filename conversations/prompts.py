@@ -99,7 +99,7 @@ def prompt(place: Situation, step: WalkStep, *, edit_message_id: int | None = No
             "value": value,
             "unset": value == "unset",
             "na": value is NA,
-            "by": answered_by(place, step),
+            "by": None if value == "unset" else answered_by(place, step),
             "answered": done.answered,
             "relevant": done.relevant,
             "mode": contact.draft.get("mode"),

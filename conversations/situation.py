@@ -99,12 +99,15 @@ def find_contact(session: Session, user_id: int) -> Contact | None:
 def situation(session: Session, contact: Contact, now: datetime, *, lock: bool = False) -> Situation:
     """Load the contact's world; with ``lock`` the agency's submission row is locked for the transaction,
     so two contacts of one agency (or two bot processes) write its answers one after the other."""
-    query = select(Submission).where(Submission.agency_id == contact.agency_id)
+    query = (
+        select(Submission, Agency)
+        .join(Agency, Agency.id == Submission.agency_id)
+        .where(Submission.agency_id == contact.agency_id)
+    )
     if lock:
-        query = query.with_for_update()
-    submission = session.scalar(query)
+        query = query.with_for_update(of=Submission)
+    submission, agency = session.execute(query).one()
     campaign = campaigns.get(session, contact.campaign_id)
-    agency = session.get(Agency, contact.agency_id)
     rubric = campaigns.rubrics_by_level(campaign)[agency.level]
     found = Situation(session, now, contact, agency, campaign, submission, rubric)
     found.reload_answers()
