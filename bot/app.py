@@ -21,12 +21,13 @@ from telegram.ext import (
     filters,
 )
 
-from bot.handlers import Handlers, PerUserUpdateProcessor
+from bot.handlers import COORDINATOR_COMMANDS, Handlers, PerUserUpdateProcessor
 from bot.reminders.outbox import Outbox
 from bot.reminders.sender import TICK_SECONDS, Sender
 from bot.rendering import command_menu
 from bot.settings import Settings
 from conversations.contact_dialogue import COMMANDS, ContactDialogue
+from conversations.coordinator_dialogue import CoordinatorDialogue
 from storage.db import Database
 
 
@@ -65,8 +66,11 @@ def build_application(
     # Telegram's limits); a 429 is honoured and retried. Reminder fan-outs pace themselves.
     builder = builder.rate_limiter(AIORateLimiter(overall_max_rate=0, max_retries=3))
     application = builder.build()
-    handlers = Handlers(ContactDialogue(db, clock), settings.timezone, evidence_dir)
+    handlers = Handlers(
+        ContactDialogue(db, clock), CoordinatorDialogue(db, clock, settings.timezone), settings.timezone, evidence_dir
+    )
     application.add_handler(CommandHandler("start", handlers.start))
+    application.add_handler(CommandHandler(sorted(COORDINATOR_COMMANDS), handlers.coordinator_command))
     application.add_handler(CommandHandler(sorted(COMMANDS), handlers.command))
     application.add_handler(CallbackQueryHandler(handlers.button))
     application.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND & filters.UpdateType.MESSAGE, handlers.text))

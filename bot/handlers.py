@@ -18,6 +18,7 @@ from telegram.ext import BaseUpdateProcessor, ContextTypes
 from bot.rendering import keyboard_of, notice_of, text_of
 from bot.texts import language_of, render
 from conversations.contact_dialogue import ContactDialogue, Upload
+from conversations.coordinator_dialogue import CoordinatorDialogue
 from conversations.replies import Outcome
 from conversations.situation import Person
 
@@ -55,9 +56,22 @@ def person(update: Update) -> Person:
     )
 
 
+COORDINATOR_COMMANDS = {
+    "tinhhinh": "status",
+    "progress": "status",
+    "diem": "scores",
+    "scores": "scores",
+    "xuat": "export",
+    "export": "export",
+}
+
+
 class Handlers:
-    def __init__(self, dialogue: ContactDialogue, zone: str, evidence_dir: Path | None = None):
+    def __init__(
+        self, dialogue: ContactDialogue, coordinators: CoordinatorDialogue, zone: str, evidence_dir: Path | None = None
+    ):
         self.dialogue = dialogue
+        self.coordinators = coordinators
         self.zone = zone
         self.evidence_dir = evidence_dir
 
@@ -75,6 +89,17 @@ class Handlers:
         argument = " ".join(context.args or [])
         who = person(update)
         await self.deliver(update, who, await self.run(self.dialogue.command, who, name, argument))
+
+    async def coordinator_command(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        name = (update.effective_message.text or "").split()[0].lstrip("/").split("@")[0].lower()
+        action, who = COORDINATOR_COMMANDS[name], person(update)
+        if action == "status":
+            outcome = await self.run(self.coordinators.status, who)
+        elif action == "scores":
+            outcome = await self.run(self.coordinators.scores, who, context.args[0] if context.args else None)
+        else:
+            outcome = await self.run(self.coordinators.export, who, language_of(who.language))
+        await self.deliver(update, who, outcome)
 
     async def text(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         who = person(update)
@@ -126,7 +151,9 @@ class Handlers:
         query = update.callback_query
         who = person(update)
         message_id = query.message.message_id if query.message else None
-        outcome = await self.run(self.dialogue.button, who, query.data or "", message_id)
+        data = query.data or ""
+        target = self.coordinators.button if data.startswith("k:") else self.dialogue.button
+        outcome = await self.run(target, who, data, message_id)
         lang = language_of(who.language)
         try:
             await query.answer(notice_of(outcome.notice, lang, self.zone))
@@ -140,6 +167,10 @@ class Handlers:
         lang = language_of(who.language)
         for reply in outcome.replies:
             text, markup = text_of(reply, lang, self.zone), keyboard_of(reply, lang, self.zone)
+            if reply.document is not None:
+                name, content = reply.document
+                await bot.send_document(who.chat_id, content, filename=name, caption=text[:1024])
+                continue
             if reply.edit_message_id is None or not await self.edited(bot, who, reply.edit_message_id, text, markup):
                 await bot.send_message(who.chat_id, text, reply_markup=markup)
             if reply.download and self.evidence_dir is not None:

@@ -27,6 +27,7 @@ class Reply:
     edit_message_id: int | None = None  # edit this message instead of sending a new one
     prompt_token: str | None = None  # the sent message becomes the contact's current prompt
     download: tuple[int, str] | None = None  # (evidence id, Telegram file_id) to save locally
+    document: tuple[str, bytes] | None = None  # (file name, content) sent as a document, the text its caption
 
 
 @dataclass

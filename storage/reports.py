@@ -117,3 +117,13 @@ def _campaign_report(session: Session, campaign: Campaign, levels: list[str] | N
         report.agencies = [AgencyReport(row, score, stored[row.id]) for row, score in zip(members, scores)]
         reports[level] = report
     return reports
+
+
+def restrict(reports: dict[str, LevelReport], agency_ids: set[int]) -> dict[str, LevelReport]:
+    """The same reports with only the given agencies (a coordinator's scope); ranks stay campaign-wide."""
+    restricted = {}
+    for level, report in reports.items():
+        kept = [a for a in report.agencies if a.agency.id in agency_ids]
+        if kept:
+            restricted[level] = LevelReport(level, report.rubric, kept)
+    return restricted
