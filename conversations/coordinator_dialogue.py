@@ -19,11 +19,10 @@ from conversations.replies import Button, Outcome, Reply
 from conversations.situation import Person
 from storage import campaigns
 from storage.db import Database
-from storage.models import Agency, Coordinator, Submission
+from storage.models import OPEN_STATES, Agency, Coordinator, Submission
 from storage.reports import campaign_report, restrict
 from storage.scope import agencies_in_scope
 
-OPEN_STATES = ("not_started", "in_progress", "returned")
 SCORES_PER_PAGE = 15
 PARENTS_SHOWN = 25
 

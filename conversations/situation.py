@@ -20,9 +20,7 @@ from rubrics.scoring import AgencyInput, AgencyScore, Scorer
 from storage import answers as answer_store
 from storage import campaigns
 from storage.errors import Refused
-from storage.models import Agency, Campaign, Contact, Evidence, Submission
-
-EDITABLE = ("not_started", "in_progress", "returned")
+from storage.models import OPEN_STATES, Agency, Campaign, Contact, Evidence, Submission
 
 
 @dataclass(frozen=True)
@@ -56,7 +54,7 @@ class Situation:
 
     @property
     def locked(self) -> bool:
-        return self.submission.state not in EDITABLE
+        return self.submission.state not in OPEN_STATES
 
     @property
     def step(self) -> WalkStep | None:

@@ -14,10 +14,8 @@ from rubrics import answers as values
 from rubrics.answers import NA
 from rubrics.compiled import CompiledRubric
 from storage.errors import Refused
-from storage.models import Agency, AnswerChange, Submission
+from storage.models import OPEN_STATES, Agency, AnswerChange, Submission
 from storage.models import Answer as AnswerRow
-
-EDITABLE_STATES = ("not_started", "in_progress", "returned")
 
 
 def set_answer(
@@ -100,7 +98,7 @@ def _submission(session: Session, agency_id: int) -> Submission:
 
 
 def mark_started(session: Session, submission: Submission, now: datetime) -> None:
-    if submission.state not in EDITABLE_STATES:
+    if submission.state not in OPEN_STATES:
         raise Refused("submission_locked")
     if submission.state == "not_started":
         submission.state, submission.started_at = "in_progress", now

@@ -196,6 +196,7 @@ class Coordinator(Base):
 
 
 SUBMISSION_STATES = ("not_started", "in_progress", "submitted", "returned", "verified")
+OPEN_STATES = ("not_started", "in_progress", "returned")  # not submitted: answers may change, reminders go out
 
 
 class Submission(Base):

@@ -26,7 +26,7 @@ from conversations.walk import relevant_steps
 from storage import answers as answer_store
 from storage import campaigns
 from storage.db import Database
-from storage.models import Agency, Campaign, Contact, Coordinator, Notification, Submission
+from storage.models import OPEN_STATES, Agency, Campaign, Contact, Coordinator, Notification, Submission
 from storage.scope import agencies_in_scope
 
 log = logging.getLogger(__name__)
@@ -174,7 +174,7 @@ class Outbox:
         if row.kind in ("reminder", "overdue"):
             agency = session.get(Agency, row.agency_id)
             state = session.scalar(select(Submission.state).where(Submission.agency_id == agency.id))
-            if state not in planning.OPEN_STATES:
+            if state not in OPEN_STATES:
                 return None
             contact = session.scalar(
                 select(Contact).where(
@@ -235,7 +235,7 @@ class Outbox:
         ).all()
         rows = [r for r in rows if r.id in scope]
         rubrics = campaigns.rubrics_by_level(campaign)
-        progress = self._progress(session, rubrics, [r for r in rows if r.state in planning.OPEN_STATES])
+        progress = self._progress(session, rubrics, [r for r in rows if r.state in OPEN_STATES])
         by_level: dict[str, dict[str, int]] = {}
         for r in rows:
             counts = by_level.setdefault(rubrics[r.level].rubric.level_name, {"total": 0, "submitted": 0})
@@ -247,7 +247,7 @@ class Outbox:
         at_risk = [
             r
             for r in rows
-            if r.state in planning.OPEN_STATES
+            if r.state in OPEN_STATES
             and days_left < 3
             and (r.state == "not_started" or progress.get(r.id, (0, 1))[0] * 2 < progress.get(r.id, (0, 1))[1])
         ]
@@ -260,7 +260,7 @@ class Outbox:
                 Contact.agency_id.in_(scope or {-1}),
             )
         ).all()
-        overdue = [r for r in rows if r.state in planning.OPEN_STATES] if now >= planning.closes_at(campaign) else []
+        overdue = [r for r in rows if r.state in OPEN_STATES] if now >= planning.closes_at(campaign) else []
         return {
             "by_level": by_level,
             "not_started": not_started,

@@ -18,11 +18,10 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from bot.reminders.slots import WorkingTime
-from storage.models import Agency, Campaign, Contact, Coordinator, Notification, Submission
+from storage.models import OPEN_STATES, Agency, Campaign, Contact, Coordinator, Notification, Submission
 from storage.policy import ReminderPolicy
 from storage.scope import agencies_in_scope
 
-OPEN_STATES = ("not_started", "in_progress", "returned")
 ESCALATION_BEFORE = timedelta(days=3)
 PLANNED_KINDS = ("reminder", "escalation", "overdue", "overdue_list")
 
