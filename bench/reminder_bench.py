@@ -21,14 +21,14 @@ import sys
 import tempfile
 import time
 from collections import Counter
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
-from dialogue_helpers import make_campaign  # noqa: E402
+from dialogue_helpers import campaign_due_now  # noqa: E402
 from fake_telegram import FakeTelegram  # noqa: E402
 from sqlalchemy import insert, select  # noqa: E402
 from telegram import Bot  # noqa: E402
@@ -37,27 +37,19 @@ from telegram.error import RetryAfter  # noqa: E402
 from bot.reminders.outbox import Outbox  # noqa: E402
 from bot.reminders.sender import Sender  # noqa: E402
 from storage.db import Database, upgrade  # noqa: E402
-from storage.models import Agency, Campaign, Contact  # noqa: E402
+from storage.models import Agency, Contact  # noqa: E402
 
 ZONE = ZoneInfo("Asia/Ho_Chi_Minh")
 FIRST_USER = 10_000
 
 
 def prepare(url: str, messages: int) -> Database:
-    """A campaign whose 2-hour reminder is due now for ``messages`` contacts."""
+    """A campaign whose reminder is due now for ``messages`` contacts."""
     database = Database(url, ensure=False)
     upgrade(database.engine)
     now = datetime.now(UTC)
-    campaign = make_campaign(database, now, deadline=now + timedelta(minutes=30))
+    campaign = campaign_due_now(database, now)
     with database.session() as session:
-        row = session.get(Campaign, campaign.id)
-        row.reminder_policy = {
-            **row.reminder_policy,
-            "offsets_minutes": [60],
-            "working_days": list(range(7)),
-            "working_start": "00:00:00",
-            "working_end": "23:59:00",
-        }
         agency = session.scalar(select(Agency).where(Agency.code == "06655"))
         session.execute(
             insert(Contact),

@@ -40,6 +40,19 @@ class CoordinatorDialogue:
             .order_by(Coordinator.joined_at.desc(), Coordinator.id.desc())
         )
 
+    def _scoped_report(self, who: Person):
+        """(campaign, scored reports of the agencies in the coordinator's scope), or the refusal to send."""
+        with self.db.session() as session:
+            coordinator = self._coordinator(session, who)
+            if coordinator is None:
+                return None, None, Outcome([Reply("not_coordinator")])
+            campaign = campaigns.get(session, coordinator.campaign_id)
+            scope = agencies_in_scope(session, campaign.id, coordinator.scope_agency_id)
+            reports = restrict(campaign_report(session, campaign), scope)
+        if not reports:
+            return campaign, None, Outcome([Reply("coordinator_no_agencies")])
+        return campaign, reports, None
+
     def status(self, who: Person) -> Outcome:
         now = self.clock()
         with self.db.session() as session:
@@ -78,15 +91,9 @@ class CoordinatorDialogue:
             )
 
     def scores(self, who: Person, level: str | None = None, page: int = 0, message_id: int | None = None) -> Outcome:
-        with self.db.session() as session:
-            coordinator = self._coordinator(session, who)
-            if coordinator is None:
-                return Outcome([Reply("not_coordinator")])
-            campaign = campaigns.get(session, coordinator.campaign_id)
-            scope = agencies_in_scope(session, campaign.id, coordinator.scope_agency_id)
-            reports = restrict(campaign_report(session, campaign), scope)
-        if not reports:
-            return Outcome([Reply("coordinator_no_agencies")])
+        campaign, reports, refused = self._scoped_report(who)
+        if refused:
+            return refused
         if level not in reports:
             level = next(iter(reports))
         ranked = reports[level].ranked()
@@ -125,15 +132,9 @@ class CoordinatorDialogue:
         )
 
     def export(self, who: Person, lang: str) -> Outcome:
-        with self.db.session() as session:
-            coordinator = self._coordinator(session, who)
-            if coordinator is None:
-                return Outcome([Reply("not_coordinator")])
-            campaign = campaigns.get(session, coordinator.campaign_id)
-            scope = agencies_in_scope(session, campaign.id, coordinator.scope_agency_id)
-            reports = restrict(campaign_report(session, campaign), scope)
-        if not reports:
-            return Outcome([Reply("coordinator_no_agencies")])
+        campaign, reports, refused = self._scoped_report(who)
+        if refused:
+            return refused
         documents = _documents(reports, lang, self.zone, f"cqdt-dot-{campaign.id}")
         count = sum(len(r.agencies) for r in reports.values())
         return Outcome(

@@ -11,6 +11,7 @@ from storage.agency_import import import_csv
 from storage.campaigns import CampaignSpec
 from storage.db import Database
 from storage.invitations import agency_invitations, coordinator_invitation
+from storage.models import Campaign as CampaignRow
 
 AGENCIES = """code,name,level,parent_code,contact_name,contact_phone,contact_email
 193,UBND Thành phố Hạ Long,huyen,,,,
@@ -51,6 +52,21 @@ def make_campaign(db: Database, now: datetime, *, deadline: datetime | None = No
         tokens = {agency.code: invitation.token for agency, invitation in agency_invitations(session, campaign, now)}
         coordinator = coordinator_invitation(session, campaign, now).token
         return Campaign(campaign.id, tokens, coordinator, deadline)
+
+
+def campaign_due_now(db: Database, now: datetime) -> Campaign:
+    """A campaign whose one reminder (an hour before a deadline 30 minutes away) is due now, at any hour."""
+    campaign = make_campaign(db, now, deadline=now + timedelta(minutes=30))
+    with db.session() as session:
+        row = session.get(CampaignRow, campaign.id)
+        row.reminder_policy = {
+            **row.reminder_policy,
+            "offsets_minutes": [60],
+            "working_days": list(range(7)),
+            "working_start": "00:00:00",
+            "working_end": "23:59:00",
+        }
+    return campaign
 
 
 START = datetime(2019, 10, 14, 2, 0, tzinfo=UTC)  # 9h00 in Hà Nội, two weeks before the deadline

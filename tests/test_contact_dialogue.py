@@ -20,6 +20,7 @@ from conversations.replies import Outcome, Reply
 from conversations.situation import Person
 from rubrics.answers import NA
 from rubrics.bundled import bundled
+from rubrics.model import QUESTION_TYPES
 from rubrics.sample_answers import sample_answers
 from storage import answers as answer_store
 from storage import campaigns as campaign_store
@@ -165,18 +166,7 @@ def test_walk_a_whole_rubric_with_every_question_type_then_submit(world):
         question = driver.question
         seen_types.add(question.type)
         answer_current(driver, plan.get(question.id, None if not question.required else _fallback(question)))
-    assert seen_types == {
-        "yes_no",
-        "single_choice",
-        "multi_choice",
-        "integer",
-        "decimal",
-        "percentage",
-        "date",
-        "text",
-        "document",
-        "file",
-    }
+    assert seen_types == set(QUESTION_TYPES)
     assert driver.outcome.replies[-1].template == "all_answered"
     stored = answers_of(db, "06652")
     mismatched = {

@@ -59,8 +59,11 @@ def test_status_scores_and_exports_for_the_whole_campaign(running):
     assert "xếp hạng (1/1, 2 đơn vị)" in scores and "UBND Phường Hà Phong" in scores
     update = so.send_command("/xuat")
     fake.wait_for_calls("sendDocument", 2, chat_id=900, after=update)
-    documents = {c.params["document"].filename: c.params["document"].content
-                 for c in fake.calls("sendDocument") if c.chat_id == 900}
+    documents = {
+        c.params["document"].filename: c.params["document"].content
+        for c in fake.calls("sendDocument")
+        if c.chat_id == 900
+    }
     workbook = load_workbook(io.BytesIO(documents[f"cqdt-dot-{campaign.id}.xlsx"]), read_only=True)
     codes = {row[1] for sheet in workbook.worksheets[:-1] for row in sheet.iter_rows(min_row=2, values_only=True)}
     assert codes == {"193", "06652", "06655"}
@@ -77,12 +80,18 @@ def test_a_city_coordinator_sees_only_its_scope(running):
     assert "Hà Khẩu" in scores and "Hà Phong" not in scores
     update = coordinator.send_command("/xuat")
     fake.wait_for_calls("sendDocument", 2, chat_id=901, after=update)
-    csv_content = next(c.params["document"].content for c in fake.calls("sendDocument")
-                       if c.chat_id == 901 and c.params["document"].filename.endswith(".csv"))
+    csv_content = next(
+        c.params["document"].content
+        for c in fake.calls("sendDocument")
+        if c.chat_id == 901 and c.params["document"].filename.endswith(".csv")
+    )
     rows = list(csv.DictReader(io.StringIO(csv_content.decode("utf-8-sig"))))
     assert [r["Mã đơn vị"] for r in rows] == ["06655"]
-    xlsx = next(c.params["document"].content for c in fake.calls("sendDocument")
-                if c.chat_id == 901 and c.params["document"].filename.endswith(".xlsx"))
+    xlsx = next(
+        c.params["document"].content
+        for c in fake.calls("sendDocument")
+        if c.chat_id == 901 and c.params["document"].filename.endswith(".xlsx")
+    )
     workbook = load_workbook(io.BytesIO(xlsx), read_only=True)
     codes = {row[1] for sheet in workbook.worksheets[:-1] for row in sheet.iter_rows(min_row=2, values_only=True)}
     assert codes == {"06655"}

@@ -18,7 +18,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from dialogue_helpers import START, Clock, make_campaign
+from dialogue_helpers import START, Clock, campaign_due_now, make_campaign
 from fake_telegram import FakeTelegram
 from sqlalchemy import select, update
 from telegram import Bot
@@ -313,17 +313,7 @@ def send_due_process(url: str, fake: FakeTelegram, campaign_id: int, log: Path) 
 
 
 def test_two_processes_send_each_reminder_exactly_once(db, database_url, fake, tmp_path):
-    now = datetime.now(UTC)
-    campaign = make_campaign(db, now, deadline=now + timedelta(minutes=30))
-    with db.session() as session:
-        row = session.get(Campaign, campaign.id)
-        row.reminder_policy = {
-            **row.reminder_policy,
-            "offsets_minutes": [60],
-            "working_days": list(range(7)),
-            "working_start": "00:00:00",
-            "working_end": "23:59:00",
-        }
+    campaign = campaign_due_now(db, datetime.now(UTC))
     users = many_contacts(db, campaign, 60)
     for user_id in users:
         fake.user(user_id)
