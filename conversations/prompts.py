@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from conversations.replies import Button, Reply
 from conversations.situation import Situation
-from conversations.walk import previous, progress
+from conversations.walk import relevant_steps
 from rubrics.answers import NA
 from rubrics.compiled import WalkStep
 from rubrics.model import MultiChoiceQuestion, SingleChoiceQuestion
@@ -81,14 +81,14 @@ def prompt(place: Situation, step: WalkStep, *, edit_message_id: int | None = No
         rows.append(extra)
     if question.evidence != "none" and question.type != "file":
         rows.append([button("r", key="reference")])
+    steps = relevant_steps(place.rubric, place.answers)  # once per prompt: the back button and the counts
     nav = []
-    if previous(place.rubric, place.answers, step.number) is not None:
+    if any(s.number < step.number for s in steps):
         nav.append(button("b", key="back"))
     if value != "unset":
         nav.append(button("k", key="keep"))
     if nav:
         rows.append(nav)
-    done = progress(place.rubric, place.answers, set())
     return Reply(
         "question",
         {
@@ -100,8 +100,8 @@ def prompt(place: Situation, step: WalkStep, *, edit_message_id: int | None = No
             "unset": value == "unset",
             "na": value is NA,
             "by": None if value == "unset" else answered_by(place, step),
-            "answered": done.answered,
-            "relevant": done.relevant,
+            "answered": sum(1 for s in steps if s.question.id in place.answers),
+            "relevant": len(steps),
             "mode": contact.draft.get("mode"),
         },
         rows,
