@@ -34,7 +34,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
 from dialogue_helpers import typed  # noqa: E402
-from fake_telegram import FakeTelegram  # noqa: E402
+from bot.demo.fake_bot_api import FakeTelegram  # noqa: E402
 from sqlalchemy import create_engine, text  # noqa: E402
 
 from rubrics.answers import NA  # noqa: E402

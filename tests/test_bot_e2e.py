@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 from dialogue_helpers import START, Clock, make_campaign, typed
-from fake_telegram import FakeTelegram, run_application
+from bot.demo.fake_bot_api import FakeTelegram, run_application
 from sqlalchemy import select
 
 from bot.app import build_application

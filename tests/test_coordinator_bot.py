@@ -8,7 +8,7 @@ import random
 
 import pytest
 from dialogue_helpers import START, Clock, make_campaign
-from fake_telegram import FakeTelegram, run_application
+from bot.demo.fake_bot_api import FakeTelegram, run_application
 from openpyxl import load_workbook
 from sqlalchemy import select
 

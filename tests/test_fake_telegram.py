@@ -1,4 +1,4 @@
-"""Tests of the fake Bot API (tests/fake_telegram.py), driven by a real telegram.Bot and PTB Application."""
+"""Tests of the fake Bot API (bot/demo/fake_bot_api.py), driven by a real telegram.Bot and PTB Application."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from contextlib import contextmanager
 import httpx
 import pytest
 from aiohttp import web
-from fake_telegram import FakeTelegram, UploadedFile, run_application
+from bot.demo.fake_bot_api import FakeTelegram, UploadedFile, run_application
 from telegram import Bot, BotCommand, BotCommandScopeChat, InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.error import BadRequest, Conflict, EndPointNotFound, Forbidden, InvalidToken, NetworkError, RetryAfter
 from telegram.ext import (

@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from dialogue_helpers import START, Clock, campaign_due_now, make_campaign
-from fake_telegram import FakeTelegram
+from bot.demo.fake_bot_api import FakeTelegram
 from sqlalchemy import select, update
 from telegram import Bot
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 from dialogue_helpers import make_campaign
-from fake_telegram import FakeTelegram
+from bot.demo.fake_bot_api import FakeTelegram
 
 SECRET = "s3cret-webhook-token"
 

@@ -1,4 +1,4 @@
-"""An in-process fake of the Telegram Bot API, for tests.
+"""An in-process fake of the Telegram Bot API, for the tests and for `cqdt demo`.
 
 ``FakeTelegram`` runs an aiohttp server on 127.0.0.1 (a random free port) in a background thread
 with its own asyncio loop, so that synchronous pytest code and a bot running in another thread or

@@ -1,0 +1,1 @@
+"""`cqdt demo`: a whole campaign offline, against an in-process fake of the Telegram Bot API."""
