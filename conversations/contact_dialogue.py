@@ -443,6 +443,7 @@ class ContactDialogue:
             )
         submission = place.submission
         submission.state, submission.submitted_at, submission.updated_at = "submitted", place.now, place.now
+        submission.revision += 1
         submission.receipt_hash = receipt_hash(place.rubric, place.answers)
         score = place.provisional_score()
         notify_coordinators(place, score)

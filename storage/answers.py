@@ -103,6 +103,7 @@ def mark_started(session: Session, submission: Submission, now: datetime) -> Non
     if submission.state == "not_started":
         submission.state, submission.started_at = "in_progress", now
     submission.updated_at = now
+    submission.revision += 1
 
 
 def load_agency_answers(session: Session, rubric: CompiledRubric, agency_id: int) -> dict[str, Any]:

@@ -7,6 +7,7 @@ SQLite and PostgreSQL alike.
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import (
@@ -19,6 +20,7 @@ from sqlalchemy import (
     Index,
     Integer,
     MetaData,
+    Numeric,
     String,
     Text,
     TypeDecorator,
@@ -214,8 +216,58 @@ class Submission(Base):
     verified_at: Mapped[datetime | None]
     updated_at: Mapped[datetime | None]
     receipt_hash: Mapped[str | None] = mapped_column(String(64))
+    revision: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    verified_by: Mapped[int | None] = mapped_column(BigInteger)
 
     agency: Mapped[Agency] = relationship(back_populates="submission")
+
+
+class Adjustment(Base):
+    """A coordinator's verified points for one indicator of one agency, replacing the self-assessed points."""
+
+    __tablename__ = "adjustments"
+    __table_args__ = (UniqueConstraint("agency_id", "indicator"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id", ondelete="CASCADE"))
+    indicator: Mapped[str] = mapped_column(String(40))
+    points: Mapped[Decimal] = mapped_column(Numeric(12, 2))
+    reason: Mapped[str] = mapped_column(Text)
+    by: Mapped[int | None] = mapped_column(BigInteger)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ReturnedIndicator(Base):
+    """An indicator returned to the agency for correction, with the coordinator's comment.
+
+    Open while ``resolved_at`` is empty; resubmitting resolves every open return of the agency.
+    """
+
+    __tablename__ = "returned_indicators"
+    __table_args__ = (Index("ix_returned_indicators_open", "agency_id", "resolved_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id", ondelete="CASCADE"))
+    indicator: Mapped[str] = mapped_column(String(40))
+    comment: Mapped[str] = mapped_column(Text)
+    by: Mapped[int | None] = mapped_column(BigInteger)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    resolved_at: Mapped[datetime | None]
+
+
+class VerificationEvent(Base):
+    """Append-only log of verification: confirmed, adjusted, returned, resubmitted."""
+
+    __tablename__ = "verification_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    indicator: Mapped[str | None] = mapped_column(String(40))
+    points: Mapped[Decimal | None] = mapped_column(Numeric(12, 2))
+    note: Mapped[str | None] = mapped_column(Text)
+    by: Mapped[int | None] = mapped_column(BigInteger)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class Answer(Base):
