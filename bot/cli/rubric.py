@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from bot.cli.context import CliContext, pass_cli
+from bot.cli.preview import run_preview
 from bot.exports import group_dict, score_dict
 from bot.texts import render
 from rubrics.answer_file import load_answers
@@ -115,6 +116,25 @@ def rubric_score(cli: CliContext, rubric_id: str, answers_file: Path, as_json: b
     cli.emit(
         "rubric_score", data, as_json, rubric=rubric, score=score, groups=[group_dict(score, g) for g in score.groups]
     )
+
+
+@rubric_group.command("preview")
+@click.argument("rubric_id", metavar="ID_HOẶC_TỆP")
+@click.option(
+    "--lang",
+    type=click.Choice(["vi", "en"]),
+    default="vi",
+    show_default=True,
+    help="Ngôn ngữ Telegram của cán bộ đầu mối; «en» để xem các trường *_en.",
+)
+@pass_cli
+def rubric_preview(cli: CliContext, rubric_id: str, lang: str) -> None:
+    """Trả lời thử bộ tiêu chí như cán bộ đầu mối, rồi xem điểm các câu trả lời sẽ cho.
+
+    Đọc từng dòng từ đầu vào chuẩn (có thể dẫn tệp vào); dòng trống hoặc hết đầu vào thì
+    kết thúc. Dùng một cơ sở dữ liệu tạm, không đụng đến --database-url.
+    """
+    run_preview(resolve(rubric_id), lang=lang, zone=cli.timezone, clock=cli.now)
 
 
 COMMANDS = [rubric_group]
