@@ -2,8 +2,11 @@
 
 The xlsx has one sheet per level (frozen Vietnamese header row; a row per agency
 with every answer, every indicator's points, group subtotals, total, band, rank
-and submission time) and a sheet listing the questions. Every figure comes from
-the same :mod:`storage.reports` scoring as ``cqdt scores``.
+and submission time) and a sheet listing the questions. Rank, total, band and
+group figures are the verified ones where the agency was verified; the
+self-assessed and verified totals stand side by side, and where an earlier
+campaign used the same rubric family, its total and the change since then.
+Every figure comes from the same :mod:`storage.reports` scoring as ``cqdt scores``.
 """
 
 from __future__ import annotations
@@ -64,11 +67,20 @@ def agency_dict(report: AgencyReport, *, detail: bool = False, rubric: CompiledR
         "parent_code": agency.parent_code,
         "state": agency.state,
         "submitted_at": agency.submitted_at,
-        **score_dict(report.score),
+        **score_dict(report.effective),
+        "self_assessed": report.score.total,
+        "verified": report.verified.total if report.verified else None,
+        "previous": report.previous.total if report.previous else None,
+        "change": report.change,
     }
     if detail and rubric is not None:
         data["indicators"] = {
-            code: {"max": s.max, "points": s.achieved, "not_applicable": s.not_applicable}
+            code: {
+                "max": s.max,
+                "points": s.achieved,
+                "verified_points": report.verified.indicators[code].achieved if report.verified else None,
+                "not_applicable": s.not_applicable,
+            }
             for code, s in report.score.indicators.items()
         }
         data["answers"] = {
@@ -101,6 +113,7 @@ def report_dict(campaign: Campaign, reports: dict[str, LevelReport], *, detail: 
                     "content_hash": r.rubric.content_hash,
                     "max": r.rubric.max,
                 },
+                "previous_campaign": r.previous_campaign,
                 "agencies": [agency_dict(a, detail=detail, rubric=r.rubric) for a in r.ranked()],
             }
             for level, r in reports.items()
@@ -148,12 +161,48 @@ def _local(value: datetime | None, zone: ZoneInfo) -> datetime | None:
     return value.astimezone(zone).replace(tzinfo=None) if value else None
 
 
-SUMMARY_COLUMNS = ("rank", "code", "name", "parent", "state", "submitted", "total", "max", "percent", "band")
+SUMMARY_COLUMNS = (
+    "rank",
+    "code",
+    "name",
+    "parent",
+    "state",
+    "submitted",
+    "self_assessed",
+    "verified",
+    "total",
+    "max",
+    "percent",
+    "band",
+    "previous",
+    "change",
+)
 
 
 def summary_header(labels: Labels) -> list[str]:
-    """The columns every export starts with: rank, agency, state, submission time, total, band."""
+    """The columns every export starts with: rank, agency, state, submission time, the self-assessed and
+    verified totals, the total that ranks, band, and the previous campaign's total with the change."""
     return [getattr(labels, f"col_{column}")() for column in SUMMARY_COLUMNS]
+
+
+def summary_row(entry: AgencyReport, labels: Labels, submitted: Any) -> list[Any]:
+    agency, score = entry.agency, entry.effective
+    return [
+        score.rank,
+        agency.code,
+        agency.name,
+        agency.parent_code,
+        labels.state(agency.state),
+        submitted,
+        entry.score.total,
+        entry.verified.total if entry.verified else None,
+        score.total,
+        score.max,
+        score.percent,
+        score.band,
+        entry.previous.total if entry.previous else None,
+        entry.change,
+    ]
 
 
 def level_header(labels: Labels, report: LevelReport) -> list[str]:
@@ -164,6 +213,8 @@ def level_header(labels: Labels, report: LevelReport) -> list[str]:
         head += [labels.col_group(group.code, part) for part in GROUP_PARTS]
         if group_bands:
             head.append(labels.col_group(group.code, "band"))
+        if report.previous_campaign:
+            head.append(labels.col_group(group.code, "change"))
     head += [labels.col_indicator(item.code) for item in rubric.indicators]
     head += [labels.col_question(step.number, step.question.id) for step in rubric.steps]
     return head
@@ -173,23 +224,14 @@ def level_rows(labels: Labels, report: LevelReport, zone: ZoneInfo):
     rubric = report.rubric
     group_bands = any(s.applies_to == "groups" for s in rubric.rubric.bands)
     for entry in report.ranked():
-        agency, score = entry.agency, entry.score
-        row: list[Any] = [
-            score.rank,
-            agency.code,
-            agency.name,
-            agency.parent_code,
-            labels.state(agency.state),
-            _local(agency.submitted_at, zone),
-            score.total,
-            score.max,
-            score.percent,
-            score.band,
-        ]
+        score = entry.effective
+        row = summary_row(entry, labels, _local(entry.agency.submitted_at, zone))
         for group in score.groups:
             row += [group.max, group.excluded, group.applicable, group.achieved, group.percent, group.converted]
             if group_bands:
                 row.append(score.group_bands.get(group.code))
+            if report.previous_campaign:
+                row.append(entry.group_change(group.code))
         row += [score.indicators[item.code].achieved for item in rubric.indicators]
         row += [
             display_answer(labels, rubric, step.question.id, entry.answers.get(step.question.id))
@@ -250,21 +292,9 @@ def write_csv(path: Path, reports: dict[str, LevelReport], *, lang: str = "vi", 
         writer.writerow(head)
         for level, report in reports.items():
             for entry in report.ranked():
-                agency, score = entry.agency, entry.score
-                submitted = _local(agency.submitted_at, tz)
-                row = [
-                    level,
-                    score.rank,
-                    agency.code,
-                    agency.name,
-                    agency.parent_code or "",
-                    labels.state(agency.state),
-                    submitted.strftime("%d/%m/%Y %H:%M") if submitted else "",
-                    score.total,
-                    score.max,
-                    score.percent,
-                    score.band or "",
-                ]
+                score = entry.effective
+                submitted = _local(entry.agency.submitted_at, tz)
+                row = [level, *summary_row(entry, labels, submitted.strftime("%d/%m/%Y %H:%M") if submitted else "")]
                 by_code = {g.code: g for g in score.groups}
                 for code in codes:
                     group = by_code.get(code)

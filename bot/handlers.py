@@ -11,11 +11,12 @@ import asyncio
 import logging
 from pathlib import Path
 
-from telegram import Update
+from telegram import BotCommand, BotCommandScopeChat, Update
 from telegram.error import BadRequest, TelegramError
 from telegram.ext import BaseUpdateProcessor, ContextTypes
 
-from bot.rendering import keyboard_of, notice_of, text_of
+from bot.charts import bands_chart, totals_chart
+from bot.rendering import MENUS, command_menu, keyboard_of, notice_of, text_of
 from bot.texts import language_of, render
 from conversations.contact_dialogue import ContactDialogue, Upload
 from conversations.coordinator_dialogue import CoordinatorDialogue
@@ -49,6 +50,11 @@ class PerUserUpdateProcessor(BaseUpdateProcessor):
         """Nothing to release."""
 
 
+def draw(kind: str, data, lang: str) -> bytes:
+    """The PNG of a coordinator's chart reply: totals within a level, or bands per level."""
+    return bands_chart(data, lang=lang) if kind == "bands" else totals_chart(data, lang=lang)
+
+
 def person(update: Update) -> Person:
     user = update.effective_user
     return Person(
@@ -61,8 +67,22 @@ COORDINATOR_COMMANDS = {
     "progress": "status",
     "diem": "scores",
     "scores": "scores",
+    "donvi": "agency",
+    "agency": "agency",
+    "thamdinh": "verify",
+    "verify": "verify",
+    "xacnhan": "confirm",
+    "confirm": "confirm",
+    "dieuchinh": "adjust",
+    "adjust": "adjust",
+    "tralai": "return",
+    "return": "return",
+    "bieudo": "chart",
+    "chart": "chart",
     "xuat": "export",
     "export": "export",
+    "nhacnho": "remind",
+    "remind": "remind",
 }
 
 
@@ -92,14 +112,20 @@ class Handlers:
 
     async def coordinator_command(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         name = (update.effective_message.text or "").split()[0].lstrip("/").split("@")[0].lower()
-        action, who = COORDINATOR_COMMANDS[name], person(update)
-        if action == "status":
-            outcome = await self.run(self.coordinators.status, who)
-        elif action == "scores":
-            outcome = await self.run(self.coordinators.scores, who, context.args[0] if context.args else None)
-        else:
-            outcome = await self.run(self.coordinators.export, who, language_of(who.language))
-        await self.deliver(update, who, outcome)
+        who, argument, dialogue = person(update), " ".join(context.args or []), self.coordinators
+        calls = {
+            "status": lambda: dialogue.status(who),
+            "scores": lambda: dialogue.scores(who, argument or None),
+            "agency": lambda: dialogue.agency(who, argument),
+            "verify": lambda: dialogue.verify(who, argument),
+            "confirm": lambda: dialogue.confirm(who, argument),
+            "adjust": lambda: dialogue.adjust(who, argument),
+            "return": lambda: dialogue.return_indicators(who, argument),
+            "chart": lambda: dialogue.chart(who, argument),
+            "export": lambda: dialogue.export(who, language_of(who.language)),
+            "remind": lambda: dialogue.remind(who),
+        }
+        await self.deliver(update, who, await self.run(calls[COORDINATOR_COMMANDS[name]]))
 
     async def text(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         who = person(update)
@@ -171,10 +197,20 @@ class Handlers:
                 name, content = reply.document
                 await bot.send_document(who.chat_id, content, filename=name, caption=text[:1024])
                 continue
+            if reply.chart is not None:
+                picture = await self.run(draw, *reply.chart, lang)
+                await bot.send_photo(who.chat_id, picture, caption=text[:1024], filename="bieudo.png")
+                continue
             if reply.edit_message_id is None or not await self.edited(bot, who, reply.edit_message_id, text, markup):
                 await bot.send_message(who.chat_id, text, reply_markup=markup)
             if reply.download and self.evidence_dir is not None:
                 await self.save_evidence(bot, *reply.download)
+        if outcome.menu is not None:
+            commands = [BotCommand(n, d) for n, d in command_menu(lang, MENUS[outcome.menu])]
+            try:
+                await bot.set_my_commands(commands, scope=BotCommandScopeChat(who.chat_id))
+            except TelegramError as exc:
+                log.info("command menu not set: %s", exc)
 
     async def edited(self, bot, who: Person, message_id: int, text: str, markup) -> bool:
         """Edit a message in place; False if it cannot be edited (then a new message is sent)."""

@@ -37,8 +37,12 @@ def notice_of(key: str | None, lang: str, zone: str) -> str | None:
     return str(getattr(macros, key)()).strip()
 
 
-def command_menu(lang: str) -> list[tuple[str, str]]:
+CONTACT_MENU = ("tieptuc", "xemlai", "sua", "trangthai", "nop", "trogiup")
+COORDINATOR_MENU = ("tinhhinh", "diem", "donvi", "thamdinh", "bieudo", "xuat", "nhacnho", "trogiup")
+MENUS = {"contact": CONTACT_MENU, "coordinator": COORDINATOR_MENU}
+
+
+def command_menu(lang: str, names: tuple[str, ...] = CONTACT_MENU) -> list[tuple[str, str]]:
     """(command, description) for setMyCommands, in the menu's order."""
     macros = environment().get_template(f"{lang}/commands.j2").module
-    names = ("tieptuc", "xemlai", "sua", "trangthai", "nop", "trogiup")
     return [(name, str(getattr(macros, name)()).strip()) for name in names]

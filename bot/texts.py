@@ -43,6 +43,7 @@ def environment(zone: str = "Asia/Ho_Chi_Minh") -> Environment:
         vn=vn_number,
         score=vn_score,
         percent=lambda v: "–" if v is None else f"{vn_score(v)} %",
+        signed=lambda v: "–" if v is None else ("+" if v > 0 else "−" if v < 0 else "±") + vn_score(abs(v)),
         date=lambda v: vn_date(v.astimezone(ZoneInfo(zone)).date() if isinstance(v, datetime) else v),
         local=lambda v: _localized(v, zone),
         when=lambda v: "–" if v is None else vn_datetime(_localized(v, zone)),

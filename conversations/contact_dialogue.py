@@ -28,6 +28,7 @@ from rubrics.answers import NA
 from rubrics.compiled import WalkStep
 from rubrics.model import MultiChoiceQuestion, SingleChoiceQuestion
 from storage import answers as answer_store
+from storage import verification
 from storage.db import Database
 from storage.errors import Refused
 from storage.models import Contact, Coordinator, Evidence, Invitation, Notification, StartFailure
@@ -152,7 +153,7 @@ class ContactDialogue:
         if invitation.used_at is None:
             invitation.used_by, invitation.used_at = who.user_id, now
         session.flush()
-        return Outcome([Reply("coordinator_welcome", {"scope": invitation.scope_agency})])
+        return Outcome([Reply("coordinator_welcome", {"scope": invitation.scope_agency})], menu="coordinator")
 
     def _welcome_back(self, place: Situation) -> Outcome:
         return Outcome([Reply("welcome_back", self._overview(place)), self._resume(place)])
@@ -170,12 +171,20 @@ class ContactDialogue:
             "relevant": done.relevant,
             "state": place.submission.state,
             "past_deadline": place.past_deadline,
+            "returned": [
+                {"step": place.rubric.by_id[qid], "comment": comment}
+                for qid, comment in place.returned.items()
+                if qid in place.rubric.by_id
+            ],
         }
 
     # -- moving through the walk ------------------------------------------------
 
     def _resume(self, place: Situation, after: int = 0) -> Reply:
-        """The next open question, or the summary when every question has an answer."""
+        """The next open question, or the summary when every question has an answer. While indicators
+        are returned for correction, the walk goes through the returned questions only."""
+        if place.correcting:
+            return self._next_returned(place, after)
         if place.locked or place.past_deadline:
             return Reply("status", self._overview(place))
         step = first_open(place.rubric, place.answers, after)
@@ -183,6 +192,14 @@ class ContactDialogue:
             place.contact.current_question = None
             return Reply("all_answered", self._overview(place))
         return prompt(place, step)
+
+    def _next_returned(self, place: Situation, after: int) -> Reply:
+        steps = [s for s in relevant_steps(place.rubric, place.answers) if s.question.id in place.returned]
+        later = [s for s in steps if s.number > after]
+        if not later:
+            place.contact.current_question = None
+            return Reply("corrections_done", self._overview(place))
+        return prompt(place, later[0])
 
     def _load(self, session, who: Person, *, lock: bool = False) -> Situation | None:
         contact = find_contact(session, who.user_id)
@@ -197,6 +214,13 @@ class ContactDialogue:
         with self.db.session() as session:
             place = self._load(session, who, lock=action in ("submit",))
             if place is None:
+                coordinator = session.scalar(
+                    select(Coordinator)
+                    .where(Coordinator.telegram_user_id == who.user_id)
+                    .order_by(Coordinator.joined_at.desc())
+                )
+                if coordinator is not None and action == "help":
+                    return Outcome([Reply("coordinator_welcome", {"scope": coordinator.scope_agency})])
                 return Outcome([Reply("not_registered")])
             if action == "continue":
                 blocked = place.edit_refusal()
@@ -222,6 +246,9 @@ class ContactDialogue:
         step = step_by_reference(place.rubric, reference)
         if step is None:
             return Outcome([refusal(Refused("edit_unknown", reference=reference[:40], total=len(place.rubric.steps)))])
+        blocked = place.edit_refusal(step.question.id)
+        if blocked:
+            return Outcome([refusal(blocked)])
         if step.question.when is not None and step not in relevant_steps(place.rubric, place.answers):
             return Outcome([refusal(Refused("edit_not_relevant", number=step.number))])
         return Outcome([prompt(place, step)])
@@ -264,7 +291,7 @@ class ContactDialogue:
             return None, None, Outcome([Reply("not_registered")])
         if place.step is None:
             return place, None, Outcome([Reply("no_question_open", self._overview(place))])
-        blocked = place.edit_refusal()
+        blocked = place.edit_refusal(place.step.question.id)
         if blocked:
             return place, None, Outcome([refusal(blocked)])
         return place, place.step, None
@@ -375,7 +402,7 @@ class ContactDialogue:
                 return Outcome([prompt(place, back)]) if back else Outcome(notice="stale_button")
             if action == "k":
                 return Outcome([self._resume(place, after=step.number)], notice="kept")
-            blocked = place.edit_refusal()
+            blocked = place.edit_refusal(step.question.id)
             if blocked:
                 return Outcome([refusal(blocked)], notice="refused")
             return self._button_answer(place, step, action, argument, message_id)
@@ -442,11 +469,14 @@ class ContactDialogue:
                 notice="refused",
             )
         submission = place.submission
+        again = place.correcting
+        if again:
+            verification.resolve_returns(place.session, place.agency, by=place.contact.telegram_user_id, now=place.now)
         submission.state, submission.submitted_at, submission.updated_at = "submitted", place.now, place.now
         submission.revision += 1
         submission.receipt_hash = receipt_hash(place.rubric, place.answers)
         score = place.provisional_score()
-        notify_coordinators(place, score)
+        notify_coordinators(place, score, again=again)
         place.contact.current_question = None
         place.new_menu_token()
         place.new_prompt_token()
@@ -467,7 +497,7 @@ class ContactDialogue:
         )
 
 
-def notify_coordinators(place: Situation, score) -> None:
+def notify_coordinators(place: Situation, score, *, again: bool = False) -> None:
     """Queue a notice of this submission for every coordinator whose scope includes the agency."""
     session, campaign, agency = place.session, place.campaign, place.agency
     stamp = int(place.now.timestamp())
@@ -486,6 +516,7 @@ def notify_coordinators(place: Situation, score) -> None:
                     "at": place.now.isoformat(),
                     "total": str(score.total),
                     "max": str(score.max),
+                    "again": again,
                 },
                 due_at=place.now,
                 catch_up_until=place.now + timedelta(days=1),

@@ -1,30 +1,41 @@
-"""The coordinator's dialogue: campaign status, rankings and exports, limited to the coordinator's scope.
+"""The coordinator's dialogue: status, rankings, one agency in full, charts, exports, reminders now and
+verification, all limited to the coordinator's scope.
 
 Anyone who is not a coordinator gets one refusal and no data. A coordinator
 with a scope agency (a city's office) sees only that agency and everything
-under it.
+under it: every command, button and export checks the scope again, so forged
+button data names nothing outside it.
 """
 
 from __future__ import annotations
 
+import secrets
 import tempfile
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from bot.exports import write_csv, write_xlsx
+from bot.reminders.plan import Planned, store
+from conversations import agency_detail
 from conversations.replies import Button, Outcome, Reply
 from conversations.situation import Person
-from storage import campaigns
+from storage import campaigns, verification
 from storage.db import Database
-from storage.models import OPEN_STATES, Agency, Coordinator, Submission
-from storage.reports import campaign_report, restrict
+from storage.errors import Refused
+from storage.models import OPEN_STATES, Agency, Contact, Coordinator, Submission
+from storage.reports import Scoreboard, restrict
 from storage.scope import agencies_in_scope
 
 SCORES_PER_PAGE = 15
 PARENTS_SHOWN = 25
+BANDS = "bands"
+
+
+def refusal(refused: Refused) -> Outcome:
+    return Outcome([Reply("refusal", {"refused": refused})], notice="refused")
 
 
 class CoordinatorDialogue:
@@ -32,6 +43,7 @@ class CoordinatorDialogue:
         self.db = db
         self.clock = clock
         self.zone = zone
+        self.scoreboard = Scoreboard()
 
     def _coordinator(self, session, who: Person) -> Coordinator | None:
         return session.scalar(
@@ -48,10 +60,12 @@ class CoordinatorDialogue:
                 return None, None, Outcome([Reply("not_coordinator")])
             campaign = campaigns.get(session, coordinator.campaign_id)
             scope = agencies_in_scope(session, campaign.id, coordinator.scope_agency_id)
-            reports = restrict(campaign_report(session, campaign), scope)
+            reports = restrict(self.scoreboard.report(session, campaign), scope)
         if not reports:
             return campaign, None, Outcome([Reply("coordinator_no_agencies")])
         return campaign, reports, None
+
+    # -- status and rankings ----------------------------------------------------
 
     def status(self, who: Person) -> Outcome:
         now = self.clock()
@@ -104,14 +118,9 @@ class CoordinatorDialogue:
                 Button(f"k:s:{other}:0", label=reports[other].rubric.rubric.level_name)
                 for other in reports
                 if other != level
-            ]
+            ],
+            _pager(f"k:s:{level}", page, pages),
         ]
-        nav = []
-        if page > 0:
-            nav.append(Button(f"k:s:{level}:{page - 1}", key="page_previous_short"))
-        if page < pages - 1:
-            nav.append(Button(f"k:s:{level}:{page + 1}", key="page_next_short"))
-        rows = [r for r in rows + [nav] if r]
         shown = ranked[page * SCORES_PER_PAGE : (page + 1) * SCORES_PER_PAGE]
         return Outcome(
             [
@@ -125,11 +134,156 @@ class CoordinatorDialogue:
                         "pages": pages,
                         "count": len(ranked),
                     },
-                    rows,
+                    [r for r in rows if r],
                     edit_message_id=message_id,
                 )
             ]
         )
+
+    # -- one agency -------------------------------------------------------------
+
+    def _usage(self, who: Person, template: str) -> Outcome:
+        """How to use a command, for a coordinator; the refusal for anyone else."""
+        with self.db.session() as session:
+            found = self._coordinator(session, who) is not None
+        return Outcome([Reply(template if found else "not_coordinator")])
+
+    def agency(self, who: Person, reference: str, page: int = 0, message_id: int | None = None) -> Outcome:
+        """One agency in full, found by its code (or, from a button, its id), within the scope."""
+        reference = reference.strip()
+        if not reference:
+            return self._usage(who, "agency_usage")
+        with self.db.session() as session:
+            coordinator = self._coordinator(session, who)
+            if coordinator is None:
+                return Outcome([Reply("not_coordinator")])
+            campaign = campaigns.get(session, coordinator.campaign_id)
+            agency = self._agency(session, coordinator, reference)
+            if agency is None:
+                return refusal(Refused("agency_not_found", code=reference[:20]))
+            report = self.scoreboard.report(session, campaign, [agency.level])[agency.level]
+            entry = next(e for e in report.agencies if e.agency.id == agency.id)
+            rubric = report.rubric
+            sections = agency_detail.sections(rubric)
+            pages = len(sections) + 2
+            page = max(0, min(page, pages - 1))
+            context = {
+                "campaign": campaign,
+                "agency": agency,
+                "entry": entry,
+                "report": report,
+                "rubric": rubric,
+                "page": page,
+                "pages": pages,
+                "kind": "summary" if page == 0 else "history" if page == pages - 1 else "answers",
+                "sections": sections,
+            }
+            if page == 0:
+                context |= agency_detail.summary(session, agency, entry)
+            elif page == pages - 1:
+                context |= agency_detail.history(session, agency, rubric)
+            else:
+                context |= agency_detail.answers_page(session, agency, entry, sections[page - 1])
+            buttons = [_pager(f"k:a:{agency.id}", page, pages)]
+            if page == 0 and agency.submission.state == "submitted":
+                buttons.insert(0, [Button(f"k:v:{agency.id}", key="verify_confirm")])
+            return Outcome([Reply("agency_detail", context, [b for b in buttons if b], edit_message_id=message_id)])
+
+    def _agency(self, session, coordinator: Coordinator, reference: str) -> Agency | None:
+        """The agency named by code (any case) or by ``#id``, if it lies within the coordinator's scope."""
+        query = select(Agency).where(Agency.campaign_id == coordinator.campaign_id)
+        if reference.startswith("#") and reference[1:].isdigit():
+            query = query.where(Agency.id == int(reference[1:]))
+        else:
+            query = query.where(func.lower(Agency.code) == reference.lower())
+        agency = session.scalar(query)
+        if agency is None:
+            return None
+        scope = agencies_in_scope(session, coordinator.campaign_id, coordinator.scope_agency_id)
+        return agency if agency.id in scope else None
+
+    # -- verification -----------------------------------------------------------
+
+    def _verifying(self, session, who: Person, reference: str):
+        """(coordinator, agency, rubric) for a verification action, or the outcome that refuses it."""
+        coordinator = self._coordinator(session, who)
+        if coordinator is None:
+            return None, Outcome([Reply("not_coordinator")])
+        agency = self._agency(session, coordinator, reference)
+        if agency is None:
+            return None, refusal(Refused("agency_not_found", code=reference[:20]))
+        rubric = campaigns.rubrics_by_level(campaigns.get(session, coordinator.campaign_id))[agency.level]
+        return (coordinator, agency, rubric), None
+
+    def verify(self, who: Person, reference: str) -> Outcome:
+        """``/thamdinh CODE``: the agency's summary with the verification actions; without a code, how to verify."""
+        return self.agency(who, reference) if reference.strip() else self._usage(who, "verify_usage")
+
+    def confirm(self, who: Person, reference: str) -> Outcome:
+        if not reference.strip():
+            return self._usage(who, "verify_usage")
+        try:
+            with self.db.session() as session:
+                found, refused = self._verifying(session, who, reference.strip())
+                if refused:
+                    return refused
+                _, agency, _ = found
+                verification.confirm(session, agency.submission, agency, by=who.user_id, now=self.clock())
+                name = agency.name
+        except Refused as refused:
+            return refusal(refused)
+        return Outcome([Reply("verified", {"agency_name": name})], notice="saved")
+
+    def adjust(self, who: Person, argument: str) -> Outcome:
+        """``CODE INDICATOR POINTS REASON…``: the verified points of one indicator."""
+        parts = argument.split(maxsplit=3)
+        if len(parts) < 4:
+            return self._usage(who, "verify_usage")
+        reference, code, points, reason = parts
+        try:
+            with self.db.session() as session:
+                found, refused = self._verifying(session, who, reference)
+                if refused:
+                    return refused
+                _, agency, rubric = found
+                value = verification.parse_points(points)
+                item = verification.adjust(
+                    session, agency.submission, agency, rubric, code, value, reason, by=who.user_id, now=self.clock()
+                )
+                context = {"agency_name": agency.name, "item": item, "points": value, "reason": reason}
+        except Refused as refused:
+            return refusal(refused)
+        return Outcome([Reply("adjusted", context)])
+
+    def return_indicators(self, who: Person, argument: str) -> Outcome:
+        """``CODE INDICATOR[,INDICATOR…] COMMENT…``: send indicators back to the agency for correction."""
+        parts = argument.split(maxsplit=2)
+        if len(parts) < 3:
+            return self._usage(who, "verify_usage")
+        reference, codes, comment = parts
+        try:
+            with self.db.session() as session:
+                found, refused = self._verifying(session, who, reference)
+                if refused:
+                    return refused
+                _, agency, rubric = found
+                items = verification.return_indicators(
+                    session,
+                    agency.submission,
+                    agency,
+                    rubric,
+                    codes.split(","),
+                    comment,
+                    by=who.user_id,
+                    now=self.clock(),
+                )
+                contacts = session.scalar(select(func.count(Contact.id)).where(Contact.agency_id == agency.id))
+                context = {"agency_name": agency.name, "items": items, "comment": comment, "contacts": contacts}
+        except Refused as refused:
+            return refusal(refused)
+        return Outcome([Reply("returned_sent", context)])
+
+    # -- documents and pictures -------------------------------------------------
 
     def export(self, who: Person, lang: str) -> Outcome:
         campaign, reports, refused = self._scoped_report(who)
@@ -148,11 +302,100 @@ class CoordinatorDialogue:
             ]
         )
 
+    def chart(self, who: Person, argument: str = "") -> Outcome:
+        """Totals by agency within a level (``/bieudo [level]``), or the band distribution (``/bieudo xeploai``)."""
+        campaign, reports, refused = self._scoped_report(who)
+        if refused:
+            return refused
+        wanted = argument.strip().lower()
+        if wanted in ("xeploai", "xếp loại", "xeploại", BANDS):
+            return Outcome([Reply("coordinator_chart", {"campaign": campaign, "kind": BANDS}, chart=(BANDS, reports))])
+        level = wanted if wanted in reports else next(iter(reports))
+        report = reports[level]
+        context = {"campaign": campaign, "kind": "totals", "report": report, "count": len(report.agencies)}
+        return Outcome([Reply("coordinator_chart", context, chart=("totals", report))])
+
+    # -- reminders now ----------------------------------------------------------
+
+    def remind(self, who: Person) -> Outcome:
+        """How many reminders would go now, and buttons to send or cancel."""
+        with self.db.session() as session:
+            coordinator = self._coordinator(session, who)
+            if coordinator is None:
+                return Outcome([Reply("not_coordinator")])
+            targets = self._remind_targets(session, coordinator)
+            agencies = len({agency_id for agency_id, _ in targets})
+        if not targets:
+            return Outcome([Reply("remind_nothing")])
+        token = secrets.token_urlsafe(6)
+        send = Button(f"k:r:{token}", key="remind_send", params={"count": len(targets)})
+        buttons = [[send, Button("k:x", key="cancel")]]
+        return Outcome([Reply("remind_confirm", {"messages": len(targets), "agencies": agencies}, buttons)])
+
+    def _remind_targets(self, session, coordinator: Coordinator) -> list[tuple[int, int]]:
+        """(agency id, contact's Telegram id) of every contact of an unsubmitted agency in scope."""
+        scope = agencies_in_scope(session, coordinator.campaign_id, coordinator.scope_agency_id)
+        rows = session.execute(
+            select(Contact.agency_id, Contact.telegram_user_id)
+            .join(Submission, Submission.agency_id == Contact.agency_id)
+            .where(
+                Contact.campaign_id == coordinator.campaign_id,
+                Contact.blocked_at.is_(None),
+                Submission.state.in_(OPEN_STATES),
+            )
+            .order_by(Contact.agency_id, Contact.id)
+        ).all()
+        return [(agency_id, user_id) for agency_id, user_id in rows if agency_id in scope]
+
+    def remind_confirmed(self, who: Person, token: str, message_id: int | None) -> Outcome:
+        """Queue the reminders in the outbox; the same confirmation pressed twice queues them once."""
+        now = self.clock()
+        with self.db.session() as session:
+            coordinator = self._coordinator(session, who)
+            if coordinator is None:
+                return Outcome([Reply("not_coordinator")], notice="refused")
+            campaign = campaigns.get(session, coordinator.campaign_id)
+            targets = self._remind_targets(session, coordinator)
+            rows = [
+                Planned(
+                    f"c{campaign.id}:now:{token}:a{agency_id}:u{user_id}",
+                    "reminder",
+                    user_id,
+                    agency_id,
+                    now,
+                    now + timedelta(hours=2),
+                    {"by": who.user_id},
+                )
+                for agency_id, user_id in targets
+            ]
+            queued = store(session, campaign, rows)
+        return Outcome([Reply("remind_queued", {"messages": queued}, edit_message_id=message_id)], notice="saved")
+
+    # -- buttons ----------------------------------------------------------------
+
     def button(self, who: Person, data: str, message_id: int | None) -> Outcome:
         parts = data.split(":")
-        if len(parts) == 4 and parts[:2] == ["k", "s"] and parts[3].isdigit():
+        kind = parts[1] if len(parts) > 1 else ""
+        if kind == "s" and len(parts) == 4 and parts[3].isdigit():
             return self.scores(who, parts[2], int(parts[3]), message_id)
+        if kind == "a" and len(parts) == 4 and parts[2].isdigit() and parts[3].isdigit():
+            return self.agency(who, f"#{parts[2]}", int(parts[3]), message_id)
+        if kind == "v" and len(parts) == 3 and parts[2].isdigit():
+            return self.confirm(who, f"#{parts[2]}")
+        if kind == "r" and len(parts) == 3 and parts[2]:
+            return self.remind_confirmed(who, parts[2], message_id)
+        if kind == "x" and len(parts) == 2:
+            return Outcome([Reply("remind_cancelled", edit_message_id=message_id)], notice="cancelled")
         return Outcome(notice="invalid_button")
+
+
+def _pager(prefix: str, page: int, pages: int) -> list[Button]:
+    nav = []
+    if page > 0:
+        nav.append(Button(f"{prefix}:{page - 1}", key="page_previous_short"))
+    if page < pages - 1:
+        nav.append(Button(f"{prefix}:{page + 1}", key="page_next_short"))
+    return nav
 
 
 def _counts(rows, key, overdue: bool) -> dict[str, dict[str, int]]:

@@ -103,6 +103,7 @@ def prompt(place: Situation, step: WalkStep, *, edit_message_id: int | None = No
             "answered": sum(1 for s in steps if s.question.id in place.answers),
             "relevant": len(steps),
             "mode": contact.draft.get("mode"),
+            "returned_comment": place.returned.get(question.id),
         },
         rows,
         edit_message_id=edit_message_id,

@@ -28,6 +28,7 @@ class Reply:
     prompt_token: str | None = None  # the sent message becomes the contact's current prompt
     download: tuple[int, str] | None = None  # (evidence id, Telegram file_id) to save locally
     document: tuple[str, bytes] | None = None  # (file name, content) sent as a document, the text its caption
+    chart: tuple[str, Any] | None = None  # (kind, report) drawn as a PNG and sent as a photo, the text its caption
 
 
 @dataclass
@@ -36,6 +37,7 @@ class Outcome:
 
     replies: list[Reply] = field(default_factory=list)
     notice: str | None = None  # a key of notices.j2
+    menu: str | None = None  # "coordinator": give this chat the coordinator's command menu
 
     def add(self, reply: Reply) -> Outcome:
         self.replies.append(reply)

@@ -84,10 +84,10 @@ def menu(dialogue: ContactDialogue, place: Situation, action: str, argument: str
     if action == "p" and argument.isdigit():
         return Outcome([page(place, int(argument), edit_message_id=message_id)])
     if action == "e" and argument.isdigit() and 1 <= int(argument) <= len(place.rubric.steps):
-        blocked = place.edit_refusal()
+        step = place.rubric.steps[int(argument) - 1]
+        blocked = place.edit_refusal(step.question.id)
         if blocked:
             return Outcome([Reply("refusal", {"refused": blocked})], notice="refused")
-        step = place.rubric.steps[int(argument) - 1]
         if step not in relevant_steps(place.rubric, place.answers):
             return Outcome(notice="not_relevant")
         return Outcome([prompt(place, step)])

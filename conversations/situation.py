@@ -21,6 +21,7 @@ from storage import answers as answer_store
 from storage import campaigns
 from storage.errors import Refused
 from storage.models import OPEN_STATES, Agency, Campaign, Contact, Evidence, Submission
+from storage.verification import open_returns, returned_questions
 
 
 @dataclass(frozen=True)
@@ -43,6 +44,7 @@ class Situation:
     submission: Submission
     rubric: CompiledRubric
     answers: dict[str, Any] = field(default_factory=dict)
+    returned: dict[str, str] = field(default_factory=dict)  # returned question id → the coordinator's comment
 
     @property
     def closes_at(self) -> datetime:
@@ -60,10 +62,20 @@ class Situation:
     def step(self) -> WalkStep | None:
         return self.rubric.by_id.get(self.contact.current_question or "")
 
-    def edit_refusal(self) -> Refused | None:
-        """Why answers may not change now, if they may not."""
+    @property
+    def correcting(self) -> bool:
+        """Indicators were returned for correction: only their questions may change, even after the deadline."""
+        return self.submission.state == "returned"
+
+    def edit_refusal(self, question_id: str | None = None) -> Refused | None:
+        """Why answers (or the given question's answer) may not change now, if they may not."""
         if self.locked:
             return Refused("submission_locked")
+        if self.correcting:
+            if question_id is not None and question_id not in self.returned:
+                numbers = sorted(self.rubric.by_id[q].number for q in self.returned if q in self.rubric.by_id)
+                return Refused("not_returned", numbers=numbers)
+            return None
         if self.past_deadline:
             return Refused("deadline_passed", deadline=self.campaign.deadline)
         return None
@@ -109,4 +121,6 @@ def situation(session: Session, contact: Contact, now: datetime, *, lock: bool =
     rubric = campaigns.rubrics_by_level(campaign)[agency.level]
     found = Situation(session, now, contact, agency, campaign, submission, rubric)
     found.reload_answers()
+    if submission.state == "returned":
+        found.returned = returned_questions(rubric, open_returns(session, agency.id))
     return found

@@ -142,9 +142,30 @@ class Scorer:
         ctx = Context(agency.answers, cohort_best, agency.children)
         indicators: dict[str, ItemScore] = {}
         groups = [group(ctx, indicators) for group in self.groups]
-        result = AgencyScore(agency.key, groups, self.rubric.max, indicators)
+        return self._banded(AgencyScore(agency.key, groups, self.rubric.max, indicators))
+
+    def adjust(self, score: AgencyScore, points: Mapping[str, Decimal]) -> AgencyScore:
+        """The verified score: ``score`` with the given indicators' points replaced (an adjusted
+        indicator counts as applicable), subtotals, total and bands recomputed."""
+        indicators: dict[str, ItemScore] = {}
+
+        def rebuilt(item: ItemScore) -> ItemScore:
+            if item.children is None:
+                if item.code in points:
+                    item = ItemScore(item.code, item.title, item.max, ZERO, points[item.code])
+                indicators[item.code] = item
+                return item
+            children = [rebuilt(child) for child in item.children]
+            excluded = sum((c.excluded for c in children), ZERO)
+            achieved = sum((c.achieved for c in children), ZERO)
+            return ItemScore(item.code, item.title, item.max, excluded, achieved, children)
+
+        groups = [rebuilt(group) for group in score.groups]
+        return self._banded(AgencyScore(score.key, groups, score.max, indicators))
+
+    def _banded(self, result: AgencyScore) -> AgencyScore:
         for scheme in self.group_schemes:
-            for group in groups:
+            for group in result.groups:
                 result.group_bands[group.code] = band_of(scheme, group.percent)
         for scheme in self.total_schemes:
             result.band = band_of(scheme, result.percent)

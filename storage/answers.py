@@ -139,6 +139,13 @@ def load_many(session: Session, rubric_of: dict[int, CompiledRubric]) -> dict[in
     return result
 
 
+def decoded(rubric: CompiledRubric, question_id: str, stored: Any) -> Any:
+    """One stored JSON value as a rubric value (None stays None: a skipped question)."""
+    if stored is None or question_id not in rubric.needs_decoding:
+        return stored
+    return values.from_json(rubric.question(question_id), stored)
+
+
 def _decode(rubric: CompiledRubric, stored: dict[str, Any], na_ids) -> dict[str, Any]:
     """Stored JSON as rubric values; answers to questions the rubric does not have are left out."""
     by_id = rubric.by_id

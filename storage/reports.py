@@ -1,13 +1,23 @@
-"""Scores and rankings of a campaign, read from the database and scored per level."""
+"""Scores and rankings of a campaign, read from the database and scored per level.
+
+A :class:`Scoreboard` keeps each campaign's answers and scores in process memory and refreshes only
+what changed. Every answer, submission and verification bumps the submission's revision, so a
+refresh reloads just the agencies whose revision moved and rescores them and their parents (whose
+indicators may read their children); a whole level is rescored only when a cohort-relative best
+value moved. Reports carry the self-assessed score, the verified score where there is one (ranks
+use it), and the same agency's score in the previous campaign of the same rubric family.
+"""
 
 from __future__ import annotations
 
 import gc
+import threading
 from collections import defaultdict
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import select
@@ -15,10 +25,11 @@ from sqlalchemy.orm import Session, aliased
 
 from rubrics.compiled import CompiledRubric
 from rubrics.conditions import effective
-from rubrics.scoring import AgencyInput, AgencyScore, Scorer
+from rubrics.scoring import AgencyInput, AgencyScore, Scorer, rank
 from storage import answers as answer_store
 from storage.campaigns import rubrics_by_level
-from storage.models import Agency, Campaign, Submission
+from storage.models import Agency, Campaign, CampaignLevel, StoredRubric, Submission
+from storage.verification import adjustments_of
 
 
 @dataclass
@@ -31,6 +42,7 @@ class AgencyRow:
     parent_code: str | None
     state: str
     submitted_at: datetime | None
+    revision: int = 0
 
 
 @dataclass
@@ -38,11 +50,23 @@ class AgencyReport:
     agency: AgencyRow
     score: AgencyScore
     answers: dict[str, Any]
+    verified: AgencyScore | None = None
+    previous: AgencyScore | None = None
 
     @property
     def effective(self) -> AgencyScore:
         """The score that ranks the agency: the verified one where there is one, else the self-assessed one."""
-        return self.score
+        return self.verified or self.score
+
+    @property
+    def change(self) -> Decimal | None:
+        """The change of the total since the previous campaign of the same rubric family."""
+        return None if self.previous is None else self.effective.total - self.previous.total
+
+    def group_change(self, code: str) -> Decimal | None:
+        before = {g.code: g.converted for g in self.previous.groups} if self.previous else {}
+        now = {g.code: g.converted for g in self.effective.groups}
+        return now[code] - before[code] if code in before and code in now else None
 
 
 @dataclass
@@ -50,9 +74,10 @@ class LevelReport:
     level: str
     rubric: CompiledRubric
     agencies: list[AgencyReport] = field(default_factory=list)
+    previous_campaign: str | None = None
 
     def ranked(self) -> list[AgencyReport]:
-        return sorted(self.agencies, key=lambda r: (r.score.rank, r.agency.code))
+        return sorted(self.agencies, key=lambda r: (r.effective.rank, r.agency.code))
 
 
 def agency_rows(session: Session, campaign_id: int) -> list[AgencyRow]:
@@ -67,6 +92,7 @@ def agency_rows(session: Session, campaign_id: int) -> list[AgencyRow]:
             parent.code,
             Submission.state,
             Submission.submitted_at,
+            Submission.revision,
         )
         .join(Submission, Submission.agency_id == Agency.id)
         .outerjoin(parent, parent.id == Agency.parent_id)
@@ -90,38 +116,127 @@ def cyclic_gc_paused() -> Iterator[None]:
             gc.enable()
 
 
+class _CampaignScores:
+    """One campaign's answers and self-assessed scores as last read, by agency id."""
+
+    def __init__(self, campaign: Campaign):
+        self.rubrics = rubrics_by_level(campaign)
+        self.scorers = {level: Scorer(rubric) for level, rubric in self.rubrics.items()}
+        self.revisions: dict[int, int] = {}
+        self.answers: dict[int, dict[str, Any]] = {}
+        self.effective: dict[int, dict[str, Any]] = {}
+        self.scores: dict[int, AgencyScore] = {}
+        self.best: dict[str, dict] = {}
+
+    def refresh(self, session: Session, campaign_id: int) -> list[AgencyRow]:
+        rows = [row for row in agency_rows(session, campaign_id) if row.level in self.rubrics]
+        by_id = {row.id: row for row in rows}
+        for gone in set(self.revisions) - by_id.keys():
+            for held in (self.revisions, self.answers, self.effective, self.scores):
+                held.pop(gone, None)
+        changed = {row.id for row in rows if self.revisions.get(row.id) != row.revision}
+        loaded = answer_store.load_many(session, {i: self.rubrics[by_id[i].level] for i in changed})
+        for agency_id, answers in loaded.items():
+            row = by_id[agency_id]
+            self.answers[agency_id] = answers
+            self.effective[agency_id] = effective(self.rubrics[row.level], answers)
+            self.revisions[agency_id] = row.revision
+        dirty = changed | {by_id[i].parent_id for i in changed if by_id[i].parent_id in by_id}
+        children: dict[int, dict[str, list]] = defaultdict(lambda: defaultdict(list))
+        members: dict[str, list[int]] = defaultdict(list)
+        for row in rows:
+            members[row.level].append(row.id)
+            if row.parent_id is not None:
+                children[row.parent_id][row.level].append(self.effective[row.id])
+        for level, scorer in self.scorers.items():
+            ids = members[level]
+            best = scorer.cohort_best(self.effective[i] for i in ids)
+            if best != self.best.get(level):
+                self.best[level], redo = best, ids
+            else:
+                redo = [i for i in ids if i in dirty or i not in self.scores]
+            for agency_id in redo:
+                given = AgencyInput(agency_id, self.effective[agency_id], children.get(agency_id, {}))
+                self.scores[agency_id] = scorer.score(given, best)
+        return rows
+
+
+class Scoreboard:
+    """Campaign reports, kept per process and refreshed from the database on every call."""
+
+    def __init__(self) -> None:
+        self._campaigns: dict[int, _CampaignScores] = {}
+        self._lock = threading.RLock()
+
+    def report(
+        self, session: Session, campaign: Campaign, levels: list[str] | None = None, *, compare: bool = True
+    ) -> dict[str, LevelReport]:
+        """Every agency of the campaign (or of the named levels) scored and ranked within its level;
+        with ``compare``, each agency also carries its score in the previous campaign of the family."""
+        with self._lock, cyclic_gc_paused():
+            held = self._campaigns.get(campaign.id)
+            if held is None:
+                held = self._campaigns[campaign.id] = _CampaignScores(campaign)
+            rows = held.refresh(session, campaign.id)
+            adjustments = adjustments_of(session, campaign.id)
+            wanted = [level for level in held.rubrics if not levels or level in levels]
+            reports = {}
+            for level in wanted:
+                scorer = held.scorers[level]
+                report = LevelReport(level, held.rubrics[level])
+                for row in rows:
+                    if row.level != level:
+                        continue
+                    score = held.scores[row.id]
+                    verified = None
+                    if row.state == "verified" or row.id in adjustments:
+                        verified, score.rank = scorer.adjust(score, adjustments.get(row.id, {})), None
+                    report.agencies.append(AgencyReport(row, score, held.answers[row.id], verified))
+                rank([entry.effective for entry in report.agencies])
+                if compare:
+                    self._compare(session, campaign, report)
+                reports[level] = report
+            return reports
+
+    def _compare(self, session: Session, campaign: Campaign, report: LevelReport) -> None:
+        earlier = previous_campaign(session, campaign, report.level)
+        if earlier is None:
+            return
+        before = self.report(session, earlier, [report.level], compare=False).get(report.level)
+        if before is None:
+            return
+        report.previous_campaign = earlier.name
+        by_code = {entry.agency.code: entry.effective for entry in before.agencies}
+        for entry in report.agencies:
+            entry.previous = by_code.get(entry.agency.code)
+
+
+def previous_campaign(session: Session, campaign: Campaign, level: str) -> Campaign | None:
+    """The latest earlier campaign whose rubric for ``level`` is of the same family."""
+    family = (
+        select(StoredRubric.family)
+        .join(CampaignLevel, CampaignLevel.rubric_pk == StoredRubric.id)
+        .where(CampaignLevel.campaign_id == campaign.id, CampaignLevel.level == level)
+        .scalar_subquery()
+    )
+    return session.scalar(
+        select(Campaign)
+        .join(CampaignLevel, CampaignLevel.campaign_id == Campaign.id)
+        .join(StoredRubric, StoredRubric.id == CampaignLevel.rubric_pk)
+        .where(
+            CampaignLevel.level == level,
+            StoredRubric.family == family,
+            Campaign.id != campaign.id,
+            Campaign.deadline < campaign.deadline,
+        )
+        .order_by(Campaign.deadline.desc())
+        .limit(1)
+    )
+
+
 def campaign_report(session: Session, campaign: Campaign, levels: list[str] | None = None) -> dict[str, LevelReport]:
-    """Every agency of the campaign (or of the named levels) scored, ranked within its level."""
-    with cyclic_gc_paused():
-        return _campaign_report(session, campaign, levels)
-
-
-def _campaign_report(session: Session, campaign: Campaign, levels: list[str] | None) -> dict[str, LevelReport]:
-    rubrics = rubrics_by_level(campaign)
-    rows = agency_rows(session, campaign.id)
-    wanted = set(levels) if levels else set(rubrics)
-    scorers = {level: Scorer(rubric) for level, rubric in rubrics.items()}
-    needed_levels = set(wanted)
-    for level in wanted:
-        needed_levels |= set(scorers[level].child_levels)
-    rubric_of = {row.id: rubrics[row.level] for row in rows if row.level in needed_levels and row.level in rubrics}
-    stored = answer_store.load_many(session, rubric_of)
-    effective_answers = {aid: effective(rubric_of[aid], a) for aid, a in stored.items()}
-
-    children: dict[int, dict[str, list]] = defaultdict(lambda: defaultdict(list))
-    for row in rows:
-        if row.parent_id is not None and row.id in effective_answers:
-            children[row.parent_id][row.level].append(effective_answers[row.id])
-
-    reports: dict[str, LevelReport] = {}
-    for level in [lv for lv in rubrics if lv in wanted]:
-        members = [row for row in rows if row.level == level]
-        inputs = [AgencyInput(row.id, effective_answers[row.id], children.get(row.id, {})) for row in members]
-        scores = scorers[level].score_cohort(inputs, relevance=False)
-        report = LevelReport(level, rubrics[level])
-        report.agencies = [AgencyReport(row, score, stored[row.id]) for row, score in zip(members, scores)]
-        reports[level] = report
-    return reports
+    """A one-off report (the command line); a long-running process keeps a :class:`Scoreboard`."""
+    return Scoreboard().report(session, campaign, levels)
 
 
 def restrict(reports: dict[str, LevelReport], agency_ids: set[int]) -> dict[str, LevelReport]:
@@ -130,5 +245,5 @@ def restrict(reports: dict[str, LevelReport], agency_ids: set[int]) -> dict[str,
     for level, report in reports.items():
         kept = [a for a in report.agencies if a.agency.id in agency_ids]
         if kept:
-            restricted[level] = LevelReport(level, report.rubric, kept)
+            restricted[level] = LevelReport(level, report.rubric, kept, report.previous_campaign)
     return restricted

@@ -171,17 +171,27 @@ class Outbox:
             "now": now,
             "closes_at": planning.closes_at(campaign),
         }
+        if row.kind == "returned":
+            contact = self._contact(session, campaign, row.telegram_user_id)
+            if contact is None:
+                return None
+            agency = session.get(Agency, row.agency_id)
+            return Claimed(
+                row.id,
+                row.kind,
+                row.telegram_user_id,
+                contact.language_code,
+                "returned",
+                {**base, "agency": agency, **row.payload},
+                with_continue_button=True,
+            )
         if row.kind in ("reminder", "overdue"):
             agency = session.get(Agency, row.agency_id)
             state = session.scalar(select(Submission.state).where(Submission.agency_id == agency.id))
             if state not in OPEN_STATES:
                 return None
-            contact = session.scalar(
-                select(Contact).where(
-                    Contact.campaign_id == campaign.id, Contact.telegram_user_id == row.telegram_user_id
-                )
-            )
-            if contact is None or contact.blocked_at is not None:
+            contact = self._contact(session, campaign, row.telegram_user_id)
+            if contact is None:
                 return None
             rubric = campaigns.rubrics_by_level(campaign)[agency.level]
             answers = answer_store.load_agency_answers(session, rubric, agency.id)
@@ -216,6 +226,7 @@ class Outbox:
                     "at": datetime.fromisoformat(payload["at"]),
                     "total": Decimal(payload["total"]),
                     "max": Decimal(payload["max"]),
+                    "again": payload.get("again", False),
                 },
             )
         scope = set(row.payload.get("scope") or agencies_in_scope(session, campaign.id, coordinator.scope_agency_id))
@@ -225,6 +236,13 @@ class Outbox:
         if row.kind == "overdue_list" and not context["overdue"]:
             return None
         return Claimed(row.id, row.kind, row.telegram_user_id, coordinator.language_code, row.kind, context)
+
+    def _contact(self, session, campaign: Campaign, user_id: int) -> Contact | None:
+        """The contact to write to, unless they blocked the bot."""
+        contact = session.scalar(
+            select(Contact).where(Contact.campaign_id == campaign.id, Contact.telegram_user_id == user_id)
+        )
+        return None if contact is None or contact.blocked_at is not None else contact
 
     def _overview(self, session, campaign: Campaign, scope: set[int], now: datetime) -> dict[str, Any]:
         rows = session.execute(
