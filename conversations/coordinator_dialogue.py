@@ -176,6 +176,8 @@ class CoordinatorDialogue:
                 "page": page,
                 "pages": pages,
                 "kind": "summary" if page == 0 else "history" if page == pages - 1 else "answers",
+                "state": agency.submission.state,
+                "submitted_at": agency.submission.submitted_at,
                 "sections": sections,
             }
             if page == 0:
