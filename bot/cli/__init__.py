@@ -60,9 +60,9 @@ def cli(ctx: click.Context, database_url, timezone, telegram_api_url, token) -> 
 
 
 def _register() -> None:
-    from bot.cli import agencies, campaign, db, invites, remind, reports, rubric, run
+    from bot.cli import agencies, campaign, db, demo, invites, remind, reports, rubric, run
 
-    for module in (db, rubric, campaign, agencies, invites, reports, remind, run):
+    for module in (db, rubric, campaign, agencies, invites, reports, remind, run, demo):
         for command in module.COMMANDS:
             cli.add_command(command)
 

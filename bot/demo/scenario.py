@@ -1,0 +1,326 @@
+"""`cqdt demo`: a whole campaign, offline, with the real bot against the fake Bot API.
+
+Quảng Ninh's 2019 self-assessment, deadline 14h00 on Monday 28/10/2019, for four districts and 26
+of their wards and communes. ``agencies.csv`` holds their official codes and names on the pre-2025
+map (from vietnam-provinces 0.6, as ``tests/fixtures/quang_ninh_200.csv``), with no contact details.
+
+Everything is real but Telegram: a SQLite database, the bundled rubrics, the agency importer, the
+invitations, ``bot.app.build_application`` polling an in-process :class:`FakeTelegram` over HTTP on
+127.0.0.1, simulated people pressing its buttons, and the reminder sender ticked at the moments it
+would run while the clock is moved by hand.
+
+Each phase in :data:`PHASES` is a function of :class:`Demo` that returns the context of its
+progress line (the ``<name>_done`` macro of ``bot/templates/cli/demo_phases.j2``). Phases yet to
+come (the coordinator verifying one agency, the chart) go between ``deadline`` and ``export``: what
+a phase leaves behind goes into ``Demo.outputs``; the coordinator acts through ``Demo.ask`` and
+what they see is kept in ``Demo.coordinator.exchanges``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from collections import Counter
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from importlib.resources import files
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, select
+from telegram import Bot
+
+from bot.app import build_application
+from bot.demo.contacts import Contact
+from bot.demo.fake_bot_api import BotMessage, FakeTelegram, run_application
+from bot.demo.transcript import Chat, Said
+from bot.reminders.outbox import Outbox
+from bot.reminders.sender import Sender
+from bot.settings import Settings
+from rubrics.sample_answers import sample_answers
+from storage import campaigns
+from storage.agency_import import import_csv
+from storage.campaigns import CampaignSpec
+from storage.db import Database
+from storage.invitations import agency_invitations, coordinator_invitation
+from storage.models import Notification
+from storage.rubric_store import resolve
+
+ZONE = ZoneInfo("Asia/Ho_Chi_Minh")
+START = datetime(2019, 10, 14, 8, 30, tzinfo=ZONE)  # Monday, two weeks before the deadline
+DEADLINE = datetime(2019, 10, 28, 14, 0, tzinfo=ZONE)
+DIGEST_SHOWN = datetime(2019, 10, 28, 8, 0, tzinfo=ZONE)  # the digest of the deadline's morning
+NAME = "Đánh giá mức độ Chính quyền điện tử năm 2019"
+RUBRICS = {"huyen": "qn2018-huyen", "xa": "qn2018-xa"}
+PERIOD = (date(2018, 10, 15), date(2019, 10, 15))
+TOKEN = "123456:DEMO-cqdt-offline-no-network"
+BOT_USERNAME = "cqdt_demo_bot"
+COORDINATOR = (9000, "Hoàng Minh")  # the province's coordinator at the Sở TT&TT
+FIRST_CONTACT = 1001
+NAMES = ("Thu Hà", "Minh Tuấn", "Thanh Hương", "Văn Long", "Thị Mai", "Quang Huy", "Ngọc Lan", "Đức Anh")
+
+# What each agency's contact does; the other agencies never open their invitation.
+SUBMITS = ("06652", "193", "207", "06649", "06655", "06658", "06970", "06973", "06994", "07192")
+STOPS_MIDWAY = ("203", "06661", "06664", "06976", "06997", "07195")
+OPENS_ONLY = ("202", "06667", "06979", "07000")
+CLUMSY = "06652"  # makes typing mistakes; the transcript shows this contact's chat
+
+
+class Clock:
+    """The time the bot sees, moved by the scenario."""
+
+    def __init__(self, now: datetime):
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+@dataclass
+class Demo:
+    """Everything the phases share: where outputs go, the clock, the database, the fake and the chats."""
+
+    out: Path
+    seed: int
+    stack: ExitStack
+    clock: Clock = field(default_factory=lambda: Clock(START))
+    db: Database | None = None
+    campaign_id: int = 0
+    levels: dict[str, str] = field(default_factory=dict)  # agency code → level
+    names: dict[str, str] = field(default_factory=dict)  # agency code → name
+    tokens: dict[str, str] = field(default_factory=dict)  # agency code → invitation token
+    coordinator_token: str = ""
+    fake: FakeTelegram | None = None
+    coordinator: Chat | None = None
+    featured: Chat | None = None
+    outputs: dict[str, Path] = field(default_factory=dict)
+    loop: asyncio.AbstractEventLoop | None = None
+    bot: Bot | None = None
+    sender: Sender | None = None
+
+    def tick(self) -> int:
+        """One run of the reminder job at the clock's time: plan, then send what is due."""
+        return self.loop.run_until_complete(self.sender.tick(self.bot))
+
+    def sent(self) -> Counter:
+        """Messages the outbox has sent, by kind."""
+        with self.db.session() as session:
+            rows = session.execute(
+                select(Notification.kind, func.count())
+                .where(Notification.campaign_id == self.campaign_id, Notification.status == "sent")
+                .group_by(Notification.kind)
+            ).all()
+        return Counter(dict(rows))
+
+    def ask(self, command: str, until=None, tag: str = "command") -> BotMessage:
+        """The coordinator sends ``command``; returns the reply that matches ``until``."""
+        return self.coordinator.act(Said("command", command), lambda u: u.send_command(command), until, tag)
+
+    def contact(self, number: int, code: str) -> Contact:
+        user = self.fake.user(FIRST_CONTACT + number, NAMES[number % len(NAMES)])
+        chat = Chat(self.fake, user, record=code == CLUMSY)
+        if code == CLUMSY:
+            self.featured = chat
+        with self.db.session() as session:
+            rubric = campaigns.rubrics_by_level(campaigns.get(session, self.campaign_id))[self.levels[code]]
+        return Contact(chat, rubric, self.plan(rubric, code), clumsy=code == CLUMSY)
+
+    def plan(self, rubric, code: str) -> dict[str, Any]:
+        """Seeded plausible answers; the clumsy contact's include a date, to mistype it."""
+        for variant in range(100):
+            plan = sample_answers(rubric, random.Random(f"{self.seed}:{code}:{variant}"))
+            if code != CLUMSY or any(rubric.question(q).type == "date" for q in plan):
+                return plan
+        raise RuntimeError("no sample answers with a date")
+
+    def moments(self, until: datetime) -> list[datetime]:
+        """When the reminder job has work before ``until``: the 08:00 digests and every planned message."""
+        self.sender.outbox.prepare(self.campaign_id)
+        day, moments = self.clock.now.date(), set()
+        while (day := day + timedelta(days=1)) <= until.date():
+            moments.add(datetime.combine(day, time(8, 0), ZONE))
+        for row in self.sender.outbox.listing(self.campaign_id):
+            if row["status"] == "pending" and self.clock.now < row["due_at"] < until:
+                moments.add(row["due_at"].astimezone(ZONE))
+        return sorted(m for m in moments if m < until)
+
+
+# -- the phases ---------------------------------------------------------------------------------
+
+
+def setup(demo: Demo) -> dict[str, Any]:
+    """A fresh SQLite database, the campaign with its two rubrics, the agencies and their invitations."""
+    path = demo.out / "cqdt-demo.db"
+    for stale in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        stale.unlink(missing_ok=True)
+    demo.db = Database(f"sqlite:///{path}")
+    demo.stack.callback(demo.db.dispose)
+    demo.outputs["database"] = path
+    rubrics = {level: resolve(ref) for level, ref in RUBRICS.items()}
+    with demo.db.session() as session:
+        campaign = campaigns.create(session, CampaignSpec(NAME, rubrics, DEADLINE, PERIOD))
+        imported = import_csv(session, campaign, files("bot.demo").joinpath("agencies.csv").read_text("utf-8"))
+        invitations = agency_invitations(session, campaign, demo.clock.now)
+        demo.campaign_id = campaign.id
+        demo.levels = {agency.code: agency.level for agency, _ in invitations}
+        demo.names = {agency.code: agency.name for agency, _ in invitations}
+        demo.tokens = {agency.code: invitation.token for agency, invitation in invitations}
+        demo.coordinator_token = coordinator_invitation(session, campaign, demo.clock.now).token
+    return {
+        "database": path,
+        "campaign": NAME,
+        "rubrics": RUBRICS,
+        "deadline": DEADLINE,
+        "agencies": imported.created,
+        "levels": Counter(demo.levels.values()),
+    }
+
+
+def start_bot(demo: Demo) -> dict[str, Any]:
+    """The real application polling the fake Bot API; the province's coordinator registers."""
+    fake = demo.stack.enter_context(FakeTelegram(TOKEN, BOT_USERNAME, bot_first_name="CQĐT Quảng Ninh"))
+    demo.fake = fake
+    settings = Settings(token=fake.token, telegram_api_url=fake.api_url, timezone=ZONE.key)
+    application = build_application(settings, demo.db, clock=demo.clock, reminders=False)
+    demo.stack.enter_context(run_application(application))
+    fake.wait_for_long_poll()
+    start_sender(demo)
+    demo.coordinator = Chat(fake, fake.user(*COORDINATOR), record=True)
+    token = demo.coordinator_token
+    demo.coordinator.act(Said("start", token), lambda u: u.send_command(f"/start {token}"), None, "start")
+    return {"host": fake.host, "commands": len(fake.commands())}
+
+
+def start_sender(demo: Demo) -> None:
+    """The reminder sender, on its own event loop, ticked by the scenario instead of every 30 s."""
+    demo.loop = asyncio.new_event_loop()
+    demo.stack.callback(demo.loop.close)
+    demo.bot = Bot(demo.fake.token, base_url=demo.fake.api_url)
+    demo.loop.run_until_complete(demo.bot.initialize())
+    demo.stack.callback(lambda: demo.loop.run_until_complete(demo.bot.shutdown()))
+    demo.sender = Sender(Outbox(demo.db, demo.clock, ZONE, "demo"), ZONE.key)
+
+
+def contacts(demo: Demo) -> dict[str, Any]:
+    """The first day: contacts open their invitations one after another and answer."""
+    rng = random.Random(demo.seed)
+    before = demo.sent()
+    for number, code in enumerate(SUBMITS + STOPS_MIDWAY + OPENS_ONLY):
+        demo.clock.now = START + timedelta(minutes=12 * (number + 1))
+        contact = demo.contact(number, code)
+        prompt = contact.open(demo.tokens[code])
+        if code in SUBMITS:
+            contact.walk(prompt)
+            contact.submit()
+        elif code in STOPS_MIDWAY:
+            contact.walk(prompt, rng.randint(5, 25))
+        demo.tick()
+    return {
+        "submitted": len(SUBMITS),
+        "midway": len(STOPS_MIDWAY),
+        "opened": len(OPENS_ONLY),
+        "never": len(demo.tokens) - len(SUBMITS) - len(STOPS_MIDWAY) - len(OPENS_ONLY),
+        "mistakes": sum(e.tag == "mistake" for e in demo.featured.exchanges),
+        "notices": demo.sent()["submitted"] - before["submitted"],
+    }
+
+
+def follow(demo: Demo) -> dict[str, Any]:
+    """The coordinator looks at the status and the ranking of both levels."""
+    demo.clock.now = START.replace(hour=16, minute=0)
+    demo.ask("/tinhhinh", tag="status")
+    scores = demo.ask("/diem", tag="scores")
+    other = scores.buttons[0][0][0]
+    demo.coordinator.act(
+        Said("press", other),
+        lambda u: u.press(other, message_id=scores.message_id),
+        lambda m: m.text != scores.text,
+        "scores",
+    )
+    return {"commands": ["/tinhhinh", "/diem"]}
+
+
+def reminders(demo: Demo) -> dict[str, Any]:
+    """Two weeks pass: the reminder job runs at every moment it has work, up to the deadline."""
+    before = demo.sent()
+    moments = demo.moments(DEADLINE)
+    for moment in moments:
+        demo.clock.now = moment
+        mark = demo.coordinator.mark()
+        demo.tick()
+        if moment == DIGEST_SHOWN:
+            demo.coordinator.pushed(mark, moment, "digest")
+    sent = demo.sent() - before
+    return {
+        "reminders": sent["reminder"],
+        "contacts": len(STOPS_MIDWAY) + len(OPENS_ONLY),
+        "digests": sent["digest"],
+        "escalations": sent["escalation"],
+        "first": moments[0],
+        "last": moments[-1],
+    }
+
+
+def deadline(demo: Demo) -> dict[str, Any]:
+    """14h00 on the deadline: overdue notices to the late contacts, the overdue list to the coordinator."""
+    before = demo.sent()
+    demo.clock.now = DEADLINE
+    mark = demo.coordinator.mark()
+    demo.tick()
+    demo.coordinator.pushed(mark, DEADLINE, "overdue")
+    sent = demo.sent() - before
+    return {"deadline": DEADLINE, "overdue": sent["overdue"], "lists": sent["overdue_list"]}
+
+
+def export(demo: Demo) -> dict[str, Any]:
+    """The coordinator asks for the results; the documents the bot sent are saved."""
+    demo.clock.now = DEADLINE + timedelta(hours=2)
+    mark = demo.coordinator.mark()
+    demo.ask("/xuat", lambda m: (m.document and m.document.filename or "").endswith(".csv"), "export")
+    saved = []
+    for call in demo.fake.calls("sendDocument", chat_id=COORDINATOR[0]):
+        if call.seq > mark:
+            document = call.message.document
+            path = demo.out / document.filename
+            path.write_bytes(document.content)
+            demo.outputs[path.suffix.lstrip(".")] = path
+            saved.append(path.name)
+    return {"files": saved}
+
+
+PHASES: tuple[Callable[[Demo], dict[str, Any]], ...] = (setup, start_bot, contacts, follow, reminders, deadline, export)
+
+
+@contextmanager
+def quiet_logs(path: Path) -> Iterator[None]:
+    """Every log record of the run goes to ``path``, none to the terminal."""
+    root = logging.getLogger()
+    handler = logging.FileHandler(path, encoding="utf-8")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    saved = root.handlers[:], root.level, logging.getLogger("httpx").level
+    root.handlers[:] = [handler]
+    root.setLevel(logging.INFO)
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    try:
+        yield
+    finally:
+        root.handlers[:], level, httpx_level = saved
+        root.setLevel(level)
+        logging.getLogger("httpx").setLevel(httpx_level)
+        handler.close()
+
+
+def run(out: Path, seed: int, progress: Callable[[int, int, str, dict[str, Any] | None], None]) -> Demo:
+    """Run every phase; ``progress(number, total, name, result)`` is called before (result None) and after each."""
+    out.mkdir(parents=True, exist_ok=True)
+    with quiet_logs(out / "cqdt-demo.log"), ExitStack() as stack:
+        demo = Demo(out, seed, stack)
+        for number, phase in enumerate(PHASES, 1):
+            progress(number, len(PHASES), phase.__name__, None)
+            progress(number, len(PHASES), phase.__name__, phase(demo))
+    demo.outputs["log"] = out / "cqdt-demo.log"
+    return demo

@@ -1,0 +1,119 @@
+"""`cqdt demo` end to end: what it prints, the files it leaves and what the fake Telegram received."""
+
+from __future__ import annotations
+
+import csv
+from collections import Counter
+from importlib.resources import files
+
+import pytest
+from click.testing import CliRunner
+from openpyxl import load_workbook
+from sqlalchemy import func, select
+
+from bot.cli import cli
+from bot.demo import scenario
+from bot.demo.fake_bot_api import FakeTelegram
+from bot.reminders.sender import CONTINUE
+from bot.texts import refusal
+from rubrics.bundled import bundled
+from storage.db import Database
+from storage.errors import Refused
+from storage.models import Notification
+from storage.policy import ReminderPolicy
+
+AGENCIES = list(csv.DictReader(files("bot.demo").joinpath("agencies.csv").read_text("utf-8").splitlines()))
+OPEN = scenario.STOPS_MIDWAY + scenario.OPENS_ONLY  # registered, not submitted: they get the reminders
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    """One run of `cqdt demo`: its output, its folder and the fake Bot API it talked to."""
+    fakes = []
+
+    class Recorded(FakeTelegram):
+        def start(self):
+            fakes.append(self)
+            return super().start()
+
+    out = tmp_path_factory.mktemp("demo")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(scenario, "FakeTelegram", Recorded)
+        result = CliRunner().invoke(cli, ["demo", "--output-dir", str(out)])
+    assert result.exit_code == 0, result.output + repr(result.exception)
+    return result.output, out, fakes[0]
+
+
+def reminders_by_chat(fake) -> dict[int, list[str]]:
+    received: dict[int, list[str]] = {}
+    for call in fake.calls("sendMessage"):
+        keyboard = (call.params.get("reply_markup") or {}).get("inline_keyboard", [])
+        if any(button.get("callback_data") == CONTINUE for row in keyboard for button in row):
+            received.setdefault(call.chat_id, []).append(call.params["text"])
+    return received
+
+
+def test_every_phase_reports_progress(demo):
+    output, _, _ = demo
+    total = len(scenario.PHASES)
+    assert [line[: len(f"[{n}/{total}]")] for n, line in enumerate(output.splitlines()[:total], 1)] == [
+        f"[{n}/{total}]" for n in range(1, total + 1)
+    ]
+
+
+def test_the_export_holds_every_agency(demo):
+    output, out, _ = demo
+    path = out / "cqdt-dot-1.xlsx"
+    assert str(path) in output
+    workbook = load_workbook(path, read_only=True)
+    rows = [row for sheet in workbook.worksheets[:-1] for row in sheet.iter_rows(min_row=2, values_only=True)]
+    assert {row[1] for row in rows} == {a["code"] for a in AGENCIES}
+    assert {a["name"] for a in AGENCIES} <= {cell for row in rows for cell in row}
+
+
+def test_the_transcript_shows_the_mistakes_the_refusals_and_the_receipt(demo):
+    output, _, _ = demo
+    contact = output.split("════ Cán bộ điều phối")[0]
+    for mistake, key in [
+        ("mười hai", "answer_not_integer"),
+        ("12abc", "answer_not_integer"),
+        ("15 tháng 3 năm 2019", "answer_not_date"),
+    ]:
+        assert f": {mistake}\n🤖 {refusal(Refused(key))}\n" in contact
+    assert "✅ BIÊN NHẬN" in contact and "SHA-256" in contact and "lược bớt" in contact
+
+
+def test_the_status_counts_match_the_scenario(demo):
+    output, _, _ = demo
+    names = {"huyen": bundled()["qn2018-huyen"].rubric.level_name, "xa": bundled()["qn2018-xa"].rubric.level_name}
+    for level, name in names.items():
+        codes = {a["code"] for a in AGENCIES if a["level"] == level}
+        submitted, midway = len(codes & set(scenario.SUBMITS)), len(codes & set(scenario.STOPS_MIDWAY))
+        expected = f"• {name}: đã nộp {submitted}/{len(codes)} · đang làm {midway} · chưa bắt đầu "
+        assert f"{expected}{len(codes) - submitted - midway}\n" in output
+
+
+def test_each_reminder_reached_each_late_contact_once(demo):
+    _, out, fake = demo
+    received = reminders_by_chat(fake)
+    offsets = len(ReminderPolicy().offsets_minutes)
+    assert len(received) == len(OPEN)
+    assert all(len(texts) == offsets and len(set(texts)) == offsets for texts in received.values())
+    reminded = {next(a["name"] for a in AGENCIES if a["name"] in texts[0]) for texts in received.values()}
+    assert reminded == {a["name"] for a in AGENCIES if a["code"] in OPEN}
+    database = Database(f"sqlite:///{out / 'cqdt-demo.db'}")
+    try:
+        with database.session() as session:
+            sent = dict(
+                session.execute(
+                    select(Notification.kind, func.count())
+                    .where(Notification.status == "sent")
+                    .group_by(Notification.kind)
+                ).all()
+            )
+    finally:
+        database.dispose()
+    assert sent["reminder"] == sum(map(len, received.values()))
+    assert sent["overdue"] == len(OPEN) and sent["submitted"] == len(scenario.SUBMITS)
+    late = (c.chat_id for c in fake.calls("sendMessage") if c.chat_id in received and "hết hạn" in c.params["text"])
+    assert Counter(late) == dict.fromkeys(received, 1)
