@@ -500,14 +500,14 @@ class ContactDialogue:
 def notify_coordinators(place: Situation, score, *, again: bool = False) -> None:
     """Queue a notice of this submission for every coordinator whose scope includes the agency."""
     session, campaign, agency = place.session, place.campaign, place.agency
-    stamp = int(place.now.timestamp())
+    revision = place.submission.revision  # one notice per submission, however close in time
     for coordinator in session.scalars(select(Coordinator).where(Coordinator.campaign_id == campaign.id)):
         if agency.id not in agencies_in_scope(session, campaign.id, coordinator.scope_agency_id):
             continue
         session.add(
             Notification(
                 campaign_id=campaign.id,
-                key=f"c{campaign.id}:submitted:a{agency.id}:{stamp}:u{coordinator.telegram_user_id}",
+                key=f"c{campaign.id}:submitted:a{agency.id}:r{revision}:u{coordinator.telegram_user_id}",
                 kind="submitted",
                 telegram_user_id=coordinator.telegram_user_id,
                 agency_id=agency.id,

@@ -116,12 +116,11 @@ def return_indicators(
         _log(session, agency, "returned", by, now, indicator=item.code, note=comment.strip())
     submission.state, submission.returned_at = "returned", now
     submission.revision += 1
-    stamp = int(now.timestamp())
     for contact in session.scalars(select(Contact).where(Contact.agency_id == agency.id)):
         session.add(
             Notification(
                 campaign_id=agency.campaign_id,
-                key=f"c{agency.campaign_id}:returned:a{agency.id}:{stamp}:u{contact.telegram_user_id}",
+                key=f"c{agency.campaign_id}:returned:a{agency.id}:r{submission.revision}:u{contact.telegram_user_id}",
                 kind="returned",
                 telegram_user_id=contact.telegram_user_id,
                 agency_id=agency.id,

@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import random
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from sqlalchemy import select
+
 from rubrics.bundled import bundled
+from rubrics.sample_answers import sample_answers
 from storage import campaigns
 from storage.agency_import import import_csv
+from storage.answers import set_answer
 from storage.campaigns import CampaignSpec
 from storage.db import Database
 from storage.invitations import agency_invitations, coordinator_invitation
+from storage.models import Agency, Evidence
 from storage.models import Campaign as CampaignRow
 
 AGENCIES = """code,name,level,parent_code,contact_name,contact_phone,contact_email
@@ -83,3 +89,26 @@ def typed(question, value) -> str:
     if question.type == "document":
         return f"{value['so_hieu']}; {value['ngay'].strftime('%d/%m/%Y')}; {value['trich_yeu']}"
     return str(value)
+
+
+def answer_all(db: Database, code: str, seed: int, rubric_id: str = "qn2018-xa") -> None:
+    """Every question of the agency answered, with evidence wherever it is required, so it can submit."""
+    rubric = bundled()[rubric_id]
+    with db.session() as session:
+        agency = session.scalar(select(Agency).where(Agency.code == code).order_by(Agency.id.desc()))
+        current: dict = {}
+        for qid, value in sample_answers(rubric, random.Random(seed), na_rate=0).items():
+            set_answer(session, rubric, agency, qid, value, by=None, source="test", now=START, current=current)
+            current[qid] = value
+        for step in rubric.steps:
+            if step.question.evidence == "required":
+                session.add(Evidence(agency_id=agency.id, question_id=step.question.id, kind="document"))
+
+
+def yes_no_indicator(rubric):
+    """(indicator, step) of an indicator whose rule reads one yes/no question."""
+    for item in rubric.indicators:
+        read = rubric.indicator_questions(item)
+        if len(read) == 1 and rubric.question(read[0]).type == "yes_no":
+            return item, rubric.by_id[read[0]]
+    raise AssertionError(f"{rubric.id} has no single yes/no indicator")

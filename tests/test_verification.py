@@ -11,7 +11,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from dialogue_helpers import START, Clock, make_campaign
+from dialogue_helpers import START, Clock, answer_all, make_campaign, yes_no_indicator
 from sqlalchemy import func, select
 
 from bot.rendering import text_of
@@ -23,34 +23,12 @@ from rubrics.sample_answers import sample_answers
 from storage import campaigns
 from storage.answers import set_answer
 from storage.invitations import coordinator_invitation
-from storage.models import Agency, Contact, Evidence, Notification, Submission
+from storage.models import Agency, Contact, Notification, Submission
 from storage.reports import Scoreboard, campaign_report
 
 ZONE = "Asia/Ho_Chi_Minh"
 XA = bundled()["qn2018-xa"]
 CONTACT, COORDINATOR, CITY_COORDINATOR = Person(300, 300, "Thu Hà", "vi"), Person(900, 900, "Sở"), Person(901, 901)
-
-
-def answer_all(db, code: str, seed: int) -> None:
-    """Every question answered, and evidence wherever it is required, so the agency can submit."""
-    with db.session() as session:
-        agency = session.scalar(select(Agency).where(Agency.code == code))
-        current: dict = {}
-        for qid, value in sample_answers(XA, random.Random(seed), na_rate=0).items():
-            set_answer(session, XA, agency, qid, value, by=None, source="test", now=START, current=current)
-            current[qid] = value
-        for step in XA.steps:
-            if step.question.evidence == "required":
-                session.add(Evidence(agency_id=agency.id, question_id=step.question.id, kind="document"))
-
-
-def yes_no_indicator():
-    """An indicator whose rule reads one yes/no question: the one to return in these tests."""
-    for item in XA.indicators:
-        read = XA.indicator_questions(item)
-        if len(read) == 1 and XA.question(read[0]).type == "yes_no":
-            return item, XA.by_id[read[0]]
-    raise AssertionError("qn2018-xa has no single yes/no indicator")
 
 
 @pytest.fixture
@@ -92,7 +70,7 @@ def texts(outcome) -> str:
 
 def test_the_verification_round_trip(world):
     db, clock, _, contacts, coordinators = world
-    item, step = yes_no_indicator()
+    item, step = yes_no_indicator(XA)
     assert "chưa nộp" in texts(coordinators.confirm(COORDINATOR, "06652"))  # not submitted yet: refused
     submit(contacts)
 
@@ -148,7 +126,7 @@ def test_the_verification_round_trip(world):
 def test_adjustments_are_checked(world, argument, expected):
     db, _, _, contacts, coordinators = world
     submit(contacts)
-    item, _ = yes_no_indicator()
+    item, _ = yes_no_indicator(XA)
     reply = texts(coordinators.adjust(COORDINATOR, argument.format(code=item.code)))
     assert expected in reply
     assert state_of(db, "06652") == "submitted"
@@ -157,7 +135,7 @@ def test_adjustments_are_checked(world, argument, expected):
 def test_verification_stays_within_the_scope(world):
     db, _, _, contacts, coordinators = world
     submit(contacts)
-    item, _ = yes_no_indicator()
+    item, _ = yes_no_indicator(XA)
     with db.session() as session:
         ha_phong = session.scalar(select(Agency.id).where(Agency.code == "06652"))
     for outcome in (
@@ -269,7 +247,7 @@ def test_the_scoreboard_refreshes_only_what_changed_and_agrees_with_a_fresh_repo
     kept, fresh = both()
     assert kept == fresh and any(code == "06655" and total > 0 for code, total, _, _ in kept)
     submit(contacts)
-    item, _ = yes_no_indicator()
+    item, _ = yes_no_indicator(XA)
     coordinators.adjust(COORDINATOR, f"06652 {item.code} 0 không đạt")
     kept, fresh = both()
     assert ("06652", "verified") not in {(code, state) for code, _, _, state in kept}
