@@ -314,3 +314,12 @@ def test_bundled_rubric_ids_are_unique():
     ids = [_declared_id(path) for path in bundled_paths()]
     duplicates = sorted({i for i in ids if i is not None and ids.count(i) > 1})
     assert not duplicates, f"two bundled files declare the same rubric id: {duplicates}"
+
+
+def test_the_command_line_exit_code_says_whether_a_rubric_is_valid(capsys):
+    from bot.cli import main
+
+    invalid = sorted((FIXTURES / "invalid").glob("*.yaml"))[0]
+    assert main(["rubric", "validate", str(invalid)]) == 1
+    assert main(["rubric", "validate", str(bundled_paths()[0])]) == 0
+    assert "Lỗi" in capsys.readouterr().err

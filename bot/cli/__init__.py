@@ -72,7 +72,7 @@ _register()
 
 def main(argv: list[str] | None = None) -> int:
     try:
-        cli.main(args=argv, prog_name="cqdt", standalone_mode=False)
+        code = cli.main(args=argv, prog_name="cqdt", standalone_mode=False)
     except click.exceptions.Exit as exc:
         return exc.exit_code
     except click.Abort:
@@ -94,7 +94,7 @@ def main(argv: list[str] | None = None) -> int:
         reason = str(exc.orig).strip().splitlines()[0][:200] if exc.orig else ""
         click.echo(f"Lỗi: {refusal(Refused('database_unreachable', reason=reason), lang='cli')}", err=True)
         return 1
-    return 0
+    return code if isinstance(code, int) else 0  # without standalone mode, click returns an Exit's code
 
 
 if __name__ == "__main__":
