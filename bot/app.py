@@ -22,6 +22,7 @@ from telegram.ext import (
 )
 
 from bot.handlers import COORDINATOR_COMMANDS, Handlers, PerUserUpdateProcessor
+from bot.health import heartbeat
 from bot.reminders.outbox import Outbox
 from bot.reminders.sender import TICK_SECONDS, Sender
 from bot.rendering import command_menu
@@ -85,7 +86,8 @@ def build_application(
         sender = Sender(outbox, settings.timezone)
 
         async def tick(context: CallbackContext) -> None:
-            await sender.tick(context.bot)
+            with heartbeat(context.application).ticking():
+                await sender.tick(context.bot)
 
         application.job_queue.run_repeating(tick, interval=TICK_SECONDS, first=TICK_SECONDS, name="reminders")
     return application
