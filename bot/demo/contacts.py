@@ -120,6 +120,19 @@ class Contact:
             Said("press", button), lambda u: u.press(button, message_id=message.message_id), until, tag
         )
 
+    def resume(self, notice: BotMessage) -> BotMessage:
+        """Press «Tiếp tục trả lời ▶» under a notice (a returned indicator, a reminder); returns the next question."""
+        return self.press(notice, label("continue_walk"), is_next, "correction")
+
+    def correct(self, prompt: BotMessage, values: dict[str, Any]) -> BotMessage:
+        """Answer the returned questions the bot walks through, with ``values`` where given and the plan
+        otherwise; returns the bot's message once they are done."""
+        while is_prompt(prompt):
+            question = self.rubric.steps[int(HEADER.search(prompt.text).group(1)) - 1].question
+            value = values.get(question.id, self.plan.get(question.id))
+            prompt = self.reply(prompt, question, value, "correction")
+        return prompt
+
     def submit(self) -> BotMessage:
         """/nop, then confirm; returns the receipt."""
         confirm = label("confirm_submit")

@@ -10,10 +10,11 @@ invitations, ``bot.app.build_application`` polling an in-process :class:`FakeTel
 would run while the clock is moved by hand.
 
 Each phase in :data:`PHASES` is a function of :class:`Demo` that returns the context of its
-progress line (the ``<name>_done`` macro of ``bot/templates/cli/demo_phases.j2``). Phases yet to
-come (the coordinator verifying one agency, the chart) go between ``deadline`` and ``export``: what
-a phase leaves behind goes into ``Demo.outputs``; the coordinator acts through ``Demo.ask`` and
-what they see is kept in ``Demo.coordinator.exchanges``.
+progress line (the ``<name>_done`` macro of ``bot/templates/cli/demo_phases.j2``). What a phase
+leaves behind goes into ``Demo.outputs``; the coordinator acts through ``Demo.ask`` and what they see
+is kept in ``Demo.coordinator.exchanges``. After the deadline the coordinator verifies one agency
+(returns an indicator, which its contact corrects and resubmits, adjusts another, confirms) and
+asks for the charts, before the export.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from decimal import Decimal
 from importlib.resources import files
 from pathlib import Path
 from typing import Any
@@ -35,19 +37,23 @@ from sqlalchemy import func, select
 from telegram import Bot
 
 from bot.app import build_application
-from bot.demo.contacts import Contact
+from bot.demo.contacts import Contact, label
 from bot.demo.fake_bot_api import BotMessage, FakeTelegram, run_application
 from bot.demo.transcript import Chat, Said
 from bot.reminders.outbox import Outbox
 from bot.reminders.sender import Sender
 from bot.settings import Settings
+from conversations.walk import relevant_steps
+from rubrics.compiled import CompiledRubric
+from rubrics.model import Item
 from rubrics.sample_answers import sample_answers
 from storage import campaigns
 from storage.agency_import import import_csv
 from storage.campaigns import CampaignSpec
 from storage.db import Database
 from storage.invitations import agency_invitations, coordinator_invitation
-from storage.models import Notification
+from storage.models import Agency, Notification
+from storage.reports import AgencyReport, campaign_report
 from storage.rubric_store import resolve
 
 ZONE = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -68,6 +74,15 @@ SUBMITS = ("06652", "193", "207", "06649", "06655", "06658", "06970", "06973", "
 STOPS_MIDWAY = ("203", "06661", "06664", "06976", "06997", "07195")
 OPENS_ONLY = ("202", "06667", "06979", "07000")
 CLUMSY = "06652"  # makes typing mistakes; the transcript shows this contact's chat
+VERIFIED = CLUMSY  # the agency the coordinator verifies, so the transcript shows the contact's side
+# The coordinator's comment when returning a yes/no indicator, by the agency's answer (which it then turns);
+# the bot quotes comments and reasons in «» and ends the sentence itself, hence no final full stop.
+RETURN_COMMENTS = {
+    False: "Theo hồ sơ lưu tại Sở, đơn vị đã đáp ứng chỉ tiêu này; đề nghị kiểm tra lại câu trả lời",
+    True: "Chưa thấy minh chứng đáp ứng chỉ tiêu này; đề nghị kiểm tra lại câu trả lời",
+}
+ADJUST_REASON = "Minh chứng mới đáp ứng một phần yêu cầu của chỉ tiêu"
+CHARTS = {"chart_totals": "/bieudo xa", "chart_bands": "/bieudo xeploai"}  # output key → command
 
 
 class Clock:
@@ -97,6 +112,7 @@ class Demo:
     fake: FakeTelegram | None = None
     coordinator: Chat | None = None
     featured: Chat | None = None
+    people: dict[str, Contact] = field(default_factory=dict)  # agency code → its simulated contact
     outputs: dict[str, Path] = field(default_factory=dict)
     loop: asyncio.AbstractEventLoop | None = None
     bot: Bot | None = None
@@ -147,6 +163,18 @@ class Demo:
             if row["status"] == "pending" and self.clock.now < row["due_at"] < until:
                 moments.add(row["due_at"].astimezone(ZONE))
         return sorted(m for m in moments if m < until)
+
+    def report(self, code: str) -> AgencyReport:
+        """The agency's scores and answers as the bot's scoreboard computes them now."""
+        with self.db.session() as session:
+            campaign = campaigns.get(session, self.campaign_id)
+            reports = campaign_report(session, campaign, [self.levels[code]])[self.levels[code]]
+            return next(entry for entry in reports.agencies if entry.agency.code == code)
+
+    def state(self, code: str) -> str:
+        with self.db.session() as session:
+            agency = session.scalar(select(Agency).where(Agency.campaign_id == self.campaign_id, Agency.code == code))
+            return agency.submission.state
 
 
 # -- the phases ---------------------------------------------------------------------------------
@@ -211,7 +239,7 @@ def contacts(demo: Demo) -> dict[str, Any]:
     before = demo.sent()
     for number, code in enumerate(SUBMITS + STOPS_MIDWAY + OPENS_ONLY):
         demo.clock.now = START + timedelta(minutes=12 * (number + 1))
-        contact = demo.contact(number, code)
+        contact = demo.people[code] = demo.contact(number, code)
         prompt = contact.open(demo.tokens[code])
         if code in SUBMITS:
             contact.walk(prompt)
@@ -276,6 +304,92 @@ def deadline(demo: Demo) -> dict[str, Any]:
     return {"deadline": DEADLINE, "overdue": sent["overdue"], "lists": sent["overdue_list"]}
 
 
+def returnable(rubric: CompiledRubric, answers: dict[str, Any]) -> tuple[Item, str]:
+    """(indicator, question) of an indicator whose rule reads one yes/no question, answered yes or no,
+    with no other question under it, so that a correction is one press."""
+    asked = {step.question.id for step in relevant_steps(rubric, answers)}
+    for item in rubric.indicators:
+        read = rubric.indicator_questions(item)
+        if len(read) != 1 or rubric.question(read[0]).type != "yes_no" or read[0] not in asked:
+            continue
+        inside = {s.question.id for s in rubric.steps if any(section.code == item.code for section in s.section.path)}
+        if answers.get(read[0]) in (True, False) and inside <= {read[0]}:
+            return item, read[0]
+    raise RuntimeError(f"{rubric.id}: no yes/no indicator to return")
+
+
+def vn_points(points: Decimal) -> str:
+    """Points as a coordinator types them: 2,5 · 3."""
+    return format(points.normalize(), "f").replace(".", ",")
+
+
+def verify(demo: Demo) -> dict[str, Any]:
+    """The coordinator verifies one submitted agency: returns an indicator, which the contact corrects and
+    resubmits, adjusts another, confirms, and sees the verified score in the ranking."""
+    code, contact = VERIFIED, demo.people[VERIFIED]
+    chat, rubric = contact.chat, contact.rubric
+    demo.clock.now = DEADLINE + timedelta(minutes=30)
+    before = demo.report(code)
+    item, question = returnable(rubric, before.answers)
+    was = bool(before.answers[question])
+    demo.ask(f"/donvi {code}", "Tự đánh giá", "verify")
+    demo.ask(f"/tralai {code} {item.code} {RETURN_COMMENTS[was]}", "Đã trả lại", "verify")
+    mark = chat.mark()
+    demo.tick()
+    chat.pushed(mark, demo.clock.now, "returned")
+    notice = next(c.message for c in chat.calls(mark) if label("continue_walk") in c.message.button_texts)
+
+    demo.clock.now += timedelta(minutes=20)
+    done = contact.correct(contact.resume(notice), {question: not was})
+    if "/nop" not in (done.text or ""):
+        raise RuntimeError(f"the corrections did not end: {done.text}")
+    contact.submit()
+    mark = demo.coordinator.mark()
+    demo.tick()
+    if not any("nộp lại" in s.text for s in demo.coordinator.pushed(mark, demo.clock.now, "resubmitted")):
+        raise RuntimeError("the coordinator was not told of the resubmission")
+
+    demo.clock.now += timedelta(minutes=20)
+    corrected = demo.report(code).score.indicators
+    adjusted = max(
+        (i for i in corrected.values() if i.code != item.code and not i.not_applicable and i.achieved > 0),
+        key=lambda i: (i.achieved, i.code),
+    )
+    points = Decimal(int(adjusted.achieved)) / 2  # about half, as a person would type it: 2,5
+    demo.ask(f"/dieuchinh {code} {adjusted.code} {vn_points(points)} {ADJUST_REASON}", "điều chỉnh", "verify")
+    demo.ask(f"/xacnhan {code}", "Đã xác nhận", "verify")
+    demo.ask(f"/diem {demo.levels[code]}", "thẩm định", "scores")
+    after = demo.report(code)
+    if demo.state(code) != "verified" or after.verified is None:
+        raise RuntimeError(f"{code} is not verified: {demo.state(code)}")
+    return {
+        "agency": demo.names[code],
+        "returned": item.code,
+        "answer": label("yes" if not was else "no"),
+        "adjusted": adjusted.code,
+        "before": adjusted.achieved,
+        "after": points,
+        "assessed": after.score.total,
+        "verified": after.verified.total,
+        "max": after.score.max,
+    }
+
+
+def chart(demo: Demo) -> dict[str, Any]:
+    """The coordinator asks for the charts: totals of the communes with their bands, and bands per level."""
+    demo.clock.now = DEADLINE + timedelta(hours=1, minutes=30)
+    saved = []
+    for key, command in CHARTS.items():
+        mark = demo.coordinator.mark()
+        demo.ask(command, lambda m: m.photo is not None, "chart")
+        call = next(c for c in demo.fake.calls("sendPhoto", chat_id=COORDINATOR[0]) if c.seq > mark)
+        path = demo.out / f"cqdt-{command.strip('/').replace(' ', '-')}.png"
+        path.write_bytes(call.params["photo"].content)
+        demo.outputs[key] = path
+        saved.append(path.name)
+    return {"commands": list(CHARTS.values()), "files": saved}
+
+
 def export(demo: Demo) -> dict[str, Any]:
     """The coordinator asks for the results; the documents the bot sent are saved."""
     demo.clock.now = DEADLINE + timedelta(hours=2)
@@ -292,7 +406,17 @@ def export(demo: Demo) -> dict[str, Any]:
     return {"files": saved}
 
 
-PHASES: tuple[Callable[[Demo], dict[str, Any]], ...] = (setup, start_bot, contacts, follow, reminders, deadline, export)
+PHASES: tuple[Callable[[Demo], dict[str, Any]], ...] = (
+    setup,
+    start_bot,
+    contacts,
+    follow,
+    reminders,
+    deadline,
+    verify,
+    chart,
+    export,
+)
 
 
 @contextmanager

@@ -30,6 +30,7 @@ class Shown:
     buttons: list[list[str]]
     edited: bool = False
     document: str | None = None
+    photo: bool = False
 
 
 @dataclass
@@ -56,6 +57,7 @@ def shown_of(call: Call) -> Shown:
         [[text for text, _ in row] for row in message.buttons],
         edited=call.method.startswith("edit"),
         document=message.document.filename if message.document else None,
+        photo=message.photo is not None,
     )
 
 
@@ -119,7 +121,9 @@ def trimmed(exchanges: list[Exchange], keep: Callable[[int, Exchange], bool]) ->
 
 def highlights(exchanges: list[Exchange], first: int = 2) -> list[Exchange | Gap]:
     """A contact's chat made readable: the start, the first answers, every mistake and its fix,
-    the last answer and the submission."""
+    the last answer and the submission; then, if indicators came back for correction, the notice,
+    the corrected answers and the resubmission."""
     answers = [i for i, e in enumerate(exchanges) if e.tag == "answer"]
     shown = set(answers[:first] + answers[-1:])
-    return trimmed(exchanges, lambda i, e: e.tag in ("start", "mistake", "fix", "submit") or i in shown)
+    always = ("start", "mistake", "fix", "submit", "returned", "correction")
+    return trimmed(exchanges, lambda i, e: e.tag in always or i in shown)
