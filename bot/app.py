@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import socket
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -47,6 +48,17 @@ async def set_commands(application: Application) -> None:
     await application.bot.set_my_commands([BotCommand(n, d) for n, d in command_menu("en")], language_code="en")
 
 
+def starting(coordinators: CoordinatorDialogue) -> Callable[[Application], Awaitable[None]]:
+    """At start: the command menus, and the open campaigns' scores read into memory in the background,
+    so a coordinator's first ranking does not wait for a cold read."""
+
+    async def post_init(application: Application) -> None:
+        await set_commands(application)
+        application.create_task(asyncio.to_thread(coordinators.warm), name="scoreboard warm-up")
+
+    return post_init
+
+
 def build_application(
     settings: Settings,
     db: Database,
@@ -55,21 +67,20 @@ def build_application(
     evidence_dir: Path | None = None,
     reminders: bool = True,
 ) -> Application:
+    coordinators = CoordinatorDialogue(db, clock, settings.timezone)
     builder = (
         ApplicationBuilder()
         .token(settings.token)
         .base_url(settings.telegram_api_url)
         .base_file_url(file_url(settings.telegram_api_url))
         .concurrent_updates(PerUserUpdateProcessor(64))
-        .post_init(set_commands)
+        .post_init(starting(coordinators))
     )
     # Replies to users are not throttled up front (a campaign's interactive traffic stays far below
     # Telegram's limits); a 429 is honoured and retried. Reminder fan-outs pace themselves.
     builder = builder.rate_limiter(AIORateLimiter(overall_max_rate=0, max_retries=3))
     application = builder.build()
-    handlers = Handlers(
-        ContactDialogue(db, clock), CoordinatorDialogue(db, clock, settings.timezone), settings.timezone, evidence_dir
-    )
+    handlers = Handlers(ContactDialogue(db, clock), coordinators, settings.timezone, evidence_dir)
     application.add_handler(CommandHandler("start", handlers.start))
     application.add_handler(CommandHandler(sorted(COORDINATOR_COMMANDS), handlers.coordinator_command))
     application.add_handler(CommandHandler(sorted(COMMANDS), handlers.command))

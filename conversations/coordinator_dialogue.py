@@ -25,7 +25,7 @@ from conversations.situation import Person
 from storage import campaigns, verification
 from storage.db import Database
 from storage.errors import Refused
-from storage.models import OPEN_STATES, Agency, Contact, Coordinator, Submission
+from storage.models import OPEN_STATES, Agency, Campaign, Contact, Coordinator, Submission
 from storage.reports import Scoreboard, restrict
 from storage.scope import agencies_in_scope
 
@@ -64,6 +64,12 @@ class CoordinatorDialogue:
         if not reports:
             return campaign, None, Outcome([Reply("coordinator_no_agencies")])
         return campaign, reports, None
+
+    def warm(self) -> None:
+        """Read every open campaign's scores into the scoreboard (the first ranking is then quick)."""
+        with self.db.session() as session:
+            for campaign in session.scalars(select(Campaign).where(Campaign.state == "open")):
+                self.scoreboard.report(session, campaign)
 
     # -- status and rankings ----------------------------------------------------
 
