@@ -25,7 +25,7 @@ from conversations.situation import Person
 from storage import campaigns, verification
 from storage.db import Database
 from storage.errors import Refused
-from storage.models import OPEN_STATES, Agency, Campaign, Contact, Coordinator, Submission
+from storage.models import LATE_STATES, OPEN_STATES, Agency, Campaign, Contact, Coordinator, Submission
 from storage.reports import Scoreboard, restrict
 from storage.scope import agencies_in_scope
 
@@ -417,7 +417,7 @@ def _counts(rows, key, overdue: bool) -> dict[str, dict[str, int]]:
             c["not_started"] += 1
         else:
             c["in_progress"] += 1
-        if overdue and r.state in OPEN_STATES:
+        if overdue and r.state in LATE_STATES:
             c["overdue"] += 1
     return counts
 

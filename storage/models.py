@@ -199,6 +199,7 @@ class Coordinator(Base):
 
 SUBMISSION_STATES = ("not_started", "in_progress", "submitted", "returned", "verified")
 OPEN_STATES = ("not_started", "in_progress", "returned")  # not submitted: answers may change, reminders go out
+LATE_STATES = ("not_started", "in_progress")  # overdue once the deadline passes (a returned agency did submit)
 
 
 class Submission(Base):

@@ -138,11 +138,6 @@ def test_each_reminder_reached_each_late_contact_once(demo):
     assert Counter(late) == dict.fromkeys(received, 1)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bot: returning indicators after the deadline puts the agency back among the open ones, so the next "
-    "outbox run also sends its contact the overdue notice («… chưa nộp … Xin liên hệ cơ quan điều phối»)",
-)
 def test_only_the_late_contacts_are_told_the_deadline_passed(demo):
     _, out, fake = demo
     assert not any("Đã hết hạn" in text for text in texts_to(fake, VERIFIED_CHAT))

@@ -26,7 +26,7 @@ from conversations.walk import relevant_steps
 from storage import answers as answer_store
 from storage import campaigns
 from storage.db import Database
-from storage.models import OPEN_STATES, Agency, Campaign, Contact, Coordinator, Notification, Submission
+from storage.models import LATE_STATES, OPEN_STATES, Agency, Campaign, Contact, Coordinator, Notification, Submission
 from storage.scope import agencies_in_scope
 
 log = logging.getLogger(__name__)
@@ -188,7 +188,7 @@ class Outbox:
         if row.kind in ("reminder", "overdue"):
             agency = session.get(Agency, row.agency_id)
             state = session.scalar(select(Submission.state).where(Submission.agency_id == agency.id))
-            if state not in OPEN_STATES:
+            if state not in (OPEN_STATES if row.kind == "reminder" else LATE_STATES):
                 return None
             contact = self._contact(session, campaign, row.telegram_user_id)
             if contact is None:
@@ -278,7 +278,7 @@ class Outbox:
                 Contact.agency_id.in_(scope or {-1}),
             )
         ).all()
-        overdue = [r for r in rows if r.state in OPEN_STATES] if now >= planning.closes_at(campaign) else []
+        overdue = [r for r in rows if r.state in LATE_STATES] if now >= planning.closes_at(campaign) else []
         return {
             "by_level": by_level,
             "not_started": not_started,

@@ -18,7 +18,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from bot.reminders.slots import WorkingTime
-from storage.models import OPEN_STATES, Agency, Campaign, Contact, Coordinator, Notification, Submission
+from storage.models import LATE_STATES, OPEN_STATES, Agency, Campaign, Contact, Coordinator, Notification, Submission
 from storage.policy import ReminderPolicy
 from storage.scope import agencies_in_scope
 
@@ -84,7 +84,7 @@ def plan(session: Session, campaign: Campaign, zone: ZoneInfo) -> list[Planned]:
                 )
     closing = closes_at(campaign)
     for agency_id, user_id in contacts:
-        if agency_id in open_agencies:
+        if open_agencies.get(agency_id) in LATE_STATES:
             planned.append(
                 Planned(
                     f"{generation}:overdue:u{user_id}", "overdue", user_id, agency_id, closing, closing + catch_up, {}
