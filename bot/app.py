@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import socket
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -48,17 +48,6 @@ async def set_commands(application: Application) -> None:
     await application.bot.set_my_commands([BotCommand(n, d) for n, d in command_menu("en")], language_code="en")
 
 
-def starting(coordinators: CoordinatorDialogue) -> Callable[[Application], Awaitable[None]]:
-    """At start: the command menus, and the open campaigns' scores read into memory in the background,
-    so a coordinator's first ranking does not wait for a cold read."""
-
-    async def post_init(application: Application) -> None:
-        await set_commands(application)
-        application.create_task(asyncio.to_thread(coordinators.warm), name="scoreboard warm-up")
-
-    return post_init
-
-
 def build_application(
     settings: Settings,
     db: Database,
@@ -74,7 +63,7 @@ def build_application(
         .base_url(settings.telegram_api_url)
         .base_file_url(file_url(settings.telegram_api_url))
         .concurrent_updates(PerUserUpdateProcessor(64))
-        .post_init(starting(coordinators))
+        .post_init(set_commands)
     )
     # Replies to users are not throttled up front (a campaign's interactive traffic stays far below
     # Telegram's limits); a 429 is honoured and retried. Reminder fan-outs pace themselves.
@@ -92,6 +81,12 @@ def build_application(
     application.add_handler(MessageHandler(filters.COMMAND & filters.UpdateType.MESSAGE, handlers.command))
     application.add_handler(MessageHandler(filters.UpdateType.MESSAGE, handlers.unsupported))
     application.add_error_handler(handlers.error)
+
+    async def warm(context: CallbackContext) -> None:
+        """The open campaigns' scores read into memory once the bot runs, so a first ranking is quick."""
+        await asyncio.to_thread(coordinators.warm)
+
+    application.job_queue.run_once(warm, 0, name="scoreboard warm-up")
     if reminders:
         outbox = Outbox(db, clock, ZoneInfo(settings.timezone), f"{socket.gethostname()}:{os.getpid()}")
         sender = Sender(outbox, settings.timezone)
