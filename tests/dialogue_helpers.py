@@ -78,19 +78,6 @@ def campaign_due_now(db: Database, now: datetime) -> Campaign:
 START = datetime(2019, 10, 14, 2, 0, tzinfo=UTC)  # 9h00 in Hà Nội, two weeks before the deadline
 
 
-def typed(question, value) -> str:
-    """How a contact types ``value`` for ``question``, in Vietnamese formats (1.234 · 12,5 · 28/10/2019)."""
-    if question.type == "integer":
-        return f"{value:,}".replace(",", ".")
-    if question.type in ("decimal", "percentage"):
-        return str(value).replace(".", ",")
-    if question.type == "date":
-        return value.strftime("%d/%m/%Y")
-    if question.type == "document":
-        return f"{value['so_hieu']}; {value['ngay'].strftime('%d/%m/%Y')}; {value['trich_yeu']}"
-    return str(value)
-
-
 def answer_all(db: Database, code: str, seed: int, rubric_id: str = "qn2018-xa") -> None:
     """Every question of the agency answered, with evidence wherever it is required, so it can submit."""
     rubric = bundled()[rubric_id]

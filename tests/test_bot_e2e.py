@@ -17,11 +17,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from dialogue_helpers import START, Clock, make_campaign, typed
-from bot.demo.fake_bot_api import FakeTelegram, run_application
+from dialogue_helpers import START, Clock, make_campaign
 from sqlalchemy import select
 
 from bot.app import build_application
+from bot.demo.contacts import typed
+from bot.demo.fake_bot_api import FakeTelegram, run_application
 from bot.settings import Settings
 from rubrics.answers import NA
 from rubrics.bundled import bundled

@@ -11,9 +11,10 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from dialogue_helpers import START, Clock, make_campaign, typed
+from dialogue_helpers import START, Clock, make_campaign
 from sqlalchemy import func, select
 
+from bot.demo.contacts import typed
 from bot.rendering import keyboard_of, text_of
 from conversations.contact_dialogue import ContactDialogue, Upload
 from conversations.replies import Outcome, Reply
