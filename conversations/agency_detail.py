@@ -19,11 +19,11 @@ from storage.models import (
     AnswerChange,
     Contact,
     Evidence,
-    ReturnedIndicator,
     VerificationEvent,
 )
 from storage.models import Answer as AnswerRow
 from storage.reports import AgencyReport
+from storage.verification import open_returns
 
 HISTORY_SHOWN = 25
 
@@ -48,11 +48,6 @@ def sections(rubric) -> list[Section]:
     return list(found.values())
 
 
-def page_count(rubric) -> int:
-    """Summary, one page per section, and the history."""
-    return len(sections(rubric)) + 2
-
-
 def _names(session: Session, campaign_id: int) -> dict[int, str]:
     rows = session.execute(
         select(Contact.telegram_user_id, Contact.full_name).where(Contact.campaign_id == campaign_id)
@@ -62,13 +57,7 @@ def _names(session: Session, campaign_id: int) -> dict[int, str]:
 
 def summary(session: Session, agency: Agency, entry: AgencyReport) -> dict[str, Any]:
     adjustments = {a.indicator: a for a in session.scalars(select(Adjustment).where(Adjustment.agency_id == agency.id))}
-    returns = list(
-        session.scalars(
-            select(ReturnedIndicator)
-            .where(ReturnedIndicator.agency_id == agency.id, ReturnedIndicator.resolved_at.is_(None))
-            .order_by(ReturnedIndicator.id)
-        )
-    )
+    returns = open_returns(session, agency.id)
     return {
         "indicators": [
             {

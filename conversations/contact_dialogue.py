@@ -21,7 +21,7 @@ from conversations import review
 from conversations.parsing import parse_answer, parse_reference
 from conversations.prompts import parse_button, prompt
 from conversations.replies import Outcome, Reply
-from conversations.situation import Person, Situation, find_contact, situation
+from conversations.situation import Person, Situation, find_contact, find_coordinator, situation
 from conversations.walk import first_open, previous, progress, relevant_steps, step_by_reference
 from rubrics import answers as values
 from rubrics.answers import NA
@@ -31,7 +31,8 @@ from storage import answers as answer_store
 from storage import verification
 from storage.db import Database
 from storage.errors import Refused
-from storage.models import Contact, Coordinator, Evidence, Invitation, Notification, StartFailure
+from storage.models import Contact, Coordinator, Evidence, Invitation, StartFailure
+from storage.notifications import Planned, store
 from storage.scope import agencies_in_scope
 
 CONTINUE = "continue"  # the data of a reminder's button
@@ -91,7 +92,7 @@ class ContactDialogue:
             if not token:
                 contact = find_contact(session, who.user_id)
                 if contact is None:
-                    coordinator = session.scalar(select(Coordinator).where(Coordinator.telegram_user_id == who.user_id))
+                    coordinator = find_coordinator(session, who.user_id)
                     return Outcome([Reply("coordinator_welcome" if coordinator else "start_without_invitation")])
                 return self._welcome_back(situation(session, contact, now))
             recent = session.scalar(
@@ -214,11 +215,7 @@ class ContactDialogue:
         with self.db.session() as session:
             place = self._load(session, who, lock=action in ("submit",))
             if place is None:
-                coordinator = session.scalar(
-                    select(Coordinator)
-                    .where(Coordinator.telegram_user_id == who.user_id)
-                    .order_by(Coordinator.joined_at.desc())
-                )
+                coordinator = find_coordinator(session, who.user_id)
                 if coordinator is not None and action == "help":
                     return Outcome([Reply("coordinator_welcome", {"scope": coordinator.scope_agency})])
                 return Outcome([Reply("not_registered")])
@@ -501,25 +498,25 @@ def notify_coordinators(place: Situation, score, *, again: bool = False) -> None
     """Queue a notice of this submission for every coordinator whose scope includes the agency."""
     session, campaign, agency = place.session, place.campaign, place.agency
     revision = place.submission.revision  # one notice per submission, however close in time
-    for coordinator in session.scalars(select(Coordinator).where(Coordinator.campaign_id == campaign.id)):
-        if agency.id not in agencies_in_scope(session, campaign.id, coordinator.scope_agency_id):
-            continue
-        session.add(
-            Notification(
-                campaign_id=campaign.id,
-                key=f"c{campaign.id}:submitted:a{agency.id}:r{revision}:u{coordinator.telegram_user_id}",
-                kind="submitted",
-                telegram_user_id=coordinator.telegram_user_id,
-                agency_id=agency.id,
-                payload={
-                    "agency_name": agency.name,
-                    "at": place.now.isoformat(),
-                    "total": str(score.total),
-                    "max": str(score.max),
-                    "again": again,
-                },
-                due_at=place.now,
-                catch_up_until=place.now + timedelta(days=1),
-                status="pending",
-            )
+    coordinators = session.scalars(select(Coordinator).where(Coordinator.campaign_id == campaign.id))
+    payload = {
+        "agency_name": agency.name,
+        "at": place.now.isoformat(),
+        "total": str(score.total),
+        "max": str(score.max),
+        "again": again,
+    }
+    rows = [
+        Planned(
+            f"c{campaign.id}:submitted:a{agency.id}:r{revision}:u{c.telegram_user_id}",
+            "submitted",
+            c.telegram_user_id,
+            agency.id,
+            place.now,
+            place.now + timedelta(days=1),
+            payload,
         )
+        for c in coordinators
+        if agency.id in agencies_in_scope(session, campaign.id, c.scope_agency_id)
+    ]
+    store(session, campaign.id, rows)

@@ -18,14 +18,14 @@ from pathlib import Path
 from sqlalchemy import func, select
 
 from bot.exports import write_csv, write_xlsx
-from bot.reminders.plan import Planned, store
 from conversations import agency_detail
 from conversations.replies import Button, Outcome, Reply
-from conversations.situation import Person
+from conversations.situation import Person, find_coordinator
 from storage import campaigns, verification
 from storage.db import Database
 from storage.errors import Refused
 from storage.models import LATE_STATES, OPEN_STATES, Agency, Campaign, Contact, Coordinator, Submission
+from storage.notifications import Planned, store
 from storage.reports import Scoreboard, restrict
 from storage.scope import agencies_in_scope
 
@@ -46,11 +46,7 @@ class CoordinatorDialogue:
         self.scoreboard = Scoreboard()
 
     def _coordinator(self, session, who: Person) -> Coordinator | None:
-        return session.scalar(
-            select(Coordinator)
-            .where(Coordinator.telegram_user_id == who.user_id)
-            .order_by(Coordinator.joined_at.desc(), Coordinator.id.desc())
-        )
+        return find_coordinator(session, who.user_id)
 
     def _scoped_report(self, who: Person):
         """(campaign, scored reports of the agencies in the coordinator's scope), or the refusal to send."""
@@ -212,16 +208,21 @@ class CoordinatorDialogue:
 
     # -- verification -----------------------------------------------------------
 
-    def _verifying(self, session, who: Person, reference: str):
-        """(coordinator, agency, rubric) for a verification action, or the outcome that refuses it."""
-        coordinator = self._coordinator(session, who)
-        if coordinator is None:
-            return None, Outcome([Reply("not_coordinator")])
-        agency = self._agency(session, coordinator, reference)
-        if agency is None:
-            return None, refusal(Refused("agency_not_found", code=reference[:20]))
-        rubric = campaigns.rubrics_by_level(campaigns.get(session, coordinator.campaign_id))[agency.level]
-        return (coordinator, agency, rubric), None
+    def _verification(self, who: Person, reference: str, act) -> Outcome:
+        """``act(session, agency, rubric)`` on an agency within the coordinator's scope, in one transaction;
+        a refusal becomes its one sentence."""
+        try:
+            with self.db.session() as session:
+                coordinator = self._coordinator(session, who)
+                if coordinator is None:
+                    return Outcome([Reply("not_coordinator")])
+                agency = self._agency(session, coordinator, reference)
+                if agency is None:
+                    raise Refused("agency_not_found", code=reference[:20])
+                rubric = campaigns.rubrics_by_level(campaigns.get(session, coordinator.campaign_id))[agency.level]
+                return act(session, agency, rubric)
+        except Refused as refused:
+            return refusal(refused)
 
     def verify(self, who: Person, reference: str) -> Outcome:
         """``/thamdinh CODE``: the agency's summary with the verification actions; without a code, how to verify."""
@@ -230,17 +231,12 @@ class CoordinatorDialogue:
     def confirm(self, who: Person, reference: str) -> Outcome:
         if not reference.strip():
             return self._usage(who, "verify_usage")
-        try:
-            with self.db.session() as session:
-                found, refused = self._verifying(session, who, reference.strip())
-                if refused:
-                    return refused
-                _, agency, _ = found
-                verification.confirm(session, agency.submission, agency, by=who.user_id, now=self.clock())
-                name = agency.name
-        except Refused as refused:
-            return refusal(refused)
-        return Outcome([Reply("verified", {"agency_name": name})], notice="saved")
+
+        def act(session, agency, rubric) -> Outcome:
+            verification.confirm(session, agency.submission, agency, by=who.user_id, now=self.clock())
+            return Outcome([Reply("verified", {"agency_name": agency.name})], notice="saved")
+
+        return self._verification(who, reference.strip(), act)
 
     def adjust(self, who: Person, argument: str) -> Outcome:
         """``CODE INDICATOR POINTS REASON…``: the verified points of one indicator."""
@@ -248,20 +244,16 @@ class CoordinatorDialogue:
         if len(parts) < 4:
             return self._usage(who, "verify_usage")
         reference, code, points, reason = parts
-        try:
-            with self.db.session() as session:
-                found, refused = self._verifying(session, who, reference)
-                if refused:
-                    return refused
-                _, agency, rubric = found
-                value = verification.parse_points(points)
-                item = verification.adjust(
-                    session, agency.submission, agency, rubric, code, value, reason, by=who.user_id, now=self.clock()
-                )
-                context = {"agency_name": agency.name, "item": item, "points": value, "reason": reason}
-        except Refused as refused:
-            return refusal(refused)
-        return Outcome([Reply("adjusted", context)])
+
+        def act(session, agency, rubric) -> Outcome:
+            value = verification.parse_points(points)
+            item = verification.adjust(
+                session, agency.submission, agency, rubric, code, value, reason, by=who.user_id, now=self.clock()
+            )
+            context = {"agency_name": agency.name, "item": item, "points": value, "reason": reason}
+            return Outcome([Reply("adjusted", context)])
+
+        return self._verification(who, reference, act)
 
     def return_indicators(self, who: Person, argument: str) -> Outcome:
         """``CODE INDICATOR[,INDICATOR…] COMMENT…``: send indicators back to the agency for correction."""
@@ -269,27 +261,23 @@ class CoordinatorDialogue:
         if len(parts) < 3:
             return self._usage(who, "verify_usage")
         reference, codes, comment = parts
-        try:
-            with self.db.session() as session:
-                found, refused = self._verifying(session, who, reference)
-                if refused:
-                    return refused
-                _, agency, rubric = found
-                items = verification.return_indicators(
-                    session,
-                    agency.submission,
-                    agency,
-                    rubric,
-                    codes.split(","),
-                    comment,
-                    by=who.user_id,
-                    now=self.clock(),
-                )
-                contacts = session.scalar(select(func.count(Contact.id)).where(Contact.agency_id == agency.id))
-                context = {"agency_name": agency.name, "items": items, "comment": comment, "contacts": contacts}
-        except Refused as refused:
-            return refusal(refused)
-        return Outcome([Reply("returned_sent", context)])
+
+        def act(session, agency, rubric) -> Outcome:
+            items = verification.return_indicators(
+                session,
+                agency.submission,
+                agency,
+                rubric,
+                codes.split(","),
+                comment,
+                by=who.user_id,
+                now=self.clock(),
+            )
+            contacts = session.scalar(select(func.count(Contact.id)).where(Contact.agency_id == agency.id))
+            context = {"agency_name": agency.name, "items": items, "comment": comment, "contacts": contacts}
+            return Outcome([Reply("returned_sent", context)])
+
+        return self._verification(who, reference, act)
 
     # -- documents and pictures -------------------------------------------------
 
@@ -376,7 +364,7 @@ class CoordinatorDialogue:
                 )
                 for agency_id, user_id in targets
             ]
-            queued = store(session, campaign, rows)
+            queued = store(session, campaign.id, rows)
         return Outcome([Reply("remind_queued", {"messages": queued}, edit_message_id=message_id)], notice="saved")
 
     # -- buttons ----------------------------------------------------------------

@@ -20,7 +20,7 @@ from rubrics.scoring import AgencyInput, AgencyScore, Scorer
 from storage import answers as answer_store
 from storage import campaigns
 from storage.errors import Refused
-from storage.models import OPEN_STATES, Agency, Campaign, Contact, Evidence, Submission
+from storage.models import OPEN_STATES, Agency, Campaign, Contact, Coordinator, Evidence, Submission
 from storage.verification import open_returns, returned_questions
 
 
@@ -103,6 +103,15 @@ def find_contact(session: Session, user_id: int) -> Contact | None:
     """The user's contact row in their most recently joined campaign."""
     return session.scalar(
         select(Contact).where(Contact.telegram_user_id == user_id).order_by(Contact.joined_at.desc(), Contact.id.desc())
+    )
+
+
+def find_coordinator(session: Session, user_id: int) -> Coordinator | None:
+    """The user's coordinator row in their most recently joined campaign."""
+    return session.scalar(
+        select(Coordinator)
+        .where(Coordinator.telegram_user_id == user_id)
+        .order_by(Coordinator.joined_at.desc(), Coordinator.id.desc())
     )
 
 

@@ -21,11 +21,11 @@ from storage.models import (
     Adjustment,
     Agency,
     Contact,
-    Notification,
     ReturnedIndicator,
     Submission,
     VerificationEvent,
 )
+from storage.notifications import Planned, store
 
 VERIFIABLE_STATES = ("submitted", "verified")
 
@@ -116,20 +116,21 @@ def return_indicators(
         _log(session, agency, "returned", by, now, indicator=item.code, note=comment.strip())
     submission.state, submission.returned_at = "returned", now
     submission.revision += 1
-    for contact in session.scalars(select(Contact).where(Contact.agency_id == agency.id)):
-        session.add(
-            Notification(
-                campaign_id=agency.campaign_id,
-                key=f"c{agency.campaign_id}:returned:a{agency.id}:r{submission.revision}:u{contact.telegram_user_id}",
-                kind="returned",
-                telegram_user_id=contact.telegram_user_id,
-                agency_id=agency.id,
-                payload={"indicators": [{"code": i.code, "title": i.title} for i in items], "comment": comment.strip()},
-                due_at=now,
-                catch_up_until=now + timedelta(days=7),
-                status="pending",
-            )
+    payload = {"indicators": [{"code": i.code, "title": i.title} for i in items], "comment": comment.strip()}
+    contacts = session.scalars(select(Contact.telegram_user_id).where(Contact.agency_id == agency.id))
+    rows = [
+        Planned(
+            f"c{agency.campaign_id}:returned:a{agency.id}:r{submission.revision}:u{user_id}",
+            "returned",
+            user_id,
+            agency.id,
+            now,
+            now + timedelta(days=7),
+            payload,
         )
+        for user_id in contacts
+    ]
+    store(session, agency.campaign_id, rows)
     return items
 
 

@@ -27,6 +27,7 @@ from storage import answers as answer_store
 from storage import campaigns
 from storage.db import Database
 from storage.models import LATE_STATES, OPEN_STATES, Agency, Campaign, Contact, Coordinator, Notification, Submission
+from storage.notifications import Planned, store
 from storage.scope import agencies_in_scope
 
 log = logging.getLogger(__name__)
@@ -69,8 +70,8 @@ class Outbox:
             for campaign in session.scalars(query):
                 if now > planning.closes_at(campaign) + timedelta(days=1):
                     continue
-                added += planning.store(session, campaign, planning.plan(session, campaign, self.zone))
-                added += planning.store(session, campaign, self._digests(session, campaign, now))
+                added += store(session, campaign.id, planning.plan(session, campaign, self.zone))
+                added += store(session, campaign.id, self._digests(session, campaign, now))
             dropped = session.execute(
                 update(Notification)
                 .where(Notification.status == "pending", Notification.catch_up_until < now)
@@ -87,7 +88,7 @@ class Outbox:
             log.warning("%d messages were being sent when a sender stopped; not sent again", uncertain)
         return added
 
-    def _digests(self, session, campaign: Campaign, now: datetime) -> list[planning.Planned]:
+    def _digests(self, session, campaign: Campaign, now: datetime) -> list[Planned]:
         """Today's 08:00 digest for each coordinator, on working days while the campaign is open."""
         local = now.astimezone(self.zone)
         working = WorkingTime(planning.policy_of(campaign), self.zone)
@@ -96,7 +97,7 @@ class Outbox:
         due = datetime(local.year, local.month, local.day, *DIGEST_AT, tzinfo=self.zone)
         day = local.date().isoformat()
         return [
-            planning.Planned(
+            Planned(
                 f"c{campaign.id}:digest:{day}:u{c.telegram_user_id}",
                 "digest",
                 c.telegram_user_id,

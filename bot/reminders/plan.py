@@ -8,33 +8,20 @@ reminder already sent for the same deadline is never planned twice.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import delete, select
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from bot.reminders.slots import WorkingTime
 from storage.models import LATE_STATES, OPEN_STATES, Agency, Campaign, Contact, Coordinator, Notification, Submission
+from storage.notifications import Planned, store
 from storage.policy import ReminderPolicy
 from storage.scope import agencies_in_scope
 
 ESCALATION_BEFORE = timedelta(days=3)
 PLANNED_KINDS = ("reminder", "escalation", "overdue", "overdue_list")
-
-
-@dataclass(frozen=True)
-class Planned:
-    key: str
-    kind: str
-    telegram_user_id: int
-    agency_id: int | None
-    due_at: datetime
-    catch_up_until: datetime
-    payload: dict
 
 
 def policy_of(campaign: Campaign) -> ReminderPolicy:
@@ -119,33 +106,6 @@ def plan(session: Session, campaign: Campaign, zone: ZoneInfo) -> list[Planned]:
     return planned
 
 
-def store(session: Session, campaign: Campaign, rows: list[Planned]) -> int:
-    """Add the planned rows that are not in the outbox yet; returns how many were new."""
-    if not rows:
-        return 0
-    dialect = session.get_bind().dialect.name
-    insert = (postgresql_insert if dialect == "postgresql" else sqlite_insert)(Notification)
-    values = [
-        {
-            "campaign_id": campaign.id,
-            "key": r.key,
-            "kind": r.kind,
-            "telegram_user_id": r.telegram_user_id,
-            "agency_id": r.agency_id,
-            "payload": r.payload,
-            "due_at": r.due_at,
-            "catch_up_until": r.catch_up_until,
-            "status": "pending",
-            "attempts": 0,
-        }
-        for r in rows
-    ]
-    inserted = session.execute(
-        insert.on_conflict_do_nothing(index_elements=[Notification.key]).returning(Notification.id), values
-    )
-    return len(inserted.all())
-
-
 def replan(session: Session, campaign: Campaign, zone: ZoneInfo) -> int:
     """After a change of deadline or policy: drop the pending deadline messages and plan again."""
     session.execute(
@@ -155,4 +115,4 @@ def replan(session: Session, campaign: Campaign, zone: ZoneInfo) -> int:
             Notification.kind.in_(PLANNED_KINDS),
         )
     )
-    return store(session, campaign, plan(session, campaign, zone))
+    return store(session, campaign.id, plan(session, campaign, zone))
