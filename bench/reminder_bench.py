@@ -29,11 +29,11 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
 from dialogue_helpers import campaign_due_now  # noqa: E402
-from bot.demo.fake_bot_api import FakeTelegram  # noqa: E402
 from sqlalchemy import insert, select  # noqa: E402
 from telegram import Bot  # noqa: E402
 from telegram.error import RetryAfter  # noqa: E402
 
+from bot.demo.fake_bot_api import FakeTelegram  # noqa: E402
 from bot.reminders.outbox import Outbox  # noqa: E402
 from bot.reminders.sender import Sender  # noqa: E402
 from storage.db import Database, upgrade  # noqa: E402

@@ -13,7 +13,6 @@ from contextlib import contextmanager
 import httpx
 import pytest
 from aiohttp import web
-from bot.demo.fake_bot_api import FakeTelegram, UploadedFile, run_application
 from telegram import Bot, BotCommand, BotCommandScopeChat, InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.error import BadRequest, Conflict, EndPointNotFound, Forbidden, InvalidToken, NetworkError, RetryAfter
 from telegram.ext import (
@@ -24,6 +23,8 @@ from telegram.ext import (
     MessageHandler,
     filters,
 )
+
+from bot.demo.fake_bot_api import FakeTelegram, UploadedFile, run_application
 
 PNG_1x1 = bytes.fromhex(
     "89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c4890000000d49444154789c6360000002"

@@ -19,11 +19,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from dialogue_helpers import START, Clock, campaign_due_now, make_campaign
-from bot.demo.fake_bot_api import FakeTelegram
 from sqlalchemy import select, update
 from telegram import Bot
 
 from bot.cli import main
+from bot.demo.fake_bot_api import FakeTelegram
 from bot.reminders import plan as planning
 from bot.reminders.outbox import Outbox
 from bot.reminders.sender import Sender
