@@ -13,9 +13,9 @@ from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
+from common.errors import Refused
 from rubrics.answers import NA
 from rubrics.formatting import vn_date, vn_datetime, vn_number, vn_score, vn_time
-from storage.errors import Refused
 
 LANGUAGES = ("vi", "en")
 

@@ -17,6 +17,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from common.errors import Refused
 from conversations import review
 from conversations.parsing import parse_answer, parse_reference
 from conversations.prompts import parse_button, prompt
@@ -30,7 +31,6 @@ from rubrics.model import MultiChoiceQuestion, SingleChoiceQuestion
 from storage import answers as answer_store
 from storage import verification
 from storage.db import Database
-from storage.errors import Refused
 from storage.models import Contact, Coordinator, Evidence, Invitation, StartFailure
 from storage.notifications import Planned, store
 from storage.scope import agencies_in_scope

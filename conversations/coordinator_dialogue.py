@@ -18,12 +18,12 @@ from pathlib import Path
 from sqlalchemy import func, select
 
 from bot.exports import write_csv, write_xlsx
+from common.errors import Refused
 from conversations import agency_detail
 from conversations.replies import Button, Outcome, Reply
 from conversations.situation import Person, find_coordinator
 from storage import campaigns, verification
 from storage.db import Database
-from storage.errors import Refused
 from storage.models import LATE_STATES, OPEN_STATES, Agency, Campaign, Contact, Coordinator, Submission
 from storage.notifications import Planned, store
 from storage.reports import Scoreboard, restrict

@@ -2,7 +2,7 @@
 
 Numbers are read by Babel with the Vietnamese locale (dot for thousands, comma
 for decimals); dates by :func:`datetime.strptime`. A reply that cannot be read
-raises :class:`~storage.errors.Refused` naming what was expected.
+raises :class:`~common.errors.Refused` naming what was expected.
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ from typing import Any
 
 from babel.numbers import NumberFormatError, parse_decimal
 
+from common.errors import Refused
 from rubrics.model import Question
-from storage.errors import Refused
 
 DATE_FORMATS = ("%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y", "%Y-%m-%d")
 MAX_TEXT = 3500

@@ -15,11 +15,11 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from common.errors import Refused
 from rubrics.compiled import CompiledRubric, WalkStep
 from rubrics.scoring import AgencyInput, AgencyScore, Scorer
 from storage import answers as answer_store
 from storage import campaigns
-from storage.errors import Refused
 from storage.models import OPEN_STATES, Agency, Campaign, Contact, Coordinator, Evidence, Submission
 from storage.verification import open_returns, returned_questions
 

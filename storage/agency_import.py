@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, EmailStr, Field, ValidationError, fi
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from storage.errors import Refused
+from common.errors import Refused
 from storage.models import Agency, Campaign, Submission
 
 COLUMNS = ("code", "name", "level", "parent_code", "contact_name", "contact_phone", "contact_email")

@@ -10,10 +10,10 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from common.errors import Refused
 from rubrics import answers as values
 from rubrics.answers import NA
 from rubrics.compiled import CompiledRubric
-from storage.errors import Refused
 from storage.models import OPEN_STATES, Agency, AnswerChange, Submission
 from storage.models import Answer as AnswerRow
 

@@ -2,20 +2,23 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import date, datetime
+from types import MappingProxyType
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
+from common.errors import Refused
 from rubrics.compiled import CompiledRubric
 from rubrics.errors import RubricError
 from rubrics.rules import children_rules
 from rubrics.validate import Validator
 from storage import rubric_store
-from storage.errors import Refused
 from storage.models import Agency, Campaign, CampaignLevel, StoredRubric, Submission
 from storage.policy import ReminderPolicy
+from storage.records import CampaignFacts
 
 
 @dataclass
@@ -105,6 +108,49 @@ def get(session: Session, campaign_id: int) -> Campaign:
 
 def rubrics_by_level(campaign: Campaign) -> dict[str, CompiledRubric]:
     return {cl.level: rubric_store.compiled(cl.rubric) for cl in campaign.levels}
+
+
+_facts: dict[int, tuple[tuple, CampaignFacts]] = {}
+
+
+def _revision(campaign: Campaign) -> tuple:
+    """Everything of a campaign row that can change; its levels and rubrics never do once it exists."""
+    policy = json.dumps(campaign.reminder_policy or {}, sort_keys=True)
+    return (
+        campaign.name,
+        campaign.period_from,
+        campaign.period_to,
+        campaign.deadline,
+        campaign.grace_hours,
+        campaign.state,
+        policy,
+    )
+
+
+def facts_of(campaign: Campaign) -> CampaignFacts:
+    """The campaign as a plain record, compiled rubrics included; cached per process, checked by its revision."""
+    revision = _revision(campaign)
+    cached = _facts.get(campaign.id)
+    if cached is not None and cached[0] == revision:
+        return cached[1]
+    rubrics = cached[1].rubrics if cached is not None else rubrics_by_level(campaign)
+    facts = CampaignFacts(
+        id=campaign.id,
+        name=campaign.name,
+        period_from=campaign.period_from,
+        period_to=campaign.period_to,
+        deadline=campaign.deadline,
+        grace_hours=campaign.grace_hours,
+        state=campaign.state,
+        policy=ReminderPolicy.model_validate(campaign.reminder_policy or {}),
+        rubrics=MappingProxyType(rubrics),
+    )
+    _facts[campaign.id] = (revision, facts)
+    return facts
+
+
+def facts(session: Session, campaign_id: int) -> CampaignFacts:
+    return facts_of(get(session, campaign_id))
 
 
 def listing(session: Session) -> list[tuple[Campaign, int, int]]:

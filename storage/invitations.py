@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from storage.errors import Refused
+from common.errors import Refused
 from storage.models import Agency, Campaign, Invitation
 
 # Telegram deep-link payloads allow up to 64 characters of [A-Za-z0-9_-].

@@ -28,6 +28,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from storage.records import LATE_STATES, OPEN_STATES  # noqa: F401  (the states, where the tables use them)
+
 
 class UTCDateTime(TypeDecorator):
     """A timestamp stored in UTC; naive values are refused on the way in."""
@@ -198,8 +200,6 @@ class Coordinator(Base):
 
 
 SUBMISSION_STATES = ("not_started", "in_progress", "submitted", "returned", "verified")
-OPEN_STATES = ("not_started", "in_progress", "returned")  # not submitted: answers may change, reminders go out
-LATE_STATES = ("not_started", "in_progress")  # overdue once the deadline passes (a returned agency did submit)
 
 
 class Submission(Base):

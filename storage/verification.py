@@ -13,10 +13,10 @@ from decimal import Decimal, InvalidOperation
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from common.errors import Refused
 from rubrics.compiled import CompiledRubric
 from rubrics.model import Item
 from rubrics.rules import quantize
-from storage.errors import Refused
 from storage.models import (
     Adjustment,
     Agency,

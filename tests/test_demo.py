@@ -17,9 +17,9 @@ from bot.demo import scenario
 from bot.demo.fake_bot_api import FakeTelegram
 from bot.reminders.sender import CONTINUE
 from bot.texts import refusal
+from common.errors import Refused
 from rubrics.bundled import bundled
 from storage.db import Database
-from storage.errors import Refused
 from storage.models import Agency, Notification, Submission
 from storage.policy import ReminderPolicy
 

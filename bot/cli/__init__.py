@@ -14,9 +14,9 @@ from sqlalchemy.exc import OperationalError
 
 from bot.cli.context import CliContext
 from bot.texts import refusal
+from common.errors import Refused
 from rubrics.errors import RubricError
 from storage.db import SchemaOutdated
-from storage.errors import Refused
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})

@@ -8,9 +8,9 @@ from pathlib import Path
 import click
 
 from bot.cli.context import CliContext, pass_cli
+from common.errors import Refused
 from storage import campaigns
 from storage.agency_import import import_csv
-from storage.errors import Refused
 
 
 @click.group("agencies")

@@ -7,9 +7,9 @@ from datetime import date, datetime
 import click
 
 from bot.cli.context import CliContext, dump_json, pass_cli
+from common.errors import Refused
 from storage import campaigns
 from storage.campaigns import CampaignSpec
-from storage.errors import Refused
 from storage.rubric_store import resolve
 
 

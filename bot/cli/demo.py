@@ -12,7 +12,7 @@ import click
 from bot.demo import scenario
 from bot.demo.transcript import highlights
 from bot.texts import environment, render
-from storage.errors import Refused
+from common.errors import Refused
 
 ZONE = scenario.ZONE.key
 

@@ -9,8 +9,8 @@ import click
 import segno
 
 from bot.cli.context import CliContext, pass_cli
+from common.errors import Refused
 from storage import campaigns
-from storage.errors import Refused
 from storage.invitations import agency_invitations, coordinator_invitation, deep_link
 
 bot_username_option = click.option(

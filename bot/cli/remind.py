@@ -18,8 +18,8 @@ from bot.reminders import plan as planning
 from bot.reminders.outbox import Outbox
 from bot.reminders.sender import Sender
 from bot.texts import render
+from common.errors import Refused
 from storage import campaigns
-from storage.errors import Refused
 from storage.policy import ReminderPolicy
 
 DAYS = {"mon": 0, "tue": 1, "wed": 2, "thu": 3, "fri": 4, "sat": 5, "sun": 6}

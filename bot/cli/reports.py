@@ -8,8 +8,8 @@ import click
 
 from bot.cli.context import CliContext, dump_json, pass_cli
 from bot.exports import report_dict, write_csv, write_xlsx
+from common.errors import Refused
 from storage import campaigns
-from storage.errors import Refused
 from storage.reports import campaign_report
 
 

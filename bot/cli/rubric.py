@@ -10,13 +10,13 @@ from bot.cli.context import CliContext, pass_cli
 from bot.cli.preview import run_preview
 from bot.exports import group_dict, score_dict
 from bot.texts import render
+from common.errors import Refused
 from rubrics.answer_file import load_answers
 from rubrics.bundled import bundled
 from rubrics.compiled import CompiledRubric
 from rubrics.errors import RubricError
 from rubrics.loader import load_file
 from rubrics.scoring import AgencyInput, Scorer
-from storage.errors import Refused
 from storage.rubric_store import resolve
 
 

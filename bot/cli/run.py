@@ -14,8 +14,8 @@ from bot.cli.context import CliContext, pass_cli
 from bot.health import Health
 from bot.settings import Settings
 from bot.texts import render
+from common.errors import Refused
 from storage.db import Database
-from storage.errors import Refused
 
 log = logging.getLogger(__name__)
 

@@ -1,0 +1,1 @@
+"""What every layer may import: the refusal a user can act on."""
