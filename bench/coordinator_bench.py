@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import gc
+import io
 import json
 import resource
 import statistics
@@ -43,10 +44,11 @@ sys.path[:0] = [str(ROOT), str(ROOT / "bench")]
 from score_bench import LEVELS, build  # noqa: E402
 
 from bot.charts import bands_chart, totals_chart  # noqa: E402
-from bot.exports import write_xlsx  # noqa: E402
+from bot.labels import by_language, labels  # noqa: E402
 from bot.rendering import text_of  # noqa: E402
 from conversations.contact_dialogue import ContactDialogue  # noqa: E402
 from conversations.coordinator_dialogue import CoordinatorDialogue  # noqa: E402
+from conversations.exports import write_xlsx  # noqa: E402
 from conversations.situation import Person  # noqa: E402
 from rubrics.bundled import bundled  # noqa: E402
 from storage import campaigns  # noqa: E402
@@ -115,12 +117,12 @@ def measure_baseline(database: Database, _campaign_id: int) -> dict[str, float]:
 
 
 def measure_status(database: Database, _campaign_id: int) -> dict[str, float]:
-    dialogue = CoordinatorDialogue(database, lambda: NOW, ZONE)
+    dialogue = CoordinatorDialogue(database, lambda: NOW, ZONE, by_language(ZONE))
     return {"status": timed(lambda: rendered(dialogue.status(COORDINATOR)))}
 
 
 def measure_scores(database: Database, _campaign_id: int) -> dict[str, float]:
-    dialogue = CoordinatorDialogue(database, lambda: NOW, ZONE)
+    dialogue = CoordinatorDialogue(database, lambda: NOW, ZONE, by_language(ZONE))
     cold = timed(lambda: rendered(dialogue.scores(COORDINATOR)))
     change_one_answer(database)
     return {"scores, cold": cold, "scores, warm": timed(lambda: rendered(dialogue.scores(COORDINATOR)))}
@@ -130,8 +132,7 @@ def measure_export(database: Database, campaign_id: int) -> dict[str, float]:
     started = time.perf_counter()
     reports = scoped_reports(database, campaign_id)
     scored = time.perf_counter() - started
-    with tempfile.TemporaryDirectory() as folder:
-        written = timed(lambda: write_xlsx(Path(folder) / "bench.xlsx", reports, lang="vi", zone=ZONE))
+    written = timed(lambda: write_xlsx(io.BytesIO(), reports, labels("vi", ZONE), zone=ZONE))
     return {"export, scored report": scored, "export, write_xlsx": written, "export, total": scored + written}
 
 

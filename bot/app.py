@@ -24,6 +24,7 @@ from telegram.ext import (
 
 from bot.handlers import COORDINATOR_COMMANDS, Handlers, PerUserUpdateProcessor
 from bot.health import heartbeat
+from bot.labels import by_language
 from bot.reminders.outbox import Outbox
 from bot.reminders.sender import TICK_SECONDS, Sender
 from bot.rendering import command_menu
@@ -56,7 +57,7 @@ def build_application(
     evidence_dir: Path | None = None,
     reminders: bool = True,
 ) -> Application:
-    coordinators = CoordinatorDialogue(db, clock, settings.timezone)
+    coordinators = CoordinatorDialogue(db, clock, settings.timezone, by_language(settings.timezone))
     builder = (
         ApplicationBuilder()
         .token(settings.token)

@@ -9,17 +9,16 @@ button data names nothing outside it.
 
 from __future__ import annotations
 
+import io
 import secrets
-import tempfile
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from pathlib import Path
 
 from sqlalchemy import func, select
 
-from bot.exports import write_csv, write_xlsx
 from common.errors import Refused
 from conversations import agency_detail
+from conversations.exports import ExportLabels, write_csv, write_xlsx
 from conversations.replies import Button, Outcome, Reply
 from conversations.situation import Person, find_coordinator
 from storage import campaigns, verification
@@ -39,10 +38,12 @@ def refusal(refused: Refused) -> Outcome:
 
 
 class CoordinatorDialogue:
-    def __init__(self, db: Database, clock: Callable[[], datetime], zone: str):
+    def __init__(self, db: Database, clock: Callable[[], datetime], zone: str, labels: Callable[[str], ExportLabels]):
+        """``labels``: the exports' words in a language ("vi", "en")."""
         self.db = db
         self.clock = clock
         self.zone = zone
+        self.labels = labels
         self.scoreboard = Scoreboard()
 
     def _coordinator(self, session, who: Person) -> Coordinator | None:
@@ -285,7 +286,7 @@ class CoordinatorDialogue:
         campaign, reports, refused = self._scoped_report(who)
         if refused:
             return refused
-        documents = _documents(reports, lang, self.zone, f"cqdt-dot-{campaign.id}")
+        documents = _documents(reports, self.labels(lang), self.zone, f"cqdt-dot-{campaign.id}")
         count = sum(len(r.agencies) for r in reports.values())
         return Outcome(
             [
@@ -410,9 +411,9 @@ def _counts(rows, key, overdue: bool) -> dict[str, dict[str, int]]:
     return counts
 
 
-def _documents(reports, lang: str, zone: str, stem: str) -> list[tuple[str, bytes]]:
-    with tempfile.TemporaryDirectory() as folder:
-        xlsx, csv_path = Path(folder) / f"{stem}.xlsx", Path(folder) / f"{stem}.csv"
-        write_xlsx(xlsx, reports, lang=lang, zone=zone)
-        write_csv(csv_path, reports, lang=lang, zone=zone)
-        return [(xlsx.name, xlsx.read_bytes()), (csv_path.name, csv_path.read_bytes())]
+def _documents(reports, labels: ExportLabels, zone: str, stem: str) -> list[tuple[str, bytes]]:
+    """The workbook and the table, as (file name, content)."""
+    workbook, table = io.BytesIO(), io.BytesIO()
+    write_xlsx(workbook, reports, labels, zone=zone)
+    write_csv(table, reports, labels, zone=zone)
+    return [(f"{stem}.xlsx", workbook.getvalue()), (f"{stem}.csv", table.getvalue())]

@@ -10,6 +10,7 @@ import pytest
 from dialogue_helpers import START, Clock
 from sqlalchemy import insert
 
+from bot.labels import by_language
 from bot.rendering import label_of
 from bot.texts import render
 from conversations.contact_dialogue import ContactDialogue
@@ -87,7 +88,7 @@ def test_every_coordinator_message_renders_and_fits(db, size, lang):
     token = campaign_with(db, agencies)
     clock = Clock(START)
     ContactDialogue(db, clock).start(COORDINATOR, token)
-    dialogue = CoordinatorDialogue(db, clock, ZONE)
+    dialogue = CoordinatorDialogue(db, clock, ZONE, by_language(ZONE))
     outcomes = [
         dialogue.status(COORDINATOR),
         dialogue.verify(COORDINATOR, ""),
@@ -123,5 +124,5 @@ def test_the_status_of_a_city_of_200_names_every_level(db):
     token = campaign_with(db, city_of(200))
     clock = Clock(datetime(2019, 10, 15, 2, tzinfo=UTC))
     ContactDialogue(db, clock).start(COORDINATOR, token)
-    text = rendered(CoordinatorDialogue(db, clock, ZONE).status(COORDINATOR), "vi")[0]
+    text = rendered(CoordinatorDialogue(db, clock, ZONE, by_language(ZONE)).status(COORDINATOR), "vi")[0]
     assert "Cấp xã: đã nộp 199/199" in text and "Cấp huyện: đã nộp 1/1" in text

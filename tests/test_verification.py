@@ -14,6 +14,7 @@ import pytest
 from dialogue_helpers import START, Clock, answer_all, make_campaign, yes_no_indicator
 from sqlalchemy import func, select
 
+from bot.labels import by_language
 from bot.rendering import text_of
 from conversations.contact_dialogue import ContactDialogue
 from conversations.coordinator_dialogue import CoordinatorDialogue
@@ -37,7 +38,7 @@ def world(db):
     campaign = make_campaign(db, START)
     answer_all(db, "06652", 1)
     contacts = ContactDialogue(db, clock)
-    coordinators = CoordinatorDialogue(db, clock, ZONE)
+    coordinators = CoordinatorDialogue(db, clock, ZONE, by_language(ZONE))
     contacts.start(CONTACT, campaign.tokens["06652"])
     contacts.start(COORDINATOR, campaign.coordinator_token)
     with db.session() as session:
@@ -212,7 +213,7 @@ def test_year_on_year_change_in_chat_and_export(db):
     group = entry.score.groups[0].code
     assert entry.group_change(group) == entry.score.groups[0].converted - entry.previous.groups[0].converted
     ContactDialogue(db, clock).start(COORDINATOR, later.coordinator_token)
-    scores = texts(CoordinatorDialogue(db, clock, ZONE).scores(COORDINATOR, "xa"))
+    scores = texts(CoordinatorDialogue(db, clock, ZONE, by_language(ZONE)).scores(COORDINATOR, "xa"))
     assert "Thay đổi so với đợt «Đánh giá CQĐT năm 2019»" in scores
     sign = "+" if entry.change > 0 else "−" if entry.change < 0 else "±"
     assert f"({sign}" in scores

@@ -22,10 +22,10 @@ from typing import TextIO
 
 import click
 
-from bot.exports import group_dict
 from bot.rendering import label_of, notice_of, text_of
 from bot.texts import render
 from conversations.contact_dialogue import ContactDialogue, Upload
+from conversations.exports import group_dict
 from conversations.replies import Button, Outcome, Reply
 from conversations.situation import Person
 from conversations.walk import progress

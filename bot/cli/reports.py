@@ -7,20 +7,22 @@ from pathlib import Path
 import click
 
 from bot.cli.context import CliContext, dump_json, pass_cli
-from bot.exports import report_dict, write_csv, write_xlsx
+from bot.labels import labels
 from common.errors import Refused
+from conversations.exports import report_dict, write_csv, write_xlsx
 from storage import campaigns
 from storage.reports import campaign_report
 
 
 def load_report(cli: CliContext, campaign_id: int, level: str | None):
+    """(the campaign's facts, its scored reports by level), of one level when ``level`` is given."""
     with cli.db.session() as session:
         campaign = campaigns.get(session, campaign_id)
         known = [cl.level for cl in campaign.levels]
         if level is not None and level not in known:
             raise Refused("level_not_in_campaign", level=level, levels=known)
         reports = campaign_report(session, campaign, [level] if level else None)
-    return campaign, reports
+        return campaigns.facts_of(campaign), reports
 
 
 @click.command("scores")
@@ -45,12 +47,13 @@ def export(cli: CliContext, campaign_id: int, fmt: str, output: Path) -> None:
     """Xuất kết quả: xlsx (mỗi cấp một trang), csv (mỗi đơn vị một dòng) hoặc json (đầy đủ)."""
     campaign, reports = load_report(cli, campaign_id, None)
     try:
-        if fmt == "xlsx":
-            write_xlsx(output, reports, zone=cli.timezone)
-        elif fmt == "csv":
-            write_csv(output, reports, zone=cli.timezone)
-        else:
-            output.write_text(dump_json(report_dict(campaign, reports, detail=True)) + "\n", encoding="utf-8")
+        with output.open("wb") as stream:
+            if fmt == "xlsx":
+                write_xlsx(stream, reports, labels("vi", cli.timezone), zone=cli.timezone)
+            elif fmt == "csv":
+                write_csv(stream, reports, labels("vi", cli.timezone), zone=cli.timezone)
+            else:
+                stream.write((dump_json(report_dict(campaign, reports, detail=True)) + "\n").encode("utf-8"))
     except OSError as exc:
         raise Refused("output_unwritable", path=str(output), reason=exc.strerror or exc) from None
     count = sum(len(r.agencies) for r in reports.values())

@@ -8,9 +8,9 @@ import click
 
 from bot.cli.context import CliContext, pass_cli
 from bot.cli.preview import run_preview
-from bot.exports import group_dict, score_dict
 from bot.texts import render
 from common.errors import Refused
+from conversations.exports import group_dict, score_dict
 from rubrics.answer_file import load_answers
 from rubrics.bundled import bundled
 from rubrics.compiled import CompiledRubric
