@@ -9,9 +9,11 @@ same rubric family, its total and the change since then. Every figure comes from
 the same :mod:`storage.reports` scoring as ``cqdt scores``.
 
 The writers print the words of an :class:`ExportLabels` (the bot renders them from
-its templates) and write to a binary stream. Every text is written as text, never
-as a formula, without the control characters a workbook cannot hold; a Decimal
-keeps its exact digits (87,10 is stored as 87.10, not 87.09999999999999).
+its templates) and write to a binary stream; the xlsx row by row in XlsxWriter's
+constant-memory mode. Texts lose the control characters a workbook cannot hold,
+and in the xlsx each is a text cell, never a formula (a name may begin with "=").
+A Decimal keeps its exact digits (87,10 is stored as 87.10, not 87.09999999999999)
+and a score shows two decimals.
 """
 
 from __future__ import annotations
@@ -317,30 +319,30 @@ def sheet_title(name: str, taken: set[str]) -> str:
 
 class _SheetWriter:
     """Writes rows of cells to one worksheet, each by its type: text as text (never a formula), a Decimal
-    with its exact digits and two decimals shown, a time as a date cell, nothing for None."""
+    with its exact digits, a time as a date cell, nothing for None."""
 
-    def __init__(self, sheet, score, time, plain) -> None:
-        self.sheet, self.score, self.time, self.plain = sheet, score, time, plain
+    def __init__(self, sheet, score, time) -> None:
+        self.sheet, self.score, self.time = sheet, score, time
 
-    def write(self, row: int, cells: list[Any], scores_until: int) -> None:
-        """``scores_until``: the cells before this column that hold a Decimal are scores (two decimals)."""
-        sheet = self.sheet
+    def write(self, row: int, cells: list[Any], scores_until: int = 0) -> None:
+        """A Decimal in a column before ``scores_until`` is a score, shown with two decimals."""
+        string, number, when = self.sheet.write_string, self.sheet.write_number, self.sheet.write_datetime
         for col, value in enumerate(cells):
             kind = type(value)
             if value is None:
                 continue
             if kind is str:
-                sheet.write_string(row, col, printable(value))
+                string(row, col, value if value.isprintable() else printable(value))
             elif kind is Decimal:
                 # XlsxWriter writes a number as f"{number:.16G}": a Decimal keeps its own digits there,
                 # where a float would turn 87.10 into 87.09999999999999.
-                sheet.write_number(row, col, value, self.score if col < scores_until else self.plain)
+                number(row, col, value, self.score if col < scores_until else None)
             elif kind is int:
-                sheet.write_number(row, col, value)
+                number(row, col, value)
             elif kind is datetime:
-                sheet.write_datetime(row, col, value, self.time)
+                when(row, col, value, self.time)
             else:
-                sheet.write_string(row, col, printable(str(value)))
+                string(row, col, printable(str(value)))
 
 
 def write_xlsx(stream: BinaryIO, reports: Mapping[str, LevelReport], labels: ExportLabels, *, zone: str) -> None:
@@ -349,23 +351,22 @@ def write_xlsx(stream: BinaryIO, reports: Mapping[str, LevelReport], labels: Exp
     workbook = xlsxwriter.Workbook(stream, {"constant_memory": True})
     score = workbook.add_format({"num_format": SCORE_FORMAT})
     time = workbook.add_format({"num_format": TIME_FORMAT})
-    plain = workbook.add_format({"num_format": "General"})
     taken: set[str] = set()
     for report in reports.values():
         sheet = workbook.add_worksheet(sheet_title(report.rubric.rubric.level_name or report.level, taken))
         sheet.freeze_panes(1, 0)
-        writer = _SheetWriter(sheet, score, time, plain)
+        writer = _SheetWriter(sheet, score, time)
         header = level_header(labels, report)
         answers_from = len(header) - len(report.rubric.steps)
-        writer.write(0, header, 0)
+        writer.write(0, header)
         for n, row in enumerate(level_rows(labels, report, tz), start=1):
             writer.write(n, row, answers_from)
     sheet = workbook.add_worksheet(sheet_title(labels.questions_sheet(), taken))
     sheet.freeze_panes(1, 0)
-    writer = _SheetWriter(sheet, score, time, plain)
-    writer.write(0, [labels.column(column) for column in QUESTION_COLUMNS], 0)
+    writer = _SheetWriter(sheet, score, time)
+    writer.write(0, [labels.column(column) for column in QUESTION_COLUMNS])
     for n, row in enumerate(question_rows(reports), start=1):
-        writer.write(n, row, 0)
+        writer.write(n, row)
     workbook.close()
 
 
