@@ -180,12 +180,16 @@ class Handlers:
         data = query.data or ""
         target = self.coordinators.button if data.startswith("k:") else self.dialogue.button
         outcome = await self.run(target, who, data, message_id)
-        lang = language_of(who.language)
-        try:
-            await query.answer(notice_of(outcome.notice, lang, self.zone))
-        except TelegramError as exc:
-            log.info("callback answer failed: %s", exc)
-        await self.deliver(update, who, outcome)
+        notice = notice_of(outcome.notice, language_of(who.language), self.zone)
+
+        async def answer() -> None:
+            try:
+                await query.answer(notice)
+            except TelegramError as exc:
+                log.info("callback answer failed: %s", exc)
+
+        # The answer is stored already: the button's notice and the next question go out together.
+        await asyncio.gather(answer(), self.deliver(update, who, outcome))
 
     async def deliver(self, update: Update, who: Person, outcome: Outcome) -> None:
         """Send (or edit) each reply in order."""

@@ -38,6 +38,7 @@ def environment(zone: str = "Asia/Ho_Chi_Minh") -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=False,
+        auto_reload=False,  # the templates ship with the package; checking their files on every render costs
     )
     env.filters.update(
         vn=vn_number,

@@ -15,25 +15,21 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
-
 from common.errors import Refused
 from conversations import review
 from conversations.parsing import parse_answer, parse_reference
 from conversations.prompts import parse_button, prompt
 from conversations.replies import Outcome, Reply
-from conversations.situation import Person, Situation, find_contact, find_coordinator, situation
+from conversations.situation import Person, Situation, situation
 from conversations.walk import first_open, previous, progress, relevant_steps, step_by_reference
 from rubrics import answers as values
 from rubrics.answers import NA
 from rubrics.compiled import WalkStep
 from rubrics.model import MultiChoiceQuestion, SingleChoiceQuestion
-from storage import answers as answer_store
-from storage import verification
 from storage.db import Database
-from storage.models import Contact, Coordinator, Evidence, Invitation, StartFailure
-from storage.notifications import Planned, store
-from storage.scope import agencies_in_scope
+from storage.notifications import Planned
+from storage.records import InvitationRecord
+from storage.unit import Unit
 
 CONTINUE = "continue"  # the data of a reminder's button
 BAD_START_LIMIT = 5
@@ -88,73 +84,37 @@ class ContactDialogue:
 
     def start(self, who: Person, token: str | None) -> Outcome:
         now = self.clock()
-        with self.db.session() as session:
+        with self.db.unit() as unit:
             if not token:
-                contact = find_contact(session, who.user_id)
-                if contact is None:
-                    coordinator = find_coordinator(session, who.user_id)
+                place = situation(unit, who.user_id, now)
+                if place is None:
+                    coordinator = unit.contacts.coordinator(who.user_id)
                     return Outcome([Reply("coordinator_welcome" if coordinator else "start_without_invitation")])
-                return self._welcome_back(situation(session, contact, now))
-            recent = session.scalar(
-                select(func.count(StartFailure.id)).where(
-                    StartFailure.telegram_user_id == who.user_id, StartFailure.at > now - BAD_START_WINDOW
-                )
-            )
-            if recent >= BAD_START_LIMIT:
+                return self._welcome_back(place)
+            if unit.invitations.failures_since(who.user_id, now - BAD_START_WINDOW) >= BAD_START_LIMIT:
                 return Outcome([Reply("start_throttled", {"minutes": int(BAD_START_WINDOW.total_seconds() // 60)})])
-            invitation = session.scalar(select(Invitation).where(Invitation.token == token))
+            invitation = unit.invitations.find(token)
             reused = invitation is not None and invitation.used_by == who.user_id
             if invitation is None or (invitation.used_at is not None and not reused) or invitation.expires_at <= now:
-                session.add(StartFailure(telegram_user_id=who.user_id, at=now))
+                unit.invitations.failed(who.user_id, now)
                 return Outcome([Reply("invitation_invalid")])
             if invitation.role == "coordinator":
-                return self._join_as_coordinator(session, invitation, who, now)
-            return self._join_as_contact(session, invitation, who, now)
+                unit.contacts.join_as_coordinator(
+                    invitation.campaign_id, invitation.scope_agency_id, who.user_id, who.name, who.language, now
+                )
+                unit.invitations.use(invitation.id, who.user_id, now)
+                return Outcome([Reply("coordinator_welcome", {"scope": invitation.scope})], menu="coordinator")
+            return self._join_as_contact(unit, invitation, who, now)
 
-    def _join_as_contact(self, session, invitation: Invitation, who: Person, now: datetime) -> Outcome:
-        existing = session.scalar(
-            select(Contact).where(
-                Contact.campaign_id == invitation.campaign_id, Contact.telegram_user_id == who.user_id
-            )
-        )
-        if existing is not None and existing.agency_id != invitation.agency_id:
-            return Outcome([Reply("already_registered", {"agency": existing.agency.name})])
-        contact = existing or Contact(
-            campaign_id=invitation.campaign_id,
-            agency_id=invitation.agency_id,
-            telegram_user_id=who.user_id,
-            full_name=who.name,
-            language_code=who.language,
-            joined_at=now,
-        )
-        session.add(contact)
-        if invitation.used_at is None:
-            invitation.used_by, invitation.used_at = who.user_id, now
-        session.flush()
-        place = situation(session, contact, now)
+    def _join_as_contact(self, unit: Unit, invitation: InvitationRecord, who: Person, now: datetime) -> Outcome:
+        elsewhere = unit.contacts.registered_elsewhere(invitation.campaign_id, who.user_id, invitation.agency_id)
+        if elsewhere is not None:
+            return Outcome([Reply("already_registered", {"agency": elsewhere.name})])
+        unit.contacts.join(invitation.campaign_id, invitation.agency_id, who.user_id, who.name, who.language, now)
+        unit.invitations.use(invitation.id, who.user_id, now)
+        place = situation(unit, who.user_id, now)
         outcome = Outcome([Reply("welcome", self._overview(place))])
         return outcome.add(self._resume(place))
-
-    def _join_as_coordinator(self, session, invitation: Invitation, who: Person, now: datetime) -> Outcome:
-        coordinator = session.scalar(
-            select(Coordinator).where(
-                Coordinator.campaign_id == invitation.campaign_id, Coordinator.telegram_user_id == who.user_id
-            )
-        )
-        if coordinator is None:
-            coordinator = Coordinator(
-                campaign_id=invitation.campaign_id,
-                telegram_user_id=who.user_id,
-                full_name=who.name,
-                language_code=who.language,
-                joined_at=now,
-            )
-            session.add(coordinator)
-        coordinator.scope_agency_id = invitation.scope_agency_id
-        if invitation.used_at is None:
-            invitation.used_by, invitation.used_at = who.user_id, now
-        session.flush()
-        return Outcome([Reply("coordinator_welcome", {"scope": invitation.scope_agency})], menu="coordinator")
 
     def _welcome_back(self, place: Situation) -> Outcome:
         return Outcome([Reply("welcome_back", self._overview(place)), self._resume(place)])
@@ -202,22 +162,20 @@ class ContactDialogue:
             return Reply("corrections_done", self._overview(place))
         return prompt(place, later[0])
 
-    def _load(self, session, who: Person, *, lock: bool = False) -> Situation | None:
-        contact = find_contact(session, who.user_id)
-        if contact is None:
-            return None
-        if who.language and contact.language_code != who.language:
-            contact.language_code = who.language
-        return situation(session, contact, self.clock(), lock=lock)
+    def _load(self, unit: Unit, who: Person, *, lock: bool = False) -> Situation | None:
+        place = situation(unit, who.user_id, self.clock(), lock=lock)
+        if place is not None and who.language and place.contact.language_code != who.language:
+            place.contact.language_code = who.language
+        return place
 
     def command(self, who: Person, name: str, argument: str = "") -> Outcome:
         action = COMMANDS.get(name)
-        with self.db.session() as session:
-            place = self._load(session, who, lock=action in ("submit",))
+        with self.db.unit() as unit:
+            place = self._load(unit, who, lock=action in ("submit",))
             if place is None:
-                coordinator = find_coordinator(session, who.user_id)
+                coordinator = unit.contacts.coordinator(who.user_id)
                 if coordinator is not None and action == "help":
-                    return Outcome([Reply("coordinator_welcome", {"scope": coordinator.scope_agency})])
+                    return Outcome([Reply("coordinator_welcome", {"scope": coordinator.scope})])
                 return Outcome([Reply("not_registered")])
             if action == "continue":
                 blocked = place.edit_refusal()
@@ -260,8 +218,7 @@ class ContactDialogue:
         An answer given by a button turns that very message into the next question (one message
         per question, and no stale buttons left behind); a typed answer gets a new message."""
         try:
-            answer_store.set_answer(
-                place.session,
+            place.unit.answers.set(
                 place.rubric,
                 place.agency,
                 step.question.id,
@@ -281,9 +238,9 @@ class ContactDialogue:
         following.context["just_answered"] = {"step": step, "question": step.question, "value": value}
         return outcome.add(following)
 
-    def _open_question(self, session, who: Person) -> tuple[Situation | None, WalkStep | None, Outcome | None]:
+    def _open_question(self, unit: Unit, who: Person) -> tuple[Situation | None, WalkStep | None, Outcome | None]:
         """The contact and the question they are answering, or the reply that says why there is none."""
-        place = self._load(session, who, lock=True)
+        place = self._load(unit, who, lock=True)
         if place is None:
             return None, None, Outcome([Reply("not_registered")])
         if place.step is None:
@@ -294,8 +251,8 @@ class ContactDialogue:
         return place, place.step, None
 
     def text(self, who: Person, text: str) -> Outcome:
-        with self.db.session() as session:
-            place, step, refused = self._open_question(session, who)
+        with self.db.unit() as unit:
+            place, step, refused = self._open_question(unit, who)
             if refused:
                 return refused
             if place.contact.draft.get("mode") == "reference":
@@ -311,42 +268,33 @@ class ContactDialogue:
             reference = parse_reference(text)
         except Refused as refused:
             return Outcome([refusal(refused), prompt(place, step)])
-        place.session.add(
-            Evidence(
-                agency_id=place.agency.id,
-                question_id=step.question.id,
-                kind="reference",
-                reference={**reference, "ngay": reference["ngay"].isoformat()},
-                uploaded_by=place.contact.telegram_user_id,
-                uploaded_at=place.now,
-            )
+        place.unit.evidence.add_reference(
+            place.agency.id, step.question.id, reference, by=place.contact.telegram_user_id, at=place.now
         )
         place.contact.draft = {k: v for k, v in place.contact.draft.items() if k != "mode"}
         return Outcome([Reply("evidence_received", {"step": step, "reference": reference}), prompt(place, step)])
 
     def upload(self, who: Person, upload: Upload, evidence_dir: bool = False) -> Outcome:
-        with self.db.session() as session:
-            place, step, refused = self._open_question(session, who)
+        with self.db.unit() as unit:
+            place, step, refused = self._open_question(unit, who)
             if refused:
                 return refused
             question = step.question
             if question.type != "file" and question.evidence == "none":
                 return Outcome([refusal(Refused("upload_not_expected")), prompt(place, step)])
-            evidence = Evidence(
-                agency_id=place.agency.id,
-                question_id=question.id,
+            evidence_id = unit.evidence.add_file(
+                place.agency.id,
+                question.id,
                 kind=upload.kind,
                 file_id=upload.file_id,
                 file_unique_id=upload.file_unique_id,
                 file_name=upload.file_name,
                 size=upload.size,
                 mime_type=upload.mime_type,
-                uploaded_by=who.user_id,
-                uploaded_at=place.now,
+                by=who.user_id,
+                at=place.now,
             )
-            session.add(evidence)
-            session.flush()
-            download = (evidence.id, upload.file_id) if evidence_dir else None
+            download = (evidence_id, upload.file_id) if evidence_dir else None
             if question.type == "file":
                 value = {
                     "file_id": upload.file_id,
@@ -364,8 +312,8 @@ class ContactDialogue:
             return outcome
 
     def unsupported(self, who: Person, kind: str) -> Outcome:
-        with self.db.session() as session:
-            place = self._load(session, who)
+        with self.db.unit() as unit:
+            place = self._load(unit, who)
             if place is None:
                 return Outcome([Reply("not_registered")])
             step = place.step
@@ -383,14 +331,16 @@ class ContactDialogue:
         if parsed is None:
             return Outcome(notice="invalid_button")
         kind, token, action, argument = parsed
-        with self.db.session() as session:
-            place = self._load(session, who, lock=True)
+        with self.db.unit() as unit:
+            place = self._load(unit, who, lock=True)
             if place is None:
                 return Outcome(notice="invalid_button")
             if kind == "m":
                 if token != place.contact.menu_token:
                     return Outcome(notice="stale_button")
-                return review.menu(self, place, action, argument, message_id)
+                if action == "c":
+                    return self.confirm_submit(place)
+                return review.menu(place, action, argument, message_id)
             if token != place.contact.prompt_token or place.step is None:
                 return Outcome(notice="stale_button")
             step = place.step
@@ -436,10 +386,8 @@ class ContactDialogue:
         return Outcome(notice="invalid_button")
 
     def evidence_saved(self, evidence_id: int, path: str) -> None:
-        with self.db.session() as session:
-            evidence = session.get(Evidence, evidence_id)
-            if evidence is not None:
-                evidence.local_path = path
+        with self.db.unit() as unit:
+            unit.evidence.saved(evidence_id, path)
 
     # -- submission -------------------------------------------------------------
 
@@ -468,10 +416,8 @@ class ContactDialogue:
         submission = place.submission
         again = place.correcting
         if again:
-            verification.resolve_returns(place.session, place.agency, by=place.contact.telegram_user_id, now=place.now)
-        submission.state, submission.submitted_at, submission.updated_at = "submitted", place.now, place.now
-        submission.revision += 1
-        submission.receipt_hash = receipt_hash(place.rubric, place.answers)
+            place.unit.verification.resubmit(place.agency.id, by=place.contact.telegram_user_id, now=place.now)
+        place.unit.submissions.submit(submission, receipt_hash(place.rubric, place.answers), place.now)
         score = place.provisional_score()
         notify_coordinators(place, score, again=again)
         place.contact.current_question = None
@@ -496,9 +442,8 @@ class ContactDialogue:
 
 def notify_coordinators(place: Situation, score, *, again: bool = False) -> None:
     """Queue a notice of this submission for every coordinator whose scope includes the agency."""
-    session, campaign, agency = place.session, place.campaign, place.agency
+    unit, campaign, agency = place.unit, place.campaign, place.agency
     revision = place.submission.revision  # one notice per submission, however close in time
-    coordinators = session.scalars(select(Coordinator).where(Coordinator.campaign_id == campaign.id))
     payload = {
         "agency_name": agency.name,
         "at": place.now.isoformat(),
@@ -516,7 +461,7 @@ def notify_coordinators(place: Situation, score, *, again: bool = False) -> None
             place.now + timedelta(days=1),
             payload,
         )
-        for c in coordinators
-        if agency.id in agencies_in_scope(session, campaign.id, c.scope_agency_id)
+        for c in unit.contacts.coordinators_of(campaign.id)
+        if agency.id in unit.agencies.in_scope(campaign.id, c.scope_agency_id)
     ]
-    store(session, campaign.id, rows)
+    unit.queue(campaign.id, rows)

@@ -14,19 +14,18 @@ import secrets
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
-
 from common.errors import Refused
 from conversations import agency_detail
 from conversations.exports import ExportLabels, write_csv, write_xlsx
 from conversations.replies import Button, Outcome, Reply
-from conversations.situation import Person, find_coordinator
-from storage import campaigns, verification
+from conversations.situation import Person
+from storage.agencies import AgencyState
 from storage.db import Database
-from storage.models import LATE_STATES, OPEN_STATES, Agency, Campaign, Contact, Coordinator, Submission
-from storage.notifications import Planned, store
+from storage.notifications import Planned
+from storage.records import AgencyRecord, CampaignFacts, CoordinatorRecord, SubmissionRecord
 from storage.reports import Scoreboard, restrict
-from storage.scope import agencies_in_scope
+from storage.unit import Unit
+from storage.verification import parse_points
 
 SCORES_PER_PAGE = 15
 PARENTS_SHOWN = 25
@@ -46,66 +45,58 @@ class CoordinatorDialogue:
         self.labels = labels
         self.scoreboard = Scoreboard()
 
-    def _coordinator(self, session, who: Person) -> Coordinator | None:
-        return find_coordinator(session, who.user_id)
-
     def _scoped_report(self, who: Person):
         """(campaign, scored reports of the agencies in the coordinator's scope), or the refusal to send."""
-        with self.db.session() as session:
-            coordinator = self._coordinator(session, who)
+        with self.db.unit(write=False) as unit:
+            coordinator = unit.contacts.coordinator(who.user_id)
             if coordinator is None:
                 return None, None, Outcome([Reply("not_coordinator")])
-            campaign = campaigns.get(session, coordinator.campaign_id)
-            scope = agencies_in_scope(session, campaign.id, coordinator.scope_agency_id)
-            reports = restrict(self.scoreboard.report(session, campaign), scope)
+            campaign = unit.campaign(coordinator.campaign_id)
+            scope = unit.agencies.in_scope(campaign.id, coordinator.scope_agency_id)
+            reports = restrict(unit.report(self.scoreboard, campaign.id), scope)
         if not reports:
             return campaign, None, Outcome([Reply("coordinator_no_agencies")])
         return campaign, reports, None
 
     def warm(self) -> None:
         """Read every open campaign's scores into the scoreboard (the first ranking is then quick)."""
-        with self.db.session() as session:
-            for campaign in session.scalars(select(Campaign).where(Campaign.state == "open")):
-                self.scoreboard.report(session, campaign)
+        with self.db.unit(write=False) as unit:
+            for campaign in unit.open_campaigns():
+                unit.report(self.scoreboard, campaign.id)
 
     # -- status and rankings ----------------------------------------------------
 
     def status(self, who: Person) -> Outcome:
         now = self.clock()
-        with self.db.session() as session:
-            coordinator = self._coordinator(session, who)
+        with self.db.unit(write=False) as unit:
+            coordinator = unit.contacts.coordinator(who.user_id)
             if coordinator is None:
                 return Outcome([Reply("not_coordinator")])
-            campaign = campaigns.get(session, coordinator.campaign_id)
-            scope = agencies_in_scope(session, campaign.id, coordinator.scope_agency_id)
-            rows = session.execute(
-                select(Agency.id, Agency.name, Agency.level, Agency.parent_id, Submission.state)
-                .join(Submission, Submission.agency_id == Agency.id)
-                .where(Agency.campaign_id == campaign.id)
-            ).all()
-            rows = [r for r in rows if r.id in scope]
-            names = {r.id: r.name for r in rows}
-            rubrics = campaigns.rubrics_by_level(campaign)
-            overdue = now >= campaign.deadline
-            by_level = _counts(rows, lambda r: rubrics[r.level].rubric.level_name, overdue)
-            by_parent = _counts([r for r in rows if r.parent_id in names], lambda r: names[r.parent_id], overdue)
-            return Outcome(
-                [
-                    Reply(
-                        "coordinator_status",
-                        {
-                            "campaign": campaign,
-                            "deadline": campaign.deadline,
-                            "now": now,
-                            "scope": coordinator.scope_agency,
-                            "by_level": by_level,
-                            "by_parent": dict(list(by_parent.items())[:PARENTS_SHOWN]),
-                            "more_parents": max(0, len(by_parent) - PARENTS_SHOWN),
-                            "overdue": overdue,
-                        },
-                    )
-                ]
-            )
+            campaign = unit.campaign(coordinator.campaign_id)
+            scope = unit.agencies.in_scope(campaign.id, coordinator.scope_agency_id)
+            rows = [r for r in unit.agencies.states(campaign.id) if r.id in scope]
+        names = {r.id: r.name for r in rows}
+        overdue = campaign.closed(now)
+        by_level = _counts(rows, lambda r: campaign.rubrics[r.level].rubric.level_name, campaign, now)
+        by_parent = _counts([r for r in rows if r.parent_id in names], lambda r: names[r.parent_id], campaign, now)
+        return Outcome(
+            [
+                Reply(
+                    "coordinator_status",
+                    {
+                        "campaign": campaign,
+                        "deadline": campaign.deadline,
+                        "closes_at": campaign.closes_at,
+                        "now": now,
+                        "scope": coordinator.scope,
+                        "by_level": by_level,
+                        "by_parent": dict(list(by_parent.items())[:PARENTS_SHOWN]),
+                        "more_parents": max(0, len(by_parent) - PARENTS_SHOWN),
+                        "overdue": overdue,
+                    },
+                )
+            ]
+        )
 
     def scores(self, who: Person, level: str | None = None, page: int = 0, message_id: int | None = None) -> Outcome:
         campaign, reports, refused = self._scoped_report(who)
@@ -147,8 +138,8 @@ class CoordinatorDialogue:
 
     def _usage(self, who: Person, template: str) -> Outcome:
         """How to use a command, for a coordinator; the refusal for anyone else."""
-        with self.db.session() as session:
-            found = self._coordinator(session, who) is not None
+        with self.db.unit(write=False) as unit:
+            found = unit.contacts.coordinator(who.user_id) is not None
         return Outcome([Reply(template if found else "not_coordinator")])
 
     def agency(self, who: Person, reference: str, page: int = 0, message_id: int | None = None) -> Outcome:
@@ -156,15 +147,16 @@ class CoordinatorDialogue:
         reference = reference.strip()
         if not reference:
             return self._usage(who, "agency_usage")
-        with self.db.session() as session:
-            coordinator = self._coordinator(session, who)
+        with self.db.unit(write=False) as unit:
+            coordinator = unit.contacts.coordinator(who.user_id)
             if coordinator is None:
                 return Outcome([Reply("not_coordinator")])
-            campaign = campaigns.get(session, coordinator.campaign_id)
-            agency = self._agency(session, coordinator, reference)
-            if agency is None:
+            campaign = unit.campaign(coordinator.campaign_id)
+            found = self._agency(unit, coordinator, reference)
+            if found is None:
                 return refusal(Refused("agency_not_found", code=reference[:20]))
-            report = self.scoreboard.report(session, campaign, [agency.level])[agency.level]
+            agency, submission = found
+            report = unit.report(self.scoreboard, campaign.id, [agency.level])[agency.level]
             entry = next(e for e in report.agencies if e.agency.id == agency.id)
             rubric = report.rubric
             sections = agency_detail.sections(rubric)
@@ -179,49 +171,47 @@ class CoordinatorDialogue:
                 "page": page,
                 "pages": pages,
                 "kind": "summary" if page == 0 else "history" if page == pages - 1 else "answers",
-                "state": agency.submission.state,
-                "submitted_at": agency.submission.submitted_at,
+                "state": submission.state,
+                "submitted_at": submission.submitted_at,
                 "sections": sections,
             }
             if page == 0:
-                context |= agency_detail.summary(session, agency, entry)
+                context |= agency_detail.summary(unit.detail, agency, submission, entry)
             elif page == pages - 1:
-                context |= agency_detail.history(session, agency, rubric)
+                context |= agency_detail.history(unit.detail, agency, rubric)
             else:
-                context |= agency_detail.answers_page(session, agency, entry, sections[page - 1])
-            buttons = [_pager(f"k:a:{agency.id}", page, pages)]
-            if page == 0 and agency.submission.state == "submitted":
-                buttons.insert(0, [Button(f"k:v:{agency.id}", key="verify_confirm")])
-            return Outcome([Reply("agency_detail", context, [b for b in buttons if b], edit_message_id=message_id)])
+                context |= agency_detail.answers_page(unit.detail, agency, entry, sections[page - 1])
+        buttons = [_pager(f"k:a:{agency.id}", page, pages)]
+        if page == 0 and submission.state == "submitted":
+            buttons.insert(0, [Button(f"k:v:{agency.id}", key="verify_confirm")])
+        return Outcome([Reply("agency_detail", context, [b for b in buttons if b], edit_message_id=message_id)])
 
-    def _agency(self, session, coordinator: Coordinator, reference: str) -> Agency | None:
+    def _agency(
+        self, unit: Unit, coordinator: CoordinatorRecord, reference: str
+    ) -> tuple[AgencyRecord, SubmissionRecord] | None:
         """The agency named by code (any case) or by ``#id``, if it lies within the coordinator's scope."""
-        query = select(Agency).where(Agency.campaign_id == coordinator.campaign_id)
-        if reference.startswith("#") and reference[1:].isdigit():
-            query = query.where(Agency.id == int(reference[1:]))
-        else:
-            query = query.where(func.lower(Agency.code) == reference.lower())
-        agency = session.scalar(query)
-        if agency is None:
+        found = unit.agencies.find(coordinator.campaign_id, reference)
+        if found is None:
             return None
-        scope = agencies_in_scope(session, coordinator.campaign_id, coordinator.scope_agency_id)
-        return agency if agency.id in scope else None
+        scope = unit.agencies.in_scope(coordinator.campaign_id, coordinator.scope_agency_id)
+        return found if found[0].id in scope else None
 
     # -- verification -----------------------------------------------------------
 
     def _verification(self, who: Person, reference: str, act) -> Outcome:
-        """``act(session, agency, rubric)`` on an agency within the coordinator's scope, in one transaction;
+        """``act(unit, agency, rubric)`` on an agency within the coordinator's scope, in one transaction;
         a refusal becomes its one sentence."""
         try:
-            with self.db.session() as session:
-                coordinator = self._coordinator(session, who)
+            with self.db.unit() as unit:
+                coordinator = unit.contacts.coordinator(who.user_id)
                 if coordinator is None:
                     return Outcome([Reply("not_coordinator")])
-                agency = self._agency(session, coordinator, reference)
-                if agency is None:
+                found = self._agency(unit, coordinator, reference)
+                if found is None:
                     raise Refused("agency_not_found", code=reference[:20])
-                rubric = campaigns.rubrics_by_level(campaigns.get(session, coordinator.campaign_id))[agency.level]
-                return act(session, agency, rubric)
+                agency = found[0]
+                rubric = unit.campaign(coordinator.campaign_id).rubrics[agency.level]
+                return act(unit, agency, rubric)
         except Refused as refused:
             return refusal(refused)
 
@@ -233,8 +223,8 @@ class CoordinatorDialogue:
         if not reference.strip():
             return self._usage(who, "verify_usage")
 
-        def act(session, agency, rubric) -> Outcome:
-            verification.confirm(session, agency.submission, agency, by=who.user_id, now=self.clock())
+        def act(unit: Unit, agency: AgencyRecord, rubric) -> Outcome:
+            unit.verification.confirm(agency.id, by=who.user_id, now=self.clock())
             return Outcome([Reply("verified", {"agency_name": agency.name})], notice="saved")
 
         return self._verification(who, reference.strip(), act)
@@ -246,11 +236,9 @@ class CoordinatorDialogue:
             return self._usage(who, "verify_usage")
         reference, code, points, reason = parts
 
-        def act(session, agency, rubric) -> Outcome:
-            value = verification.parse_points(points)
-            item = verification.adjust(
-                session, agency.submission, agency, rubric, code, value, reason, by=who.user_id, now=self.clock()
-            )
+        def act(unit: Unit, agency: AgencyRecord, rubric) -> Outcome:
+            value = parse_points(points)
+            item = unit.verification.adjust(agency.id, rubric, code, value, reason, by=who.user_id, now=self.clock())
             context = {"agency_name": agency.name, "item": item, "points": value, "reason": reason}
             return Outcome([Reply("adjusted", context)])
 
@@ -263,18 +251,11 @@ class CoordinatorDialogue:
             return self._usage(who, "verify_usage")
         reference, codes, comment = parts
 
-        def act(session, agency, rubric) -> Outcome:
-            items = verification.return_indicators(
-                session,
-                agency.submission,
-                agency,
-                rubric,
-                codes.split(","),
-                comment,
-                by=who.user_id,
-                now=self.clock(),
+        def act(unit: Unit, agency: AgencyRecord, rubric) -> Outcome:
+            items = unit.verification.return_indicators(
+                agency.id, rubric, codes.split(","), comment, by=who.user_id, now=self.clock()
             )
-            contacts = session.scalar(select(func.count(Contact.id)).where(Contact.agency_id == agency.id))
+            contacts = unit.contacts.count_of_agency(agency.id)
             context = {"agency_name": agency.name, "items": items, "comment": comment, "contacts": contacts}
             return Outcome([Reply("returned_sent", context)])
 
@@ -316,12 +297,12 @@ class CoordinatorDialogue:
 
     def remind(self, who: Person) -> Outcome:
         """How many reminders would go now, and buttons to send or cancel."""
-        with self.db.session() as session:
-            coordinator = self._coordinator(session, who)
+        with self.db.unit(write=False) as unit:
+            coordinator = unit.contacts.coordinator(who.user_id)
             if coordinator is None:
                 return Outcome([Reply("not_coordinator")])
-            targets = self._remind_targets(session, coordinator)
-            agencies = len({agency_id for agency_id, _ in targets})
+            targets = self._remind_targets(unit, coordinator)
+        agencies = len({agency_id for agency_id, _ in targets})
         if not targets:
             return Outcome([Reply("remind_nothing")])
         token = secrets.token_urlsafe(6)
@@ -329,33 +310,22 @@ class CoordinatorDialogue:
         buttons = [[send, Button("k:x", key="cancel")]]
         return Outcome([Reply("remind_confirm", {"messages": len(targets), "agencies": agencies}, buttons)])
 
-    def _remind_targets(self, session, coordinator: Coordinator) -> list[tuple[int, int]]:
+    def _remind_targets(self, unit: Unit, coordinator: CoordinatorRecord) -> list[tuple[int, int]]:
         """(agency id, contact's Telegram id) of every contact of an unsubmitted agency in scope."""
-        scope = agencies_in_scope(session, coordinator.campaign_id, coordinator.scope_agency_id)
-        rows = session.execute(
-            select(Contact.agency_id, Contact.telegram_user_id)
-            .join(Submission, Submission.agency_id == Contact.agency_id)
-            .where(
-                Contact.campaign_id == coordinator.campaign_id,
-                Contact.blocked_at.is_(None),
-                Submission.state.in_(OPEN_STATES),
-            )
-            .order_by(Contact.agency_id, Contact.id)
-        ).all()
-        return [(agency_id, user_id) for agency_id, user_id in rows if agency_id in scope]
+        scope = unit.agencies.in_scope(coordinator.campaign_id, coordinator.scope_agency_id)
+        return [t for t in unit.agencies.unsubmitted_contacts(coordinator.campaign_id) if t[0] in scope]
 
     def remind_confirmed(self, who: Person, token: str, message_id: int | None) -> Outcome:
         """Queue the reminders in the outbox; the same confirmation pressed twice queues them once."""
         now = self.clock()
-        with self.db.session() as session:
-            coordinator = self._coordinator(session, who)
+        with self.db.unit() as unit:
+            coordinator = unit.contacts.coordinator(who.user_id)
             if coordinator is None:
                 return Outcome([Reply("not_coordinator")], notice="refused")
-            campaign = campaigns.get(session, coordinator.campaign_id)
-            targets = self._remind_targets(session, coordinator)
+            campaign_id = coordinator.campaign_id
             rows = [
                 Planned(
-                    f"c{campaign.id}:now:{token}:a{agency_id}:u{user_id}",
+                    f"c{campaign_id}:now:{token}:a{agency_id}:u{user_id}",
                     "reminder",
                     user_id,
                     agency_id,
@@ -363,9 +333,9 @@ class CoordinatorDialogue:
                     now + timedelta(hours=2),
                     {"by": who.user_id},
                 )
-                for agency_id, user_id in targets
+                for agency_id, user_id in self._remind_targets(unit, coordinator)
             ]
-            queued = store(session, campaign.id, rows)
+            queued = unit.queue(campaign_id, rows)
         return Outcome([Reply("remind_queued", {"messages": queued}, edit_message_id=message_id)], notice="saved")
 
     # -- buttons ----------------------------------------------------------------
@@ -395,7 +365,7 @@ def _pager(prefix: str, page: int, pages: int) -> list[Button]:
     return nav
 
 
-def _counts(rows, key, overdue: bool) -> dict[str, dict[str, int]]:
+def _counts(rows: list[AgencyState], key, campaign: CampaignFacts, now: datetime) -> dict[str, dict[str, int]]:
     counts: dict[str, dict[str, int]] = {}
     for r in rows:
         c = counts.setdefault(key(r), {"total": 0, "submitted": 0, "in_progress": 0, "not_started": 0, "overdue": 0})
@@ -406,7 +376,7 @@ def _counts(rows, key, overdue: bool) -> dict[str, dict[str, int]]:
             c["not_started"] += 1
         else:
             c["in_progress"] += 1
-        if overdue and r.state in LATE_STATES:
+        if campaign.overdue(r.state, now):
             c["overdue"] += 1
     return counts
 

@@ -9,16 +9,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
-
 from conversations.replies import Button, Reply
 from conversations.situation import Situation
 from conversations.walk import relevant_steps
 from rubrics.answers import NA
 from rubrics.compiled import WalkStep
 from rubrics.model import MultiChoiceQuestion, SingleChoiceQuestion
-from storage.models import Answer as AnswerRow
-from storage.models import Contact
 
 # prompt actions: a = answer (option index, or 1/0 for yes/no), t = toggle a choice,
 # d = done with a multiple choice, n = not applicable, s = skip, b = back, k = keep and go on,
@@ -33,11 +29,7 @@ def section_context(step: WalkStep) -> dict[str, Any]:
 
 def answered_by(place: Situation, step: WalkStep) -> dict[str, Any] | None:
     """Who gave the current answer, and when, so colleagues see each other's work."""
-    found = place.session.execute(
-        select(AnswerRow.set_by, AnswerRow.set_at, Contact.full_name)
-        .outerjoin(Contact, (Contact.campaign_id == place.campaign.id) & (Contact.telegram_user_id == AnswerRow.set_by))
-        .where(AnswerRow.agency_id == place.agency.id, AnswerRow.question_id == step.question.id)
-    ).first()
+    found = place.unit.answers.who_answered(place.campaign.id, place.agency.id, step.question.id)
     if found is None:
         return None
     set_by, set_at, name = found

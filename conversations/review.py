@@ -1,21 +1,16 @@
 """Reviewing the answers before submitting: one page per group, edit buttons, the confirmation.
 
 Review and confirmation buttons carry ``m:<token>:<action>:<argument>`` with the
-contact's menu token: p = show page, e = edit question, c = confirm submission,
-x = cancel.
+contact's menu token: p = show page, e = edit question, c = confirm submission
+(handled by the dialogue, which submits), x = cancel.
 """
 
 from __future__ import annotations
-
-from typing import TYPE_CHECKING
 
 from conversations.prompts import prompt
 from conversations.replies import Button, Outcome, Reply
 from conversations.situation import Situation
 from conversations.walk import progress, relevant_steps
-
-if TYPE_CHECKING:
-    from conversations.contact_dialogue import ContactDialogue
 
 EDIT_BUTTONS_PER_ROW = 5
 STEPS_PER_PAGE = 12  # keeps a page well under Telegram's 4 096 characters
@@ -80,7 +75,8 @@ def confirm_submit(place: Situation, token: str, score) -> Reply:
     )
 
 
-def menu(dialogue: ContactDialogue, place: Situation, action: str, argument: str, message_id: int | None) -> Outcome:
+def menu(place: Situation, action: str, argument: str, message_id: int | None) -> Outcome:
+    """A review button (``c``, confirming the submission, is the dialogue's own)."""
     if action == "p" and argument.isdigit():
         return Outcome([page(place, int(argument), edit_message_id=message_id)])
     if action == "e" and argument.isdigit() and 1 <= int(argument) <= len(place.rubric.steps):
@@ -91,8 +87,6 @@ def menu(dialogue: ContactDialogue, place: Situation, action: str, argument: str
         if step not in relevant_steps(place.rubric, place.answers):
             return Outcome(notice="not_relevant")
         return Outcome([prompt(place, step)])
-    if action == "c":
-        return dialogue.confirm_submit(place)
     if action == "x":
         place.new_menu_token()
         return Outcome([Reply("submit_cancelled")], notice="cancelled")

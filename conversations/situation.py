@@ -9,19 +9,14 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
-
-from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from common.errors import Refused
 from rubrics.compiled import CompiledRubric, WalkStep
 from rubrics.scoring import AgencyInput, AgencyScore, Scorer
-from storage import answers as answer_store
-from storage import campaigns
-from storage.models import OPEN_STATES, Agency, Campaign, Contact, Coordinator, Evidence, Submission
-from storage.verification import open_returns, returned_questions
+from storage.records import OPEN_STATES, AgencyRecord, CampaignFacts, ContactRecord, SubmissionRecord
+from storage.unit import Unit
 
 
 @dataclass(frozen=True)
@@ -36,23 +31,23 @@ class Person:
 
 @dataclass
 class Situation:
-    session: Session
+    unit: Unit
     now: datetime
-    contact: Contact
-    agency: Agency
-    campaign: Campaign
-    submission: Submission
+    contact: ContactRecord
+    agency: AgencyRecord
+    campaign: CampaignFacts
+    submission: SubmissionRecord
     rubric: CompiledRubric
     answers: dict[str, Any] = field(default_factory=dict)
     returned: dict[str, str] = field(default_factory=dict)  # returned question id → the coordinator's comment
 
     @property
     def closes_at(self) -> datetime:
-        return self.campaign.deadline + timedelta(hours=self.campaign.grace_hours)
+        return self.campaign.closes_at
 
     @property
     def past_deadline(self) -> bool:
-        return self.now >= self.closes_at
+        return self.campaign.closed(self.now)
 
     @property
     def locked(self) -> bool:
@@ -85,7 +80,7 @@ class Situation:
         return Scorer(self.rubric).score_cohort([AgencyInput(self.agency.id, self.answers)])[0]
 
     def evidence_questions(self) -> set[str]:
-        return set(self.session.scalars(select(Evidence.question_id).where(Evidence.agency_id == self.agency.id)))
+        return self.unit.evidence.questions(self.agency.id)
 
     def new_prompt_token(self) -> str:
         self.contact.prompt_token = secrets.token_urlsafe(6)
@@ -95,41 +90,17 @@ class Situation:
         self.contact.menu_token = secrets.token_urlsafe(6)
         return self.contact.menu_token
 
-    def reload_answers(self) -> None:
-        self.answers = answer_store.load_agency_answers(self.session, self.rubric, self.agency.id)
 
-
-def find_contact(session: Session, user_id: int) -> Contact | None:
-    """The user's contact row in their most recently joined campaign."""
-    return session.scalar(
-        select(Contact).where(Contact.telegram_user_id == user_id).order_by(Contact.joined_at.desc(), Contact.id.desc())
-    )
-
-
-def find_coordinator(session: Session, user_id: int) -> Coordinator | None:
-    """The user's coordinator row in their most recently joined campaign."""
-    return session.scalar(
-        select(Coordinator)
-        .where(Coordinator.telegram_user_id == user_id)
-        .order_by(Coordinator.joined_at.desc(), Coordinator.id.desc())
-    )
-
-
-def situation(session: Session, contact: Contact, now: datetime, *, lock: bool = False) -> Situation:
-    """Load the contact's world; with ``lock`` the agency's submission row is locked for the transaction,
-    so two contacts of one agency (or two bot processes) write its answers one after the other."""
-    query = (
-        select(Submission, Agency)
-        .join(Agency, Agency.id == Submission.agency_id)
-        .where(Submission.agency_id == contact.agency_id)
-    )
-    if lock:
-        query = query.with_for_update(of=Submission)
-    submission, agency = session.execute(query).one()
-    campaign = campaigns.get(session, contact.campaign_id)
-    rubric = campaigns.rubrics_by_level(campaign)[agency.level]
-    found = Situation(session, now, contact, agency, campaign, submission, rubric)
-    found.reload_answers()
-    if submission.state == "returned":
-        found.returned = returned_questions(rubric, open_returns(session, agency.id))
+def situation(unit: Unit, who_id: int, now: datetime, *, lock: bool = False) -> Situation | None:
+    """The contact's world, or None if the user is no contact; with ``lock`` the agency's submission is
+    locked for the transaction, so two contacts of one agency (or two bot processes) write its answers
+    one after the other."""
+    world = unit.contacts.world(who_id, lock=lock)
+    if world is None:
+        return None
+    rubric = world.campaign.rubrics[world.agency.level]
+    found = Situation(unit, now, world.contact, world.agency, world.campaign, world.submission, rubric)
+    found.answers = unit.answers.of(rubric, world.agency.id)
+    if world.submission.state == "returned":
+        found.returned = unit.verification.returned_questions(rubric, world.agency.id)
     return found

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from datetime import datetime
+from functools import cache
 from typing import Any
 
-from sqlalchemy import JSON, func, select, type_coerce
+from sqlalchemy import JSON, case, func, insert, select, type_coerce, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -14,14 +15,15 @@ from common.errors import Refused
 from rubrics import answers as values
 from rubrics.answers import NA
 from rubrics.compiled import CompiledRubric
-from storage.models import OPEN_STATES, Agency, AnswerChange, Submission
+from storage.models import OPEN_STATES, AnswerChange, Contact, Submission
 from storage.models import Answer as AnswerRow
+from storage.records import SubmissionRecord
 
 
 def set_answer(
     session: Session,
     rubric: CompiledRubric,
-    agency: Agency,
+    agency,
     question_id: str,
     value: Any,
     *,
@@ -29,14 +31,16 @@ def set_answer(
     source: str,
     now: datetime,
     current: dict[str, Any] | None = None,
-    submission: Submission | None = None,
+    submission: SubmissionRecord | None = None,
 ) -> None:
-    """Store one answer after checking it against its question and the agency's other answers.
+    """Store one answer of ``agency`` (anything with an ``id``) after checking it against its question
+    and the agency's other answers.
 
     ``value`` is the answer, :data:`~rubrics.answers.NA` for "Không áp dụng", or
     None for "Bỏ qua" (skipping an optional question). The write is an upsert, so two
     contacts (or two processes) answering the same question at once both succeed and
-    the later one wins; the history keeps both.
+    the later one wins; the history keeps both. A ``submission`` record passed in is
+    kept up to date with the row.
     """
     question = rubric.question(question_id)
     not_applicable = value is NA
@@ -51,35 +55,44 @@ def set_answer(
             raise Refused(f"answer_{fault.kind}", **fault.params)
         _check_dependents(rubric, question_id, value, others)
     stored = None if not_applicable else values.to_json(question, value)
-    mark_started(session, submission or _submission(session, agency.id), now)
-    row = {
-        "agency_id": agency.id,
-        "question_id": question_id,
-        "value": stored,
-        "not_applicable": not_applicable,
-        "set_by": by,
-        "source": source,
-        "set_at": now,
-    }
-    dialect = session.get_bind().dialect.name
-    upsert = (postgresql_insert if dialect == "postgresql" else sqlite_insert)(AnswerRow).values(**row)
-    upsert = upsert.on_conflict_do_update(
+    mark_started(session, agency.id, now, submission)
+    session.execute(
+        _upsert(session.get_bind().dialect.name),
+        {
+            "agency_id": agency.id,
+            "question_id": question_id,
+            "value": stored,
+            "not_applicable": not_applicable,
+            "set_by": by,
+            "source": source,
+            "set_at": now,
+        },
+    )
+    session.execute(
+        _HISTORY,
+        {
+            "agency_id": agency.id,
+            "question_id": question_id,
+            "value": stored,
+            "not_applicable": not_applicable,
+            "changed_by": by,
+            "source": source,
+            "changed_at": now,
+        },
+    )
+
+
+@cache
+def _upsert(dialect: str):
+    """The answer upsert, built once per dialect; each answer only binds its values."""
+    insert = (postgresql_insert if dialect == "postgresql" else sqlite_insert)(AnswerRow)
+    return insert.on_conflict_do_update(
         index_elements=[AnswerRow.agency_id, AnswerRow.question_id],
-        set_={k: upsert.excluded[k] for k in ("value", "not_applicable", "set_by", "source", "set_at")},
+        set_={k: insert.excluded[k] for k in ("value", "not_applicable", "set_by", "source", "set_at")},
     )
-    session.execute(upsert)
-    session.add(
-        AnswerChange(
-            agency_id=agency.id,
-            question_id=question_id,
-            value=stored,
-            not_applicable=not_applicable,
-            changed_by=by,
-            source=source,
-            changed_at=now,
-        )
-    )
-    session.flush()
+
+
+_HISTORY = insert(AnswerChange)
 
 
 def _check_dependents(rubric: CompiledRubric, question_id: str, value: Any, others: dict[str, Any]) -> None:
@@ -93,17 +106,26 @@ def _check_dependents(rubric: CompiledRubric, question_id: str, value: Any, othe
             raise Refused("answer_breaks_dependent", number=rubric.by_id[dependent].number, value=current)
 
 
-def _submission(session: Session, agency_id: int) -> Submission:
-    return session.scalar(select(Submission).where(Submission.agency_id == agency_id))
-
-
-def mark_started(session: Session, submission: Submission, now: datetime) -> None:
-    if submission.state not in OPEN_STATES:
+def mark_started(session: Session, agency_id: int, now: datetime, submission: SubmissionRecord | None = None) -> None:
+    """An answer changed: the submission is in progress (if it was not started) and its revision moves on."""
+    if submission is not None and submission.state not in OPEN_STATES:
         raise Refused("submission_locked")
-    if submission.state == "not_started":
-        submission.state, submission.started_at = "in_progress", now
-    submission.updated_at = now
-    submission.revision += 1
+    changed = session.execute(
+        update(Submission)
+        .where(Submission.agency_id == agency_id, Submission.state.in_(OPEN_STATES))
+        .values(
+            state=case((Submission.state == "not_started", "in_progress"), else_=Submission.state),
+            started_at=func.coalesce(Submission.started_at, now),
+            updated_at=now,
+            revision=Submission.revision + 1,
+        )
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if not changed:
+        raise Refused("submission_locked")
+    if submission is not None:
+        submission.state = "in_progress" if submission.state == "not_started" else submission.state
+        submission.revision += 1
 
 
 def load_agency_answers(session: Session, rubric: CompiledRubric, agency_id: int) -> dict[str, Any]:
@@ -141,18 +163,45 @@ def load_many(session: Session, rubric_of: dict[int, CompiledRubric]) -> dict[in
 
 def decoded(rubric: CompiledRubric, question_id: str, stored: Any) -> Any:
     """One stored JSON value as a rubric value (None stays None: a skipped question)."""
-    if stored is None or question_id not in rubric.needs_decoding:
-        return stored
-    return values.from_json(rubric.question(question_id), stored)
+    decode = rubric.decoders.get(question_id)
+    return stored if stored is None or decode is None else decode(stored)
 
 
 def _decode(rubric: CompiledRubric, stored: dict[str, Any], na_ids) -> dict[str, Any]:
-    """Stored JSON as rubric values; answers to questions the rubric does not have are left out."""
+    """Stored JSON (a dict just parsed, decoded in place) as rubric values; answers to questions
+    the rubric does not have are left out."""
     by_id = rubric.by_id
-    decoded = {qid: raw for qid, raw in stored.items() if qid in by_id}
-    for qid in rubric.needs_decoding.intersection(decoded):
-        decoded[qid] = values.from_json(by_id[qid].question, decoded[qid])
+    if not stored.keys() <= by_id.keys():
+        stored = {qid: raw for qid, raw in stored.items() if qid in by_id}
+    for qid, decode in rubric.decoders.items():
+        raw = stored.get(qid)
+        if raw is not None:
+            stored[qid] = decode(raw)
     for qid in na_ids:
         if qid in by_id:
-            decoded[qid] = NA
-    return decoded
+            stored[qid] = NA
+    return stored
+
+
+class Answers:
+    """An agency's answers, for one unit of work."""
+
+    def __init__(self, session: Session):
+        self.session = session
+
+    def of(self, rubric: CompiledRubric, agency_id: int) -> dict[str, Any]:
+        return load_agency_answers(self.session, rubric, agency_id)
+
+    def set(self, rubric: CompiledRubric, agency, question_id: str, value: Any, **kwargs) -> None:
+        set_answer(self.session, rubric, agency, question_id, value, **kwargs)
+
+    def who_answered(
+        self, campaign_id: int, agency_id: int, question_id: str
+    ) -> tuple[int | None, datetime, str | None] | None:
+        """(Telegram id, when, contact's name) of whoever gave the current answer to the question."""
+        found = self.session.execute(
+            select(AnswerRow.set_by, AnswerRow.set_at, Contact.full_name)
+            .outerjoin(Contact, (Contact.campaign_id == campaign_id) & (Contact.telegram_user_id == AnswerRow.set_by))
+            .where(AnswerRow.agency_id == agency_id, AnswerRow.question_id == question_id)
+        ).first()
+        return tuple(found) if found is not None else None

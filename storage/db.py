@@ -20,8 +20,11 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
+from storage.unit import Unit
+
 DEFAULT_URL = "sqlite:///cqdt.db"
 MIGRATIONS = Path(__file__).parent / "migrations"
+READ_ONLY = "cqdt_read_only"
 
 
 class SchemaOutdated(RuntimeError):
@@ -57,13 +60,17 @@ def make_engine(url: str | None = None) -> Engine:
             cursor.close()
 
         @event.listens_for(engine, "begin")
-        def _begin_immediate(connection) -> None:
-            # Take the write lock at the start, so two processes updating the same rows
-            # wait for each other instead of failing when a reader turns writer.
-            connection.exec_driver_sql("BEGIN IMMEDIATE")
+        def _begin(connection) -> None:
+            # A writing transaction takes the write lock at the start, so two processes updating the
+            # same rows wait for each other instead of failing when a reader turns writer; a read-only
+            # one reads a snapshot (WAL) without waiting for writers.
+            read_only = connection.get_execution_options().get(READ_ONLY)
+            connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
         return engine
-    return create_engine(url, pool_pre_ping=True, **json_options)
+    # No pre-ping round trip per transaction: a connection the server dropped fails its first statement
+    # once and the pool replaces it; recycling keeps connections younger than the server's idle timeouts.
+    return create_engine(url, pool_recycle=1800, **json_options)
 
 
 def alembic_config(engine: Engine) -> Config:
@@ -113,10 +120,21 @@ class Database:
         self._writer = threading.Lock() if self.engine.dialect.name == "sqlite" else nullcontext()
 
     @contextmanager
-    def session(self) -> Iterator[Session]:
-        """A unit of work: committed on success, rolled back on error."""
-        with self._writer, self.sessions() as session, session.begin():
+    def session(self, *, write: bool = True) -> Iterator[Session]:
+        """A transaction: committed on success, rolled back on error. A read-only one (``write=False``)
+        does not queue for SQLite's single writer."""
+        with self._writer if write else nullcontext(), self.sessions() as session, session.begin():
+            if not write:
+                session.connection(execution_options={READ_ONLY: True})
             yield session
+
+    @contextmanager
+    def unit(self, *, write: bool = True) -> Iterator[Unit]:
+        """One update's unit of work: the repositories over one transaction, committed on success."""
+        with self.session(write=write) as session:
+            unit = Unit(session)
+            yield unit
+            unit.finish()
 
     def dispose(self) -> None:
         self.engine.dispose()

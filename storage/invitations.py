@@ -5,11 +5,14 @@ from __future__ import annotations
 import secrets
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session, aliased
 
 from common.errors import Refused
-from storage.models import Agency, Campaign, Invitation
+from storage import campaigns
+from storage.contacts import agency_record
+from storage.models import Agency, Campaign, Invitation, StartFailure
+from storage.records import InvitationRecord
 
 # Telegram deep-link payloads allow up to 64 characters of [A-Za-z0-9_-].
 TOKEN_BYTES = 24
@@ -22,10 +25,6 @@ def new_token() -> str:
 
 def deep_link(bot_username: str, token: str) -> str:
     return f"https://t.me/{bot_username}?start={token}"
-
-
-def contact_expiry(campaign: Campaign) -> datetime:
-    return campaign.deadline + timedelta(hours=campaign.grace_hours)
 
 
 def agency_invitations(
@@ -64,7 +63,7 @@ def agency_invitations(
                 token=new_token(),
                 role="contact",
                 agency_id=agency.id,
-                expires_at=max(contact_expiry(campaign), now + timedelta(days=1)),
+                expires_at=max(campaigns.facts_of(campaign).closes_at, now + timedelta(days=1)),
                 created_at=now,
             )
             session.add(invitation)
@@ -92,3 +91,47 @@ def coordinator_invitation(
     session.add(invitation)
     session.flush()
     return invitation
+
+
+class Invitations:
+    """Redeeming invitations, and the failed attempts that slow down guessing, for one unit of work."""
+
+    def __init__(self, session: Session):
+        self.session = session
+
+    def failures_since(self, user_id: int, since: datetime) -> int:
+        return self.session.scalar(
+            select(func.count(StartFailure.id)).where(StartFailure.telegram_user_id == user_id, StartFailure.at > since)
+        )
+
+    def failed(self, user_id: int, now: datetime) -> None:
+        self.session.add(StartFailure(telegram_user_id=user_id, at=now))
+
+    def find(self, token: str) -> InvitationRecord | None:
+        scope = aliased(Agency)
+        found = self.session.execute(
+            select(Invitation, scope)
+            .outerjoin(scope, scope.id == Invitation.scope_agency_id)
+            .where(Invitation.token == token)
+        ).first()
+        if found is None:
+            return None
+        invitation, scope_agency = found
+        return InvitationRecord(
+            invitation.id,
+            invitation.campaign_id,
+            invitation.role,
+            invitation.agency_id,
+            agency_record(scope_agency) if scope_agency is not None else None,
+            invitation.expires_at,
+            invitation.used_by,
+            invitation.used_at,
+        )
+
+    def use(self, invitation_id: int, user_id: int, now: datetime) -> None:
+        """Mark the invitation used by this user, unless it already was."""
+        self.session.execute(
+            update(Invitation)
+            .where(Invitation.id == invitation_id, Invitation.used_at.is_(None))
+            .values(used_by=user_id, used_at=now)
+        )

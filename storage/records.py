@@ -8,8 +8,10 @@ overdue; everything that asks these questions asks it.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
 
 from rubrics.compiled import CompiledRubric
 from storage.policy import ReminderPolicy
@@ -42,3 +44,119 @@ class CampaignFacts:
     def overdue(self, state: str, now: datetime) -> bool:
         """An agency is overdue once the campaign has closed and it has not submitted."""
         return self.closed(now) and state in LATE_STATES
+
+
+@dataclass(frozen=True)
+class AgencyRecord:
+    id: int
+    campaign_id: int
+    code: str
+    name: str
+    level: str
+    parent_id: int | None = None
+
+
+@dataclass
+class ContactRecord:
+    """A contact and their place in the walk; the unit of work writes back what the dialogue changed."""
+
+    id: int
+    campaign_id: int
+    agency_id: int
+    telegram_user_id: int
+    full_name: str | None
+    language_code: str | None
+    joined_at: datetime
+    current_question: str | None = None
+    prompt_token: str | None = None
+    menu_token: str | None = None
+    draft: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class CoordinatorRecord:
+    id: int
+    campaign_id: int
+    telegram_user_id: int
+    full_name: str | None
+    language_code: str | None
+    scope: AgencyRecord | None  # None: the whole campaign
+
+    @property
+    def scope_agency_id(self) -> int | None:
+        return self.scope.id if self.scope is not None else None
+
+
+@dataclass
+class SubmissionRecord:
+    id: int
+    agency_id: int
+    state: str
+    submitted_at: datetime | None
+    revision: int
+    receipt_hash: str | None
+
+
+@dataclass(frozen=True)
+class InvitationRecord:
+    id: int
+    campaign_id: int
+    role: str  # contact | coordinator
+    agency_id: int | None
+    scope: AgencyRecord | None
+    expires_at: datetime
+    used_by: int | None
+    used_at: datetime | None
+
+    @property
+    def scope_agency_id(self) -> int | None:
+        return self.scope.id if self.scope is not None else None
+
+
+@dataclass(frozen=True)
+class ContactWorld:
+    """What one update about a contact needs, read in one statement."""
+
+    contact: ContactRecord
+    agency: AgencyRecord
+    submission: SubmissionRecord
+    campaign: CampaignFacts
+
+
+@dataclass(frozen=True)
+class AdjustmentRecord:
+    indicator: str
+    points: Decimal
+    reason: str
+    by: int | None
+    at: datetime
+
+
+@dataclass(frozen=True)
+class ReturnRecord:
+    indicator: str
+    comment: str
+    by: int | None
+    at: datetime
+
+
+@dataclass(frozen=True)
+class EventRecord:
+    """One line of the verification log: confirmed, adjusted, returned, resubmitted."""
+
+    kind: str
+    indicator: str | None
+    points: Decimal | None
+    note: str | None
+    by: int | None
+    at: datetime
+
+
+@dataclass(frozen=True)
+class ChangeRecord:
+    """One change in an agency's answer history, its value decoded (NA for không áp dụng)."""
+
+    question_id: str
+    value: Any
+    changed_by: int | None
+    changed_at: datetime

@@ -178,3 +178,37 @@ def adjustments_of(session: Session, campaign_id: int) -> dict[int, dict[str, De
     for agency_id, code, points in rows:
         found.setdefault(agency_id, {})[code] = Decimal(points)
     return found
+
+
+class Verifications:
+    """Verification of one agency at a time, and the contact's side of a return, for one unit of work."""
+
+    def __init__(self, session: Session):
+        self.session = session
+
+    def _rows(self, agency_id: int) -> tuple[Submission, Agency]:
+        return self.session.execute(
+            select(Submission, Agency).join(Agency, Agency.id == Submission.agency_id).where(Agency.id == agency_id)
+        ).one()
+
+    def confirm(self, agency_id: int, *, by: int | None, now: datetime) -> None:
+        submission, agency = self._rows(agency_id)
+        confirm(self.session, submission, agency, by=by, now=now)
+
+    def adjust(self, agency_id: int, rubric: CompiledRubric, code: str, points: Decimal, reason: str, **kwargs) -> Item:
+        submission, agency = self._rows(agency_id)
+        return adjust(self.session, submission, agency, rubric, code, points, reason, **kwargs)
+
+    def return_indicators(
+        self, agency_id: int, rubric: CompiledRubric, codes: list[str], comment: str, **kwargs
+    ) -> list[Item]:
+        submission, agency = self._rows(agency_id)
+        return return_indicators(self.session, submission, agency, rubric, codes, comment, **kwargs)
+
+    def returned_questions(self, rubric: CompiledRubric, agency_id: int) -> dict[str, str]:
+        """Returned question id → the coordinator's comment, while the agency's indicators are returned."""
+        return returned_questions(rubric, open_returns(self.session, agency_id))
+
+    def resubmit(self, agency_id: int, *, by: int | None, now: datetime) -> int:
+        """The agency resubmits after a return: its open returns are resolved; how many were open."""
+        return resolve_returns(self.session, self._rows(agency_id)[1], by=by, now=now)

@@ -1,0 +1,59 @@
+"""One update's unit of work: the repositories the dialogues call, over one transaction.
+
+A dialogue opens ``with db.unit() as unit:`` and gets plain records back from
+``unit.contacts``, ``unit.answers`` and the rest, never a session. When the
+block ends, what the dialogue changed on a contact's place in the walk is
+written back, and the transaction commits before the bot sends anything.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from storage import campaigns
+from storage.agencies import Agencies
+from storage.agency_detail import AgencyDetail
+from storage.answers import Answers
+from storage.contacts import Contacts
+from storage.evidence import EvidenceStore
+from storage.invitations import Invitations
+from storage.models import Campaign
+from storage.notifications import Planned, store
+from storage.records import CampaignFacts
+from storage.reports import LevelReport, Scoreboard
+from storage.submissions import Submissions
+from storage.verification import Verifications
+
+
+class Unit:
+    def __init__(self, session: Session):
+        self._session = session
+        self.contacts = Contacts(session)
+        self.agencies = Agencies(session)
+        self.answers = Answers(session)
+        self.evidence = EvidenceStore(session)
+        self.invitations = Invitations(session)
+        self.submissions = Submissions(session)
+        self.verification = Verifications(session)
+        self.detail = AgencyDetail(session)
+
+    def campaign(self, campaign_id: int) -> CampaignFacts:
+        return campaigns.facts(self._session, campaign_id)
+
+    def open_campaigns(self) -> list[CampaignFacts]:
+        rows = self._session.scalars(select(Campaign).where(Campaign.state == "open").order_by(Campaign.id))
+        return [campaigns.facts_of(c) for c in rows]
+
+    def report(
+        self, scoreboard: Scoreboard, campaign_id: int, levels: list[str] | None = None
+    ) -> dict[str, LevelReport]:
+        """The campaign's scored reports by level, from the process's scoreboard, refreshed as needed."""
+        return scoreboard.report(self._session, campaigns.get(self._session, campaign_id), levels)
+
+    def queue(self, campaign_id: int, rows: list[Planned]) -> int:
+        """Add messages to the outbox (a key already there is skipped); how many were new."""
+        return store(self._session, campaign_id, rows)
+
+    def finish(self) -> None:
+        self.contacts.write_back()
