@@ -12,7 +12,7 @@ multi_choice → list of option values; integer → int; decimal and percentage
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
@@ -69,21 +69,29 @@ def to_json(question: Question, value: Any) -> Any:
     return value
 
 
-NEEDS_DECODING = frozenset({"decimal", "percentage", "date", "document"})
+def _document_from_json(raw: dict[str, Any]) -> dict[str, Any]:
+    return {**raw, "ngay": date.fromisoformat(raw["ngay"]) if raw.get("ngay") else None}
+
+
+DECODERS: dict[str, Callable[[Any], Any]] = {
+    "decimal": Decimal,
+    "percentage": Decimal,
+    "date": date.fromisoformat,
+    "document": _document_from_json,
+}
+"""By question type, how a stored JSON value (not None) becomes its answer value, for the types whose
+JSON is not already their value."""
 
 
 def from_json(question: Question, raw: Any) -> Any:
     if raw is None:
         return None
     kind = question.type
-    if kind in ("decimal", "percentage"):
-        return Decimal(raw)
+    decode = DECODERS.get(kind)
+    if decode is not None:
+        return decode(raw)
     if kind == "integer":
         return int(raw)
-    if kind == "date":
-        return date.fromisoformat(raw)
-    if kind == "document":
-        return {**raw, "ngay": date.fromisoformat(raw["ngay"]) if raw.get("ngay") else None}
     if kind == "multi_choice":
         return list(raw)
     return raw

@@ -8,11 +8,14 @@ section they sit in, lookups by id and code, and the indicators.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import cached_property
+from typing import Any
 
-from rubrics.answers import NEEDS_DECODING
+from rubrics.answers import DECODERS
+from rubrics.conditions import Relevance
 from rubrics.model import Item, Question, QuestionRef, Rubric
 from rubrics.rules import rule_questions
 
@@ -89,9 +92,10 @@ class CompiledRubric:
         return [step.question for step in self.steps]
 
     @cached_property
-    def needs_decoding(self) -> frozenset[str]:
-        """Questions whose stored JSON is not already their value (decimals, dates, documents)."""
-        return frozenset(q.id for q in self.questions if q.type in NEEDS_DECODING)
+    def decoders(self) -> dict[str, Callable[[Any], Any]]:
+        """For each question whose stored JSON is not already its value (decimals, dates, documents),
+        how a stored value (not None) becomes the answer."""
+        return {q.id: DECODERS[q.type] for q in self.questions if q.type in DECODERS}
 
     @cached_property
     def bound_dependents(self) -> dict[str, list[str]]:
@@ -104,9 +108,9 @@ class CompiledRubric:
         return dependents
 
     @cached_property
-    def conditional(self) -> list[Question]:
-        """The questions with a relevance condition, in walk order."""
-        return [step.question for step in self.steps if step.question.when is not None]
+    def relevance(self) -> Relevance:
+        """The skip logic: the conditions of the conditional questions, compiled, in walk order."""
+        return Relevance(self.questions)
 
     def question(self, question_id: str) -> Question:
         return self.by_id[question_id].question

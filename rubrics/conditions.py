@@ -1,50 +1,70 @@
-"""Evaluating relevance conditions (skip logic) on a set of answers."""
+"""Evaluating relevance conditions (skip logic) on a set of answers.
+
+A condition is compiled once into a function of the answers; a rubric's :class:`Relevance`
+holds those of its conditional questions, so that thousands of agencies are checked without
+walking the condition models again.
+"""
 
 from __future__ import annotations
 
+import operator
+from collections.abc import Callable, Iterable
 from datetime import date
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from rubrics.answers import NA, Answers
-from rubrics.model import Condition
+from rubrics.model import Condition, Question
 
-if TYPE_CHECKING:
-    from rubrics.compiled import CompiledRubric
+Test = Callable[[Answers], bool]
 
 
 def holds(condition: Condition, answers: Answers) -> bool:
     """Whether the condition holds. A test on an unanswered or not-applicable question fails,
     except ``answered: false``."""
+    return compile_condition(condition)(answers)
+
+
+def compile_condition(condition: Condition) -> Test:
+    """The condition as a function of one agency's answers, with the meaning of :func:`holds`."""
     if condition.all is not None:
-        return all(holds(c, answers) for c in condition.all)
+        every = [compile_condition(c) for c in condition.all]
+        return lambda answers: all(test(answers) for test in every)
     if condition.any is not None:
-        return any(holds(c, answers) for c in condition.any)
+        some = [compile_condition(c) for c in condition.any]
+        return lambda answers: any(test(answers) for test in some)
     if condition.not_ is not None:
-        return not holds(condition.not_, answers)
-    value = answers.get(condition.question)
-    given = value is not None and value is not NA
-    test = condition.test()
+        negated = compile_condition(condition.not_)
+        return lambda answers: not negated(answers)
+    question, test = condition.question, condition.test()
     if test == "answered":
-        return given == condition.answered
-    if not given:
-        return False
-    return _compare(test, getattr(condition, test), value)
+        wanted = condition.answered
+
+        def answered(answers: Answers) -> bool:
+            value = answers.get(question)
+            return (value is not None and value is not NA) == wanted
+
+        return answered
+    compare = _comparison(test, getattr(condition, test))
+
+    def given(answers: Answers) -> bool:
+        value = answers.get(question)
+        return value is not None and value is not NA and compare(value)
+
+    return given
 
 
-def _compare(test: str, expected: Any, value: Any) -> bool:
+def _comparison(test: str, expected: Any) -> Callable[[Any], bool]:
     if test == "equals":
-        return _same(value, expected)
+        return lambda value: _same(value, expected)
     if test == "not_equals":
-        return not _same(value, expected)
+        return lambda value: not _same(value, expected)
     if test == "in_":
-        return any(_same(value, e) for e in expected)
+        return lambda value: any(_same(value, e) for e in expected)
     if test == "contains":
-        return isinstance(value, list) and expected in value
-    number = Decimal(len(value)) if isinstance(value, list) else Decimal(value)
-    return {"gt": number > expected, "gte": number >= expected, "lt": number < expected, "lte": number <= expected}[
-        test
-    ]
+        return lambda value: isinstance(value, list) and expected in value
+    order = {"gt": operator.gt, "gte": operator.ge, "lt": operator.lt, "lte": operator.le}[test]
+    return lambda value: order(Decimal(len(value)) if isinstance(value, list) else Decimal(value), expected)
 
 
 def _same(value: Any, expected: Any) -> bool:
@@ -63,16 +83,32 @@ def _same(value: Any, expected: Any) -> bool:
     return value == expected
 
 
-def effective(rubric: CompiledRubric, answers: Answers) -> dict[str, Any]:
-    """The answers that count: those of relevant questions. Conditions only read earlier
-    questions, so one pass in walk order drops an answer left behind by a changed earlier one."""
-    kept = dict(answers)
-    for question in rubric.conditional:
-        if question.id in kept and not holds(question.when, kept):
-            del kept[question.id]
-    return kept
+class Relevance:
+    """A rubric's skip logic: the conditions of its conditional questions, compiled, in walk order."""
+
+    def __init__(self, questions: Iterable[Question]):
+        self.tests: dict[str, Test] = {q.id: compile_condition(q.when) for q in questions if q.when is not None}
+
+    def effective(self, answers: Answers) -> Answers:
+        """The answers that count: those of relevant questions. Conditions only read earlier
+        questions, so one pass in walk order drops an answer left behind by a changed earlier one.
+        When every answer counts this is ``answers`` itself, not a copy."""
+        kept = answers
+        for question_id, test in self.tests.items():
+            if question_id in kept and not test(kept):
+                if kept is answers:
+                    kept = dict(answers)
+                del kept[question_id]
+        return kept
 
 
-def relevant(rubric: CompiledRubric, question_id: str, answers: Answers) -> bool:
-    question = rubric.question(question_id)
-    return question.when is None or holds(question.when, effective(rubric, answers))
+class WithRelevance(Protocol):
+    """What relevance needs of a rubric (a :class:`~rubrics.compiled.CompiledRubric`)."""
+
+    @property
+    def relevance(self) -> Relevance: ...
+
+
+def effective(rubric: WithRelevance, answers: Answers) -> Answers:
+    """The answers that count under the rubric's skip logic (see :meth:`Relevance.effective`)."""
+    return rubric.relevance.effective(answers)

@@ -1,19 +1,20 @@
 """Scoring rules: which questions a rule reads, and the points it gives.
 
-Each rule is compiled once per rubric into a function of one agency's answers,
-so that scoring thousands of agencies does no per-call dispatch on rule types.
-A compiled rule returns ``(points, excluded)``: ``excluded`` is the max taken
-out of the applicable max when the rule does not apply to the agency.
+Each rule is compiled once per rubric into a function of one agency's answers, the
+cohort's best values and the children's answers, so that scoring thousands of agencies
+does no per-call dispatch on rule types. A compiled rule returns ``(points, excluded)``:
+``excluded`` is the max taken out of the applicable max when the rule does not apply to
+the agency. Points that do not depend on the answers (yes, no, an option, a tier) are
+capped and rounded once, when the rule is compiled.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
 from rubrics.answers import NA, Answers
-from rubrics.conditions import holds
+from rubrics.conditions import compile_condition
 from rubrics.model import (
     BasePlusRule,
     ChildrenShareRule,
@@ -32,10 +33,14 @@ CENT = Decimal("0.01")
 ZERO = Decimal(0)
 ONE = Decimal(1)
 
+Best = Mapping[str, Decimal]
+Children = Mapping[str, Sequence[Answers]]
+Compiled = Callable[[Answers, Best, Children], tuple[Decimal, Decimal]]
+
 
 def quantize(value: Decimal) -> Decimal:
     """Round to hundredths, half up, as official score tables do."""
-    return value.quantize(CENT, rounding=ROUND_HALF_UP)
+    return value.quantize(CENT, ROUND_HALF_UP)
 
 
 def rule_questions(rule: Rule) -> set[str]:
@@ -64,88 +69,76 @@ def children_rules(rule: Rule) -> list[ChildrenShareRule]:
     return [rule] if isinstance(rule, ChildrenShareRule) else []
 
 
-@dataclass
-class Context:
-    """What a rule may read: the agency's answers, the cohort's best values, the children's answers."""
-
-    answers: Answers
-    cohort_best: Mapping[str, Decimal] = field(default_factory=dict)
-    children: Mapping[str, Sequence[Answers]] = field(default_factory=dict)
-
-
-Compiled = Callable[[Context], tuple[Decimal, Decimal]]
-
-
 def compile_rule(rule: Rule, maximum: Decimal, questions: Mapping[str, Question]) -> Compiled:
-    """The rule as a function of one agency's :class:`Context`."""
+    """The rule as a function of one agency's answers, the cohort's best values and its children's answers."""
     if isinstance(rule, SumRule):
-        parts = [compile_rule(part.rule, part.max, questions) for part in rule.parts]
-
-        def sum_of_parts(ctx: Context) -> tuple[Decimal, Decimal]:
-            points = excluded = ZERO
-            for part in parts:
-                p, e = part(ctx)
-                points += p
-                excluded += e
-            return points, excluded
-
-        return sum_of_parts
+        return _sum(rule, questions)
     if isinstance(rule, ChildrenShareRule):
         return _children_share(rule, maximum)
-    points = _points(rule, maximum, questions)
-    reads = tuple(
-        sorted(rule_questions(rule) - ({a.question for a in rule.add_ons} if isinstance(rule, BasePlusRule) else set()))
-    )
-    not_applicable = (ZERO, maximum)
+    if isinstance(rule, YesNoRule):
+        return _yes_no(rule, maximum)
+    if isinstance(rule, OptionRule):
+        return _option(rule, maximum)
+    if isinstance(rule, RatioRule):
+        return _ratio(rule, maximum, questions)
+    if isinstance(rule, TiersRule):
+        return _tiers(rule, maximum, questions)
+    if isinstance(rule, PerUnitRule):
+        return _per_unit(rule, maximum, questions)
+    if isinstance(rule, NormalizedRule):
+        return _normalized(rule, maximum, questions)
+    if isinstance(rule, BasePlusRule):
+        return _base_plus(rule, maximum)
+    raise TypeError(f"unhandled rule {type(rule).__name__}")
 
-    def scored(ctx: Context) -> tuple[Decimal, Decimal]:
-        answers = ctx.answers
-        for qid in reads:
-            if answers.get(qid) is NA:
-                return not_applicable
-        value = points(ctx)
-        if value is None:
-            return not_applicable
-        return quantize(value if value < maximum else maximum), ZERO
 
-    return scored
+def _capped(value: Decimal, maximum: Decimal) -> Decimal:
+    """Points as scored: at most the max, rounded to hundredths."""
+    return quantize(value if value < maximum else maximum)
+
+
+def _sum(rule: SumRule, questions: Mapping[str, Question]) -> Compiled:
+    parts = [compile_rule(part.rule, part.max, questions) for part in rule.parts]
+
+    def sum_of_parts(answers: Answers, best: Best, children: Children) -> tuple[Decimal, Decimal]:
+        points = excluded = ZERO
+        for part in parts:
+            p, e = part(answers, best, children)
+            points += p
+            excluded += e
+        return points, excluded
+
+    return sum_of_parts
 
 
 def _children_share(rule: ChildrenShareRule, maximum: Decimal) -> Compiled:
-    def share(ctx: Context) -> tuple[Decimal, Decimal]:
-        children = ctx.children.get(rule.level, ())
-        if not children:
-            return (ZERO, maximum) if rule.on_none == "not_applicable" else (ZERO, ZERO)
-        met = sum(1 for child in children if holds(rule.where, child))
-        return quantize(Decimal(met) / len(children) * maximum), ZERO
+    level, where = rule.level, compile_condition(rule.where)
+    none = (ZERO, maximum) if rule.on_none == "not_applicable" else (ZERO, ZERO)
+
+    def share(answers: Answers, best: Best, children: Children) -> tuple[Decimal, Decimal]:
+        cohort = children.get(level, ())
+        if not cohort:
+            return none
+        met = sum(1 for child in cohort if where(child))
+        return (Decimal(met) / len(cohort) * maximum).quantize(CENT, ROUND_HALF_UP), ZERO
 
     return share
 
 
-def _reader(question: Question) -> Callable[[Answers], Decimal | int | None]:
-    """Reads a question's answer as a number: the value, a multiple choice's count, yes as 1."""
-    qid, kind = question.id, question.type
-    if kind == "multi_choice":
+def _yes_no(rule: YesNoRule, maximum: Decimal) -> Compiled:
+    qid, not_applicable = rule.question, (ZERO, maximum)
+    yes = maximum if rule.points_yes is None else rule.points_yes
+    # a dict, as an answer equal to True or False (1, 0) scores as that answer
+    outcomes = {True: (_capped(yes, maximum), ZERO), False: (_capped(rule.points_no, maximum), ZERO)}
+    otherwise = (_capped(ZERO, maximum), ZERO)
 
-        def count(answers: Answers) -> int | None:
-            value = answers.get(qid)
-            return None if value is None or value is NA else len(value)
-
-        return count
-
-    def read(answers: Answers) -> Decimal | int | None:
+    def yes_no(answers: Answers, best: Best, children: Children) -> tuple[Decimal, Decimal]:
         value = answers.get(qid)
-        return None if value is NA else value
+        if value is NA:
+            return not_applicable
+        return outcomes.get(value, otherwise)
 
-    return read
-
-
-def _raw(qid: str) -> Callable[[Answers], object]:
-    def read(answers: Answers) -> object:
-        value = answers.get(qid)
-        return None if value is NA else value
-
-    return read
+    return yes_no
 
 
 def _option_points(points, maximum: Decimal) -> Decimal:
@@ -154,99 +147,147 @@ def _option_points(points, maximum: Decimal) -> Decimal:
     return points
 
 
-def _points(rule: Rule, maximum: Decimal, questions: Mapping[str, Question]) -> Callable[[Context], Decimal | None]:
-    """Points before capping; None means not applicable (a ratio over zero, by choice)."""
-    if isinstance(rule, YesNoRule):
-        read = _raw(rule.question)
-        yes = maximum if rule.points_yes is None else rule.points_yes
-        return lambda ctx: {True: yes, False: rule.points_no}.get(read(ctx.answers), ZERO)
-    if isinstance(rule, OptionRule):
-        read = _raw(rule.question)
-        table = {option: _option_points(p, maximum) for option, p in rule.points.items()}
+def _option(rule: OptionRule, maximum: Decimal) -> Compiled:
+    qid, not_applicable = rule.question, (ZERO, maximum)
+    table = {option: _option_points(p, maximum) for option, p in rule.points.items()}
+    scored = {option: (_capped(p, maximum), ZERO) for option, p in table.items()}
+    otherwise = (_capped(ZERO, maximum), ZERO)
 
-        def option(ctx: Context) -> Decimal:
-            value = read(ctx.answers)
-            if isinstance(value, list):
-                return sum((table.get(v, ZERO) for v in value), ZERO)
-            return table.get(value, ZERO)
+    def option(answers: Answers, best: Best, children: Children) -> tuple[Decimal, Decimal]:
+        value = answers.get(qid)
+        if value is NA:
+            return not_applicable
+        if isinstance(value, list):
+            total = sum((table.get(v, ZERO) for v in value), ZERO)
+            return (total if total < maximum else maximum).quantize(CENT, ROUND_HALF_UP), ZERO
+        return scored.get(value, otherwise)
 
-        return option
-    if isinstance(rule, RatioRule):
-        return _ratio(rule, maximum, questions)
-    if isinstance(rule, TiersRule):
-        read = _reader(questions[rule.question])
-        tiers = sorted(((t.min, t.points) for t in rule.tiers), reverse=True)
-        otherwise = rule.otherwise
-
-        def tiered(ctx: Context) -> Decimal:
-            value = read(ctx.answers)
-            if value is None:
-                return ZERO
-            for low, points in tiers:
-                if value >= low:
-                    return points
-            return otherwise
-
-        return tiered
-    if isinstance(rule, PerUnitRule):
-        read = _reader(questions[rule.question])
-        cap = maximum if rule.cap is None else rule.cap
-
-        def per_unit(ctx: Context) -> Decimal:
-            value = read(ctx.answers)
-            return ZERO if value is None else min(Decimal(value) * rule.points_per_unit, cap)
-
-        return per_unit
-    if isinstance(rule, NormalizedRule):
-        read = _reader(questions[rule.question])
-
-        def normalized(ctx: Context) -> Decimal:
-            value, best = read(ctx.answers), ctx.cohort_best.get(rule.question)
-            if value is None or not best:
-                return ZERO
-            return min(Decimal(value) / best, ONE) * maximum
-
-        return normalized
-    if isinstance(rule, BasePlusRule):
-        return _base_plus(rule)
-    raise TypeError(f"unhandled rule {type(rule).__name__}")
+    return option
 
 
-def _ratio(rule: RatioRule, maximum: Decimal, questions: Mapping[str, Question]) -> Callable[[Context], Decimal | None]:
-    top = _reader(questions[rule.numerator])
+def _counted(question: Question) -> bool:
+    """Whether a rule reads the question's answer as a count: a multiple choice, by how many options it has."""
+    return question.type == "multi_choice"
+
+
+def _ratio(rule: RatioRule, maximum: Decimal, questions: Mapping[str, Question]) -> Compiled:
+    not_applicable = (ZERO, maximum)
+    top_id, top_counted = rule.numerator, _counted(questions[rule.numerator])
     if rule.denominator is None:
-        return lambda ctx: ZERO if (v := top(ctx.answers)) is None else Decimal(v) / 100 * maximum
-    bottom = _reader(questions[rule.denominator])
-    on_zero = {"zero": ZERO, "full": maximum, "not_applicable": None}[rule.on_zero]
+        zero = (_capped(ZERO, maximum), ZERO)
 
-    def ratio(ctx: Context) -> Decimal | None:
-        b = bottom(ctx.answers)
+        def percentage(answers: Answers, best: Best, children: Children) -> tuple[Decimal, Decimal]:
+            value = answers.get(top_id)
+            if value is NA:
+                return not_applicable
+            if value is None:
+                return zero
+            points = Decimal(len(value) if top_counted else value) / 100 * maximum
+            return (points if points < maximum else maximum).quantize(CENT, ROUND_HALF_UP), ZERO
+
+        return percentage
+    bottom_id, bottom_counted = rule.denominator, _counted(questions[rule.denominator])
+    on_zero = {"zero": (_capped(ZERO, maximum), ZERO), "full": (_capped(maximum, maximum), ZERO)}
+    if_zero = on_zero.get(rule.on_zero, not_applicable)
+    zero = on_zero["zero"]
+
+    def ratio(answers: Answers, best: Best, children: Children) -> tuple[Decimal, Decimal]:
+        a, b = answers.get(top_id), answers.get(bottom_id)
+        if a is NA or b is NA:
+            return not_applicable
+        if bottom_counted and b is not None:
+            b = len(b)
         if b == 0:
-            return on_zero
-        a = top(ctx.answers)
+            return if_zero
+        if top_counted and a is not None:
+            a = len(a)
         if a is None or b is None:
-            return ZERO
-        return min(Decimal(a) / b, ONE) * maximum
+            return zero
+        points = min(Decimal(a) / b, ONE) * maximum
+        return (points if points < maximum else maximum).quantize(CENT, ROUND_HALF_UP), ZERO
 
     return ratio
 
 
-def _base_plus(rule: BasePlusRule) -> Callable[[Context], Decimal]:
-    gate = _raw(rule.question)
-    add_ons = [(_raw(a.question), a.option, a.points) for a in rule.add_ons]
+def _tiers(rule: TiersRule, maximum: Decimal, questions: Mapping[str, Question]) -> Compiled:
+    qid, counted, not_applicable = rule.question, _counted(questions[rule.question]), (ZERO, maximum)
+    ordered = sorted(((t.min, t.points) for t in rule.tiers), reverse=True)
+    tiers = [(low, (_capped(points, maximum), ZERO)) for low, points in ordered]
+    otherwise, zero = (_capped(rule.otherwise, maximum), ZERO), (_capped(ZERO, maximum), ZERO)
 
-    def base_plus(ctx: Context) -> Decimal:
-        if gate(ctx.answers) is not True:
-            return ZERO
-        total = rule.base
-        for read, option, points in add_ons:
-            value = read(ctx.answers)
+    def tiered(answers: Answers, best: Best, children: Children) -> tuple[Decimal, Decimal]:
+        value = answers.get(qid)
+        if value is NA:
+            return not_applicable
+        if value is None:
+            return zero
+        if counted:
+            value = len(value)
+        for low, scored in tiers:
+            if value >= low:
+                return scored
+        return otherwise
+
+    return tiered
+
+
+def _per_unit(rule: PerUnitRule, maximum: Decimal, questions: Mapping[str, Question]) -> Compiled:
+    qid, counted, not_applicable = rule.question, _counted(questions[rule.question]), (ZERO, maximum)
+    each, cap = rule.points_per_unit, maximum if rule.cap is None else rule.cap
+    zero = (_capped(ZERO, maximum), ZERO)
+
+    def per_unit(answers: Answers, best: Best, children: Children) -> tuple[Decimal, Decimal]:
+        value = answers.get(qid)
+        if value is NA:
+            return not_applicable
+        if value is None:
+            return zero
+        points = min(Decimal(len(value) if counted else value) * each, cap)
+        return (points if points < maximum else maximum).quantize(CENT, ROUND_HALF_UP), ZERO
+
+    return per_unit
+
+
+def _normalized(rule: NormalizedRule, maximum: Decimal, questions: Mapping[str, Question]) -> Compiled:
+    qid, counted, not_applicable = rule.question, _counted(questions[rule.question]), (ZERO, maximum)
+    zero = (_capped(ZERO, maximum), ZERO)
+
+    def normalized(answers: Answers, best: Best, children: Children) -> tuple[Decimal, Decimal]:
+        value = answers.get(qid)
+        if value is NA:
+            return not_applicable
+        top = best.get(qid)
+        if value is None or not top:
+            return zero
+        points = min(Decimal(len(value) if counted else value) / top, ONE) * maximum
+        return (points if points < maximum else maximum).quantize(CENT, ROUND_HALF_UP), ZERO
+
+    return normalized
+
+
+def _base_plus(rule: BasePlusRule, maximum: Decimal) -> Compiled:
+    gate, base, not_applicable = rule.question, rule.base, (ZERO, maximum)
+    add_ons = [(a.question, a.option, a.points) for a in rule.add_ons]
+    gate_may_not_apply = gate not in {a.question for a in rule.add_ons}  # an add-on's question never excludes
+    zero = (_capped(ZERO, maximum), ZERO)
+
+    def base_plus(answers: Answers, best: Best, children: Children) -> tuple[Decimal, Decimal]:
+        value = answers.get(gate)
+        if value is NA and gate_may_not_apply:
+            return not_applicable
+        if value is not True:
+            return zero
+        total = base
+        for qid, option, points in add_ons:
+            value = answers.get(qid)
+            if value is NA:
+                value = None
             if option is None:
                 met = value is True
             else:
                 met = option in value if isinstance(value, list) else value == option
             if met:
                 total += points
-        return total
+        return (total if total < maximum else maximum).quantize(CENT, ROUND_HALF_UP), ZERO
 
     return base_plus

@@ -14,9 +14,8 @@ from decimal import Decimal
 
 from rubrics.answers import NA, Answers
 from rubrics.compiled import CompiledRubric
-from rubrics.conditions import effective
 from rubrics.model import BandScheme, Item
-from rubrics.rules import ZERO, Context, children_rules, compile_rule, normalized_questions, quantize
+from rubrics.rules import ZERO, Best, Children, children_rules, compile_rule, normalized_questions, quantize
 
 
 @dataclass(slots=True)
@@ -41,15 +40,17 @@ class ItemScore:
     @property
     def percent(self) -> Decimal | None:
         """achieved ÷ applicable max, in percent; None when nothing applies."""
-        if self.applicable <= 0:
+        applicable = self.max - self.excluded
+        if applicable <= 0:
             return None
-        return quantize(self.achieved * 100 / self.applicable)
+        return quantize(self.achieved * 100 / applicable)
 
     @property
     def converted(self) -> Decimal:
-        if self.applicable <= 0:
+        applicable = self.max - self.excluded
+        if applicable <= 0:
             return ZERO
-        return quantize(self.achieved * self.max / self.applicable)
+        return quantize(self.achieved * self.max / applicable)
 
 
 @dataclass(slots=True)
@@ -67,7 +68,10 @@ class AgencyScore:
     rank: int | None = None
 
     def __post_init__(self) -> None:
-        self.total = sum((g.converted for g in self.groups), ZERO)
+        total = ZERO
+        for group in self.groups:
+            total += group.converted
+        self.total = total
         self.percent = quantize(self.total * 100 / self.max) if self.max else ZERO
 
     @property
@@ -88,6 +92,9 @@ class AgencyInput:
     children: Mapping[str, Sequence[Answers]] = field(default_factory=dict)
 
 
+ItemScorer = Callable[[Answers, Best, Children, dict[str, ItemScore]], ItemScore]
+
+
 class Scorer:
     """Scores agencies against one rubric. Build once per rubric; reuse for every cohort."""
 
@@ -97,8 +104,8 @@ class Scorer:
         self.rules = {item.code: compile_rule(item.rule, item.max, questions) for item in rubric.indicators}
         self.normalized = sorted({q for item in rubric.indicators for q in normalized_questions(item.rule)})
         self.child_levels = sorted({r.level for item in rubric.indicators for r in children_rules(item.rule)})
-        self.total_schemes = [s for s in rubric.rubric.bands if s.applies_to == "total"]
-        self.group_schemes = [s for s in rubric.rubric.bands if s.applies_to == "groups"]
+        self.total_bands = [banding(s) for s in rubric.rubric.bands if s.applies_to == "total"]
+        self.group_bands = [banding(s) for s in rubric.rubric.bands if s.applies_to == "groups"]
         self.groups = [self._compile(group) for group in rubric.rubric.groups]
 
     def cohort_best(self, answer_sets: Iterable[Answers]) -> dict[str, Decimal]:
@@ -114,24 +121,36 @@ class Scorer:
                     best[qid] = value
         return best
 
-    def _compile(self, item: Item) -> Callable[[Context, dict[str, ItemScore]], ItemScore]:
+    def _compile(self, item: Item) -> ItemScorer:
         """The item as a function of one agency, filling in its indicators' scores as it goes."""
         code, title, maximum = item.code, item.title, item.max
         if item.rule is not None:
             rule = self.rules[code]
 
-            def indicator(ctx: Context, indicators: dict[str, ItemScore]) -> ItemScore:
-                points, excluded = rule(ctx)
+            def indicator(answers: Answers, best: Best, children: Children, indicators: dict) -> ItemScore:
+                points, excluded = rule(answers, best, children)
                 score = indicators[code] = ItemScore(code, title, maximum, excluded, points)
                 return score
 
             return indicator
-        children = [self._compile(child) for child in item.children]
+        # an indicator below a group is scored in the group's loop, without a call of its own
+        members = [
+            (child.code, child.title, child.max, self.rules[child.code], None)
+            if child.rule is not None
+            else (None, None, None, None, self._compile(child))
+            for child in item.children
+        ]
 
-        def group(ctx: Context, indicators: dict[str, ItemScore]) -> ItemScore:
-            scores = [child(ctx, indicators) for child in children]
+        def group(answers: Answers, best: Best, children: Children, indicators: dict) -> ItemScore:
+            scores = []
             excluded = achieved = ZERO
-            for score in scores:
+            for child_code, child_title, child_max, rule, subgroup in members:
+                if subgroup is None:
+                    points, out = rule(answers, best, children)
+                    score = indicators[child_code] = ItemScore(child_code, child_title, child_max, out, points)
+                else:
+                    score = subgroup(answers, best, children, indicators)
+                scores.append(score)
                 excluded += score.excluded
                 achieved += score.achieved
             return ItemScore(code, title, maximum, excluded, achieved, scores)
@@ -139,9 +158,9 @@ class Scorer:
         return group
 
     def score(self, agency: AgencyInput, cohort_best: Mapping[str, Decimal]) -> AgencyScore:
-        ctx = Context(agency.answers, cohort_best, agency.children)
+        answers, children = agency.answers, agency.children
         indicators: dict[str, ItemScore] = {}
-        groups = [group(ctx, indicators) for group in self.groups]
+        groups = [group(answers, cohort_best, children, indicators) for group in self.groups]
         return self._banded(AgencyScore(agency.key, groups, self.rubric.max, indicators))
 
     def adjust(self, score: AgencyScore, points: Mapping[str, Decimal]) -> AgencyScore:
@@ -164,37 +183,49 @@ class Scorer:
         return self._banded(AgencyScore(score.key, groups, score.max, indicators))
 
     def _banded(self, result: AgencyScore) -> AgencyScore:
-        for scheme in self.group_schemes:
+        for band in self.group_bands:
             for group in result.groups:
-                result.group_bands[group.code] = band_of(scheme, group.percent)
-        for scheme in self.total_schemes:
-            result.band = band_of(scheme, result.percent)
+                result.group_bands[group.code] = band(group.percent)
+        for band in self.total_bands:
+            result.band = band(result.percent)
         return result
 
     def score_cohort(self, agencies: Sequence[AgencyInput], *, relevance: bool = True) -> list[AgencyScore]:
         """Score and rank every agency of one level. With ``relevance`` the answers of
         questions that skip logic makes irrelevant are dropped first."""
         if relevance:
-            agencies = [AgencyInput(a.key, effective(self.rubric, a.answers), a.children) for a in agencies]
+            effective = self.rubric.relevance.effective
+            agencies = [AgencyInput(a.key, effective(a.answers), a.children) for a in agencies]
         best = self.cohort_best(a.answers for a in agencies)
         scores = [self.score(a, best) for a in agencies]
         rank(scores)
         return scores
 
 
-def band_of(scheme: BandScheme, percent: Decimal | None) -> str | None:
-    if percent is None:
-        return None
+def banding(scheme: BandScheme) -> Callable[[Decimal | None], str | None]:
+    """The scheme as a function of a percentage: the label of the band it falls in, or None."""
     ordered = sorted(scheme.bands, key=lambda b: b.from_)
-    for index, band in enumerate(ordered):
-        first, last = index == 0, index == len(ordered) - 1
-        if scheme.inclusive == "lower":
-            inside = band.from_ <= percent and (percent < band.to or (last and percent <= band.to))
-        else:
-            inside = (band.from_ < percent or (first and percent >= band.from_)) and percent <= band.to
-        if inside:
-            return band.label
-    return None
+    last = len(ordered) - 1
+    lower = scheme.inclusive == "lower"
+    bounds = [(band.from_, band.to, index == 0, index == last, band.label) for index, band in enumerate(ordered)]
+
+    def band_of_percent(percent: Decimal | None) -> str | None:
+        if percent is None:
+            return None
+        for low, high, first, final, label in bounds:
+            if lower:
+                inside = low <= percent and (percent < high or (final and percent <= high))
+            else:
+                inside = (low < percent or (first and percent >= low)) and percent <= high
+            if inside:
+                return label
+        return None
+
+    return band_of_percent
+
+
+def band_of(scheme: BandScheme, percent: Decimal | None) -> str | None:
+    return banding(scheme)(percent)
 
 
 def rank(scores: list[AgencyScore], key=lambda s: s.total) -> None:
