@@ -6,6 +6,10 @@ refresh reloads just the agencies whose revision moved and rescores them and the
 indicators may read their children); a whole level is rescored only when a cohort-relative best
 value moved. Reports carry the self-assessed score, the verified score where there is one (ranks
 use it), and the same agency's score in the previous campaign of the same rubric family.
+
+The scores of a campaign are hundreds of thousands of small objects that live as long as the
+scoreboard. They are built with the cyclic garbage collector paused, and after a large build they
+are frozen out of its generations (:func:`gc.freeze`), so no later collection rescans them.
 """
 
 from __future__ import annotations
@@ -23,8 +27,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, aliased
 
+from rubrics.answers import Answers
 from rubrics.compiled import CompiledRubric
-from rubrics.conditions import effective
 from rubrics.scoring import AgencyInput, AgencyScore, Scorer, rank
 from storage import answers as answer_store
 from storage.campaigns import rubrics_by_level
@@ -102,6 +106,9 @@ def agency_rows(session: Session, campaign_id: int) -> list[AgencyRow]:
     return [AgencyRow(*row) for row in rows]
 
 
+FREEZE_AFTER = 1000  # agencies rescored in one refresh that make it a large build
+
+
 @contextmanager
 def cyclic_gc_paused() -> Iterator[None]:
     """Scoring builds hundreds of thousands of small acyclic objects; Python's cycle
@@ -116,6 +123,15 @@ def cyclic_gc_paused() -> Iterator[None]:
             gc.enable()
 
 
+def freeze_long_lived() -> None:
+    """Move every object alive now out of the cyclic collector's generations, after a large build:
+    later collections no longer scan the scores (at 12 000 agencies a full pass took up to 1 s).
+    Reference counting still frees them when a refresh replaces them. The price is that a
+    reference cycle alive at this moment is never collected; the few such objects (the request's
+    session) are leaked once per large build, not per request."""
+    gc.freeze()
+
+
 class _CampaignScores:
     """One campaign's answers and self-assessed scores as last read, by agency id."""
 
@@ -124,14 +140,15 @@ class _CampaignScores:
         self.scorers = {level: Scorer(rubric) for level, rubric in self.rubrics.items()}
         self.revisions: dict[int, int] = {}
         self.answers: dict[int, dict[str, Any]] = {}
-        self.effective: dict[int, dict[str, Any]] = {}
+        self.effective: dict[int, Answers] = {}
         self.scores: dict[int, AgencyScore] = {}
         self.best: dict[str, dict] = {}
 
-    def refresh(self, session: Session, campaign_id: int) -> list[AgencyRow]:
+    def refresh(self, session: Session, campaign_id: int) -> tuple[dict[str, list[AgencyRow]], int]:
+        """The campaign's agencies by level, in code order, and how many of them were rescored."""
         rows = [row for row in agency_rows(session, campaign_id) if row.level in self.rubrics]
         by_id = {row.id: row for row in rows}
-        for gone in set(self.revisions) - by_id.keys():
+        for gone in self.revisions.keys() - by_id.keys():
             for held in (self.revisions, self.answers, self.effective, self.scores):
                 held.pop(gone, None)
         changed = {row.id for row in rows if self.revisions.get(row.id) != row.revision}
@@ -139,17 +156,18 @@ class _CampaignScores:
         for agency_id, answers in loaded.items():
             row = by_id[agency_id]
             self.answers[agency_id] = answers
-            self.effective[agency_id] = effective(self.rubrics[row.level], answers)
+            self.effective[agency_id] = self.rubrics[row.level].relevance.effective(answers)
             self.revisions[agency_id] = row.revision
         dirty = changed | {by_id[i].parent_id for i in changed if by_id[i].parent_id in by_id}
         children: dict[int, dict[str, list]] = defaultdict(lambda: defaultdict(list))
-        members: dict[str, list[int]] = defaultdict(list)
+        members: dict[str, list[AgencyRow]] = {level: [] for level in self.rubrics}
         for row in rows:
-            members[row.level].append(row.id)
+            members[row.level].append(row)
             if row.parent_id is not None:
                 children[row.parent_id][row.level].append(self.effective[row.id])
+        rescored = 0
         for level, scorer in self.scorers.items():
-            ids = members[level]
+            ids = [row.id for row in members[level]]
             best = scorer.cohort_best(self.effective[i] for i in ids)
             if best != self.best.get(level):
                 self.best[level], redo = best, ids
@@ -158,7 +176,8 @@ class _CampaignScores:
             for agency_id in redo:
                 given = AgencyInput(agency_id, self.effective[agency_id], children.get(agency_id, {}))
                 self.scores[agency_id] = scorer.score(given, best)
-        return rows
+            rescored += len(redo)
+        return members, rescored
 
 
 class Scoreboard:
@@ -177,25 +196,26 @@ class Scoreboard:
             held = self._campaigns.get(campaign.id)
             if held is None:
                 held = self._campaigns[campaign.id] = _CampaignScores(campaign)
-            rows = held.refresh(session, campaign.id)
+            members, rescored = held.refresh(session, campaign.id)
             adjustments = adjustments_of(session, campaign.id)
-            wanted = [level for level in held.rubrics if not levels or level in levels]
             reports = {}
-            for level in wanted:
-                scorer = held.scorers[level]
+            for level, rows in members.items():
+                if levels and level not in levels:
+                    continue
+                scorer, scores, answers = held.scorers[level], held.scores, held.answers
                 report = LevelReport(level, held.rubrics[level])
                 for row in rows:
-                    if row.level != level:
-                        continue
-                    score = held.scores[row.id]
+                    score = scores[row.id]
                     verified = None
                     if row.state == "verified" or row.id in adjustments:
                         verified, score.rank = scorer.adjust(score, adjustments.get(row.id, {})), None
-                    report.agencies.append(AgencyReport(row, score, held.answers[row.id], verified))
+                    report.agencies.append(AgencyReport(row, score, answers[row.id], verified))
                 rank([entry.effective for entry in report.agencies])
                 if compare:
                     self._compare(session, campaign, report)
                 reports[level] = report
+            if rescored >= FREEZE_AFTER:
+                freeze_long_lived()
             return reports
 
     def _compare(self, session: Session, campaign: Campaign, report: LevelReport) -> None:
