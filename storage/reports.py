@@ -85,8 +85,9 @@ class LevelReport:
 
 
 def agency_rows(session: Session, campaign_id: int) -> list[AgencyRow]:
+    """The campaign's agencies with their submissions, by level and code (plain rows, no ORM objects)."""
     parent = aliased(Agency)
-    rows = session.execute(
+    rows = session.connection().execute(
         select(
             Agency.id,
             Agency.code,
@@ -139,6 +140,7 @@ class _CampaignScores:
         self.rubrics = rubrics_by_level(campaign)
         self.scorers = {level: Scorer(rubric) for level, rubric in self.rubrics.items()}
         self.revisions: dict[int, int] = {}
+        self.parents: dict[int, int | None] = {}
         self.answers: dict[int, dict[str, Any]] = {}
         self.effective: dict[int, Answers] = {}
         self.scores: dict[int, AgencyScore] = {}
@@ -148,36 +150,50 @@ class _CampaignScores:
         """The campaign's agencies by level, in code order, and how many of them were rescored."""
         rows = [row for row in agency_rows(session, campaign_id) if row.level in self.rubrics]
         by_id = {row.id: row for row in rows}
-        for gone in self.revisions.keys() - by_id.keys():
-            for held in (self.revisions, self.answers, self.effective, self.scores):
-                held.pop(gone, None)
+        gone = self.revisions.keys() - by_id.keys()
+        # a district's indicators read its communes: it is rescored when one changes, leaves or moves away
+        regrouped = {self.parents.get(i) for i in gone}
+        for row in rows:
+            if self.parents.get(row.id, row.parent_id) != row.parent_id:
+                regrouped |= {self.parents[row.id], row.parent_id}
+        for agency_id in gone:
+            for held in (self.revisions, self.parents, self.answers, self.effective, self.scores):
+                held.pop(agency_id, None)
         changed = {row.id for row in rows if self.revisions.get(row.id) != row.revision}
+        self.parents.update((row.id, row.parent_id) for row in rows)
         loaded = answer_store.load_many(session, {i: self.rubrics[by_id[i].level] for i in changed})
         for agency_id, answers in loaded.items():
             row = by_id[agency_id]
             self.answers[agency_id] = answers
             self.effective[agency_id] = self.rubrics[row.level].relevance.effective(answers)
             self.revisions[agency_id] = row.revision
-        dirty = changed | {by_id[i].parent_id for i in changed if by_id[i].parent_id in by_id}
-        children: dict[int, dict[str, list]] = defaultdict(lambda: defaultdict(list))
         members: dict[str, list[AgencyRow]] = {level: [] for level in self.rubrics}
         for row in rows:
             members[row.level].append(row)
-            if row.parent_id is not None:
-                children[row.parent_id][row.level].append(self.effective[row.id])
-        rescored = 0
+        moved = set(self.rubrics) if gone else {by_id[i].level for i in changed}
+        dirty = changed | {by_id[i].parent_id for i in changed} | regrouped
+        redo: dict[str, list[int]] = {}
         for level, scorer in self.scorers.items():
             ids = [row.id for row in members[level]]
-            best = scorer.cohort_best(self.effective[i] for i in ids)
-            if best != self.best.get(level):
-                self.best[level], redo = best, ids
+            if level in moved or level not in self.best:
+                best = scorer.cohort_best(self.effective[i] for i in ids)
             else:
-                redo = [i for i in ids if i in dirty or i not in self.scores]
-            for agency_id in redo:
+                best = self.best[level]  # no answer of the level changed, so neither did its best values
+            if best != self.best.get(level):
+                self.best[level], redo[level] = best, ids
+            else:
+                redo[level] = [i for i in ids if i in dirty or i not in self.scores]
+        rescored = {i for ids in redo.values() for i in ids}
+        children: dict[int, dict[str, list]] = defaultdict(lambda: defaultdict(list))
+        for row in rows:
+            if row.parent_id in rescored:
+                children[row.parent_id][row.level].append(self.effective[row.id])
+        for level, ids in redo.items():
+            scorer, best = self.scorers[level], self.best[level]
+            for agency_id in ids:
                 given = AgencyInput(agency_id, self.effective[agency_id], children.get(agency_id, {}))
                 self.scores[agency_id] = scorer.score(given, best)
-            rescored += len(redo)
-        return members, rescored
+        return members, len(rescored)
 
 
 class Scoreboard:
