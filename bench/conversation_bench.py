@@ -36,7 +36,7 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 from sqlalchemy import create_engine, text  # noqa: E402
 
 from bot.demo.contacts import typed  # noqa: E402
-from bot.demo.fake_bot_api import FakeTelegram  # noqa: E402
+from bot.demo.fake_telegram import FakeTelegram  # noqa: E402
 from rubrics.answers import NA  # noqa: E402
 from rubrics.bundled import bundled  # noqa: E402
 from rubrics.sample_answers import sample_answers  # noqa: E402

@@ -17,7 +17,7 @@ from sqlalchemy import select
 from telegram import Bot
 
 from bot.app import build_application
-from bot.demo.fake_bot_api import FakeTelegram, run_application
+from bot.demo.fake_telegram import FakeTelegram, run_application
 from bot.reminders.outbox import Outbox
 from bot.reminders.sender import Sender
 from bot.settings import Settings

@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 
 from bot.cli import cli
 from bot.demo import scenario
-from bot.demo.fake_bot_api import FakeTelegram
+from bot.demo.fake_telegram import FakeTelegram
 from bot.reminders.sender import CONTINUE
 from bot.texts import refusal
 from common.errors import Refused

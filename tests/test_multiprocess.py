@@ -22,7 +22,7 @@ from dialogue_helpers import campaign_due_now
 from sqlalchemy import select
 from test_webhook import free_port, get_json
 
-from bot.demo.fake_bot_api import FakeTelegram
+from bot.demo.fake_telegram import FakeTelegram
 from rubrics.bundled import bundled
 from storage import answers as answer_store
 from storage.models import Agency, Contact, Notification

@@ -23,7 +23,7 @@ from sqlalchemy import select, update
 from telegram import Bot
 
 from bot.cli import main
-from bot.demo.fake_bot_api import FakeTelegram
+from bot.demo.fake_telegram import FakeTelegram
 from bot.reminders import plan as planning
 from bot.reminders.outbox import Outbox
 from bot.reminders.sender import Sender

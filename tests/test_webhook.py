@@ -20,7 +20,7 @@ from sqlalchemy import create_engine, text
 
 from bot import health as health_module
 from bot.app import build_application
-from bot.demo.fake_bot_api import FakeTelegram
+from bot.demo.fake_telegram import FakeTelegram
 from bot.health import Health, heartbeat
 from bot.settings import Settings
 from storage.db import Database, head_revision

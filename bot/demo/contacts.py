@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from bot.demo.fake_bot_api import BotMessage
+from bot.demo.fake_telegram import BotMessage
 from bot.demo.transcript import Chat, Said
 from bot.texts import environment
 from rubrics.answers import NA

@@ -38,7 +38,7 @@ from telegram import Bot
 
 from bot.app import build_application
 from bot.demo.contacts import Contact, label
-from bot.demo.fake_bot_api import BotMessage, FakeTelegram, run_application
+from bot.demo.fake_telegram import BotMessage, FakeTelegram, run_application
 from bot.demo.transcript import Chat, Said
 from bot.reminders.outbox import Outbox
 from bot.reminders.sender import Sender

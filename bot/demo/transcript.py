@@ -1,6 +1,6 @@
 """What one chat saw: each thing the person did, and the bot's messages that answered it.
 
-A :class:`Chat` wraps a :class:`~bot.demo.fake_bot_api.FakeUser`; every action waits for the bot's
+A :class:`Chat` wraps a :class:`~bot.demo.fake_telegram.FakeUser`; every action waits for the bot's
 reply and, when the chat is recorded, keeps the bot's messages (new ones and edits) as the fake
 received them. :func:`trimmed` keeps the exchanges worth reading and counts the ones left out.
 """
@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from bot.demo.fake_bot_api import REPLY_METHODS, BotMessage, Call, FakeTelegram, FakeUser, QueuedUpdate
+from bot.demo.fake_telegram import REPLY_METHODS, BotMessage, Call, FakeTelegram, FakeUser, QueuedUpdate
 
 
 @dataclass(frozen=True)
