@@ -181,3 +181,21 @@ def state_counts(session: Session, campaign_id: int) -> dict[str, dict[str, int]
     for level, state, n in rows:
         counts.setdefault(level, {})[state] = n
     return counts
+
+
+def set_reminder_policy(session: Session, campaign_id: int, policy: ReminderPolicy) -> CampaignFacts:
+    """Give the campaign a new reminder policy; its facts as they are now."""
+    campaign = get(session, campaign_id)
+    campaign.reminder_policy = policy.model_dump(mode="json")
+    return facts_of(campaign)
+
+
+def set_deadline(
+    session: Session, campaign_id: int, deadline: datetime, grace_hours: int | None = None
+) -> CampaignFacts:
+    """Move the deadline (timezone-aware), and the grace hours when given; its facts as they are now."""
+    campaign = get(session, campaign_id)
+    campaign.deadline = deadline
+    if grace_hours is not None:
+        campaign.grace_hours = grace_hours
+    return facts_of(campaign)

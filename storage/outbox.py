@@ -1,0 +1,306 @@
+"""The outbox's SQL: claiming, marking and listing rows of ``notifications``, and the reads planning needs.
+
+A sender claims a row (``pending`` → ``sending``) in its own transaction before
+it sends it and marks it ``sent`` right after, so a restart never sends a row
+twice. On PostgreSQL the next due row is taken ``FOR UPDATE SKIP LOCKED``, so
+several bot processes share the work without sending anything twice; on SQLite
+the database's single writer does the same. Everything comes back as plain
+records: :mod:`conversations.reminders` decides what is planned and what each
+message says.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.orm import Session
+
+from rubrics.compiled import CompiledRubric
+from storage import answers, campaigns
+from storage.models import Agency, Campaign, Contact, Coordinator, Notification, Submission
+from storage.notifications import Planned, store
+from storage.policy import ReminderPolicy
+from storage.records import CampaignFacts
+from storage.scope import agencies_in_scope
+
+if TYPE_CHECKING:
+    from storage.db import Database
+
+ERROR_LENGTH = 300
+
+
+class Pending(NamedTuple):
+    """A due row, as the message builders read it."""
+
+    id: int
+    campaign_id: int
+    kind: str
+    telegram_user_id: int
+    agency_id: int | None
+    payload: dict[str, Any]
+
+
+class AgencyStatus(NamedTuple):
+    id: int
+    code: str
+    name: str
+    level: str
+    state: str  # of its submission
+    submitted_at: datetime | None
+
+
+class Recipient(NamedTuple):
+    """Whom a message goes to: a contact who has not blocked the bot, or a coordinator and their scope."""
+
+    telegram_user_id: int
+    language_code: str | None
+    scope_agency_id: int | None = None
+
+
+class BlockedContact(NamedTuple):
+    full_name: str | None
+    agency_name: str
+
+
+@contextmanager
+def opened(db: Database) -> Iterator[OutboxStore]:
+    """The outbox over one transaction, committed when the block ends."""
+    with db.session() as session:
+        yield OutboxStore(session)
+
+
+class OutboxStore:
+    """The notifications table and the campaign reads around it, for one transaction."""
+
+    def __init__(self, session: Session):
+        self.session = session
+
+    # -- campaigns, agencies and people -----------------------------------------------
+
+    def campaign(self, campaign_id: int) -> CampaignFacts:
+        return campaigns.facts(self.session, campaign_id)
+
+    def open_campaigns(self, campaign_id: int | None = None) -> list[CampaignFacts]:
+        query = select(Campaign).where(Campaign.state == "open").order_by(Campaign.id)
+        if campaign_id is not None:
+            query = query.where(Campaign.id == campaign_id)
+        return [campaigns.facts_of(c) for c in self.session.scalars(query)]
+
+    def set_policy(self, campaign_id: int, policy: ReminderPolicy) -> CampaignFacts:
+        return campaigns.set_reminder_policy(self.session, campaign_id, policy)
+
+    def set_deadline(self, campaign_id: int, deadline: datetime, grace_hours: int | None) -> CampaignFacts:
+        return campaigns.set_deadline(self.session, campaign_id, deadline, grace_hours)
+
+    def states(self, campaign_id: int) -> dict[int, str]:
+        """Each agency's submission state, by agency id."""
+        return dict(
+            self.session.execute(
+                select(Submission.agency_id, Submission.state).where(Submission.campaign_id == campaign_id)
+            ).all()
+        )
+
+    def agencies(self, campaign_id: int) -> list[AgencyStatus]:
+        """Every agency of the campaign with its submission, by level and code."""
+        rows = self.session.execute(
+            select(Agency.id, Agency.code, Agency.name, Agency.level, Submission.state, Submission.submitted_at)
+            .join(Submission, Submission.agency_id == Agency.id)
+            .where(Agency.campaign_id == campaign_id)
+            .order_by(Agency.level, Agency.code)
+        )
+        return [AgencyStatus(*row) for row in rows]
+
+    def agency(self, agency_id: int) -> AgencyStatus | None:
+        found = self.session.execute(
+            select(Agency.id, Agency.code, Agency.name, Agency.level, Submission.state, Submission.submitted_at)
+            .join(Submission, Submission.agency_id == Agency.id)
+            .where(Agency.id == agency_id)
+        ).first()
+        return AgencyStatus(*found) if found is not None else None
+
+    def scope(self, campaign_id: int, scope_agency_id: int | None) -> set[int]:
+        """The ids of the scope agency and everything under it (of the whole campaign when None)."""
+        return agencies_in_scope(self.session, campaign_id, scope_agency_id)
+
+    def answers(self, rubric_of: dict[int, CompiledRubric]) -> dict[int, dict[str, Any]]:
+        """The answers of each agency, decoded with its rubric."""
+        return answers.load_many(self.session, rubric_of)
+
+    def reachable_contacts(self, campaign_id: int) -> list[tuple[int, int]]:
+        """(agency id, Telegram id) of every contact who has not blocked the bot."""
+        rows = self.session.execute(
+            select(Contact.agency_id, Contact.telegram_user_id).where(
+                Contact.campaign_id == campaign_id, Contact.blocked_at.is_(None)
+            )
+        )
+        return [(agency_id, user_id) for agency_id, user_id in rows]
+
+    def contact(self, campaign_id: int, user_id: int) -> Recipient | None:
+        """The contact to write to, unless they blocked the bot."""
+        found = self.session.execute(
+            select(Contact.telegram_user_id, Contact.language_code).where(
+                Contact.campaign_id == campaign_id, Contact.telegram_user_id == user_id, Contact.blocked_at.is_(None)
+            )
+        ).first()
+        return Recipient(*found) if found is not None else None
+
+    def coordinators(self, campaign_id: int) -> list[Recipient]:
+        rows = self.session.execute(
+            select(Coordinator.telegram_user_id, Coordinator.language_code, Coordinator.scope_agency_id)
+            .where(Coordinator.campaign_id == campaign_id)
+            .order_by(Coordinator.id)
+        )
+        return [Recipient(*row) for row in rows]
+
+    def coordinator(self, campaign_id: int, user_id: int) -> Recipient | None:
+        found = self.session.execute(
+            select(Coordinator.telegram_user_id, Coordinator.language_code, Coordinator.scope_agency_id).where(
+                Coordinator.campaign_id == campaign_id, Coordinator.telegram_user_id == user_id
+            )
+        ).first()
+        return Recipient(*found) if found is not None else None
+
+    def blocked(self, campaign_id: int, scope: set[int]) -> list[BlockedContact]:
+        """The contacts of agencies in ``scope`` who blocked the bot."""
+        rows = self.session.execute(
+            select(Contact.full_name, Agency.name)
+            .join(Agency, Agency.id == Contact.agency_id)
+            .where(
+                Contact.campaign_id == campaign_id,
+                Contact.blocked_at.is_not(None),
+                Contact.agency_id.in_(scope or {-1}),
+            )
+        )
+        return [BlockedContact(*row) for row in rows]
+
+    # -- adding and planning again ------------------------------------------------------
+
+    def queue(self, campaign_id: int, rows: list[Planned]) -> int:
+        """Add the rows whose key is not there yet; how many were new."""
+        return store(self.session, campaign_id, rows)
+
+    def forget_pending(self, campaign_id: int, kinds: tuple[str, ...]) -> int:
+        """Delete the campaign's unsent rows of these kinds (before planning them again)."""
+        return self.session.execute(
+            delete(Notification).where(
+                Notification.campaign_id == campaign_id,
+                Notification.status == "pending",
+                Notification.kind.in_(kinds),
+            )
+        ).rowcount
+
+    def drop_missed(self, now: datetime) -> int:
+        """Rows still pending past their catch-up window are dropped, not sent late."""
+        return self.session.execute(
+            update(Notification)
+            .where(Notification.status == "pending", Notification.catch_up_until < now)
+            .values(status="dropped", last_error="missed its catch-up window")
+        ).rowcount
+
+    def mark_stale_claims(self, claimed_before: datetime) -> int:
+        """Rows a sender claimed and never marked are ``uncertain``: perhaps sent, never sent again."""
+        return self.session.execute(
+            update(Notification)
+            .where(Notification.status == "sending", Notification.claimed_at < claimed_before)
+            .values(status="uncertain", last_error="the sender stopped while sending")
+        ).rowcount
+
+    # -- claiming and marking -------------------------------------------------------------
+
+    def next_due(self, now: datetime) -> Pending | None:
+        """The earliest pending row due by ``now``, locked for this transaction (skipping rows others hold)."""
+        query = (
+            select(
+                Notification.id,
+                Notification.campaign_id,
+                Notification.kind,
+                Notification.telegram_user_id,
+                Notification.agency_id,
+                Notification.payload,
+            )
+            .where(Notification.status == "pending", Notification.due_at <= now)
+            .order_by(Notification.due_at, Notification.id)
+            .limit(1)
+        )
+        if self.session.get_bind().dialect.name == "postgresql":
+            query = query.with_for_update(skip_locked=True, of=Notification)
+        found = self.session.execute(query).first()
+        return Pending(*found) if found is not None else None
+
+    def claim(self, row_id: int, worker: str, now: datetime) -> None:
+        self.session.execute(
+            update(Notification)
+            .where(Notification.id == row_id)
+            .values(status="sending", claimed_by=worker, claimed_at=now, attempts=Notification.attempts + 1)
+        )
+
+    def cancel(self, row_id: int) -> None:
+        """A row that no longer applies (submitted since, blocked, nothing to report)."""
+        self.session.execute(update(Notification).where(Notification.id == row_id).values(status="cancelled"))
+
+    def finish(self, row_id: int, status: str, error: str | None, now: datetime) -> None:
+        """Mark a row ``sent``, ``blocked`` or ``failed``; a block marks the recipient's contacts blocked."""
+        values: dict[str, Any] = {"status": status, "last_error": error[:ERROR_LENGTH] if error else None}
+        if status == "sent":
+            values["sent_at"] = now
+        campaign_id, user_id = self.session.execute(
+            update(Notification)
+            .where(Notification.id == row_id)
+            .values(**values)
+            .returning(Notification.campaign_id, Notification.telegram_user_id)
+        ).one()
+        if status == "blocked":
+            self.session.execute(
+                update(Contact)
+                .where(Contact.campaign_id == campaign_id, Contact.telegram_user_id == user_id)
+                .values(blocked_at=now)
+            )
+
+    def release(self, row_id: int, error: str) -> None:
+        """Give a row back after a network failure, to be tried on the next tick."""
+        self.session.execute(
+            update(Notification)
+            .where(Notification.id == row_id)
+            .values(status="pending", last_error=error[:ERROR_LENGTH], claimed_by=None)
+        )
+
+    # -- for the command line -------------------------------------------------------------
+
+    def listing(self, campaign_id: int) -> list[dict[str, Any]]:
+        """Every row of the campaign, by due time, with the agency's or the coordinator's name."""
+        rows = self.session.execute(
+            select(
+                Notification.due_at,
+                Notification.kind,
+                Notification.status,
+                Notification.telegram_user_id,
+                Agency.name,
+                Coordinator.full_name,
+                Notification.sent_at,
+                Notification.key,
+            )
+            .outerjoin(Agency, Agency.id == Notification.agency_id)
+            .outerjoin(
+                Coordinator,
+                (Coordinator.campaign_id == Notification.campaign_id)
+                & (Coordinator.telegram_user_id == Notification.telegram_user_id),
+            )
+            .where(Notification.campaign_id == campaign_id)
+            .order_by(Notification.due_at, Notification.kind, Notification.id)
+        )
+        names = ("due_at", "kind", "status", "telegram_user_id", "agency", "coordinator", "sent_at", "key")
+        return [dict(zip(names, row, strict=True)) for row in rows]
+
+    def counts(self, campaign_id: int) -> dict[str, int]:
+        """How many rows of the campaign are in each status."""
+        return dict(
+            self.session.execute(
+                select(Notification.status, func.count())
+                .where(Notification.campaign_id == campaign_id)
+                .group_by(Notification.status)
+            ).all()
+        )
