@@ -34,8 +34,8 @@ from telegram import Bot  # noqa: E402
 from telegram.error import RetryAfter  # noqa: E402
 
 from bot.demo.fake_telegram import FakeTelegram  # noqa: E402
-from bot.reminders.outbox import Outbox  # noqa: E402
 from bot.reminders.sender import Sender  # noqa: E402
+from conversations.reminders.outbox import Outbox  # noqa: E402
 from storage.db import Database, upgrade  # noqa: E402
 from storage.models import Agency, Contact  # noqa: E402
 

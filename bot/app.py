@@ -25,12 +25,12 @@ from telegram.ext import (
 from bot.handlers import COORDINATOR_COMMANDS, Handlers, PerUserUpdateProcessor
 from bot.health import heartbeat
 from bot.labels import by_language
-from bot.reminders.outbox import Outbox
 from bot.reminders.sender import TICK_SECONDS, Sender
 from bot.rendering import command_menu
 from bot.settings import Settings
 from conversations.contact_dialogue import COMMANDS, ContactDialogue
 from conversations.coordinator_dialogue import CoordinatorDialogue
+from conversations.reminders.outbox import Outbox
 from storage.db import Database
 
 

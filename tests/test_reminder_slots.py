@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.reminders.slots import WorkingTime
+from conversations.reminders.slots import WorkingTime
 from storage.policy import ReminderPolicy
 
 HCM = ZoneInfo("Asia/Ho_Chi_Minh")

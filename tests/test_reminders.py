@@ -24,17 +24,18 @@ from telegram import Bot
 
 from bot.cli import main
 from bot.demo.fake_telegram import FakeTelegram
-from bot.reminders import plan as planning
-from bot.reminders.outbox import Outbox
 from bot.reminders.sender import Sender
 from conversations.contact_dialogue import ContactDialogue
+from conversations.reminders.outbox import Outbox
+from conversations.reminders.plan import plan
 from conversations.situation import Person
 from rubrics.bundled import bundled
 from rubrics.sample_answers import sample_answers
 from storage import campaigns
 from storage.answers import set_answer
 from storage.invitations import coordinator_invitation
-from storage.models import Agency, Campaign, Contact, Evidence, Notification, Submission
+from storage.models import Agency, Contact, Evidence, Notification, Submission
+from storage.outbox import opened
 
 ZONE = ZoneInfo("Asia/Ho_Chi_Minh")
 DEADLINE = datetime(2019, 10, 28, 14, 0, tzinfo=ZONE)
@@ -156,8 +157,8 @@ def test_a_holiday_moves_the_reminder(db):
     deadline = datetime(2019, 9, 3, 14, 0, tzinfo=ZONE)  # Tuesday after National Day (Monday 2/9)
     campaign = make_campaign(db, deadline - timedelta(days=14), deadline=deadline)
     ContactDialogue(db, Clock(deadline - timedelta(days=14))).start(Person(5, 5, "A", "vi"), campaign.tokens["06652"])
-    with db.session() as session:
-        rows = planning.plan(session, campaigns.get(session, campaign.id), ZONE)
+    with opened(db) as outbox:
+        rows = plan(outbox, outbox.campaign(campaign.id), ZONE)
     reminders = sorted(r.due_at.astimezone(ZONE).strftime("%d/%m %H:%M") for r in rows if r.kind == "reminder")
     # 7 days: Tue 27/8 14:00; 3 days: Sat 31/8 → after the weekend and the holiday → Tue 3/9 07:30;
     # 1 day: Mon 2/9 (holiday) → Tue 3/9 07:30; 2 hours: Tue 3/9 12:00
@@ -170,10 +171,7 @@ def test_moving_the_deadline_replans_what_is_not_sent(db, fake):
     people = register(db, clock, campaign, fake)
     received = run_timeline(db, clock, fake, local("22/10 09:00"))
     assert times(received[people["ha_long"]], "Nhắc hạn") == ["21/10 14:00"]
-    with db.session() as session:
-        row = session.get(Campaign, campaign.id)
-        row.deadline = datetime(2019, 11, 4, 14, 0, tzinfo=ZONE)
-        planning.replan(session, row, ZONE)
+    Outbox(db, clock, ZONE, "test").move_deadline(campaign.id, datetime(2019, 11, 4, 14, 0, tzinfo=ZONE))
     later = run_timeline(db, clock, fake, local("04/11 15:00"))
     assert times(later[people["ha_long"]], "Nhắc hạn") == ["28/10 14:00", "01/11 14:00", "04/11 07:30", "04/11 12:00"]
     assert "14h00 ngày 04/11/2019" in later[people["ha_long"]][0][1]
@@ -279,8 +277,9 @@ def test_429_is_waited_out_and_403_is_recorded(db, fake):
             )
             == "blocked"
         )
-        later = planning.plan(session, campaigns.get(session, campaign.id), ZONE)
-        assert all(p.telegram_user_id != users[2] for p in later)
+    with opened(db) as outbox:
+        later = plan(outbox, outbox.campaign(campaign.id), ZONE)
+    assert all(p.telegram_user_id != users[2] for p in later)
 
 
 def test_the_digest_lists_contacts_who_blocked_the_bot(db, fake):

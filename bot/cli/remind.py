@@ -14,13 +14,10 @@ from telegram import Bot
 from bot.app import file_url
 from bot.cli.campaign import campaign_group, parse_deadline
 from bot.cli.context import CliContext, pass_cli
-from bot.reminders import plan as planning
-from bot.reminders.outbox import Outbox
 from bot.reminders.sender import Sender
 from bot.texts import render
 from common.errors import Refused
-from storage import campaigns
-from storage.policy import ReminderPolicy
+from conversations.reminders.outbox import Outbox
 
 DAYS = {"mon": 0, "tue": 1, "wed": 2, "thu": 3, "fri": 4, "sat": 5, "sun": 6}
 
@@ -78,21 +75,18 @@ def outbox_for(cli: CliContext) -> Outbox:
 @pass_cli
 def set_reminders(cli: CliContext, campaign_id: int, offsets, hours, days, holidays, catch_up) -> None:
     """Đổi chính sách nhắc hạn của đợt đánh giá và lập lại lịch nhắc chưa gửi."""
-    with cli.db.session() as session:
-        campaign = campaigns.get(session, campaign_id)
-        policy = planning.policy_of(campaign).model_dump()
-        if offsets is not None:
-            policy["offsets_minutes"] = parse_offsets(offsets)
-        if hours is not None:
-            policy["working_start"], policy["working_end"] = parse_hours(hours)
-        if days is not None:
-            policy["working_days"] = parse_days(days)
-        if holidays is not None:
-            policy["skip_holidays"] = holidays
-        if catch_up is not None:
-            policy["catch_up_hours"] = catch_up
-        campaign.reminder_policy = ReminderPolicy.model_validate(policy).model_dump(mode="json")
-        planned = planning.replan(session, campaign, cli.zone)
+    changes = {}
+    if offsets is not None:
+        changes["offsets_minutes"] = parse_offsets(offsets)
+    if hours is not None:
+        changes["working_start"], changes["working_end"] = parse_hours(hours)
+    if days is not None:
+        changes["working_days"] = parse_days(days)
+    if holidays is not None:
+        changes["skip_holidays"] = holidays
+    if catch_up is not None:
+        changes["catch_up_hours"] = catch_up
+    planned = outbox_for(cli).set_policy(campaign_id, changes)
     click.echo(render_line(cli, "reminders_replanned", planned=planned))
 
 
@@ -103,14 +97,8 @@ def set_reminders(cli: CliContext, campaign_id: int, offsets, hours, days, holid
 @pass_cli
 def set_deadline(cli: CliContext, campaign_id: int, deadline: str, grace: int | None) -> None:
     """Dời hạn chót (giờ địa phương); lịch nhắc chưa gửi được lập lại theo hạn mới."""
-    with cli.db.session() as session:
-        campaign = campaigns.get(session, campaign_id)
-        campaign.deadline = parse_deadline(deadline, cli)
-        if grace is not None:
-            campaign.grace_hours = grace
-        planned = planning.replan(session, campaign, cli.zone)
-        moved_to = campaign.deadline
-    click.echo(render_line(cli, "deadline_moved", deadline=moved_to, planned=planned))
+    campaign, planned = outbox_for(cli).move_deadline(campaign_id, parse_deadline(deadline, cli), grace)
+    click.echo(render_line(cli, "deadline_moved", deadline=campaign.deadline, planned=planned))
 
 
 @click.command("remind")
@@ -120,10 +108,8 @@ def set_deadline(cli: CliContext, campaign_id: int, deadline: str, grace: int | 
 @pass_cli
 def remind(cli: CliContext, campaign_id: int, send_due: bool, as_json: bool) -> None:
     """Lịch nhắc hạn: gửi gì, cho ai, khi nào (giờ địa phương); --send-due gửi những gì đã đến hạn."""
-    with cli.db.session() as session:
-        campaigns.get(session, campaign_id)
     outbox = outbox_for(cli)
-    outbox.prepare(campaign_id)
+    outbox.prepare(campaign_id)  # refuses a campaign that does not exist
     sent = None
     if send_due:
         if not cli.token:

@@ -40,9 +40,9 @@ from bot.app import build_application
 from bot.demo.contacts import Contact, label
 from bot.demo.fake_telegram import BotMessage, FakeTelegram, run_application
 from bot.demo.transcript import Chat, Said
-from bot.reminders.outbox import Outbox
 from bot.reminders.sender import Sender
 from bot.settings import Settings
+from conversations.reminders.outbox import Outbox
 from conversations.walk import relevant_steps
 from rubrics.compiled import CompiledRubric
 from rubrics.model import Item

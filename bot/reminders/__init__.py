@@ -1,1 +1,1 @@
-"""Deadline reminders: when they fall (working hours, holidays) and who receives them."""
+"""Sending what the outbox says is due, from PTB's job queue or the command line."""

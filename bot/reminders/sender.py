@@ -1,11 +1,12 @@
 """The scheduler tick: send what is due from the outbox, within Telegram's limits.
 
 Run every ``TICK_SECONDS`` by PTB's JobQueue (APScheduler), and by ``cqdt remind
---send-due``. Messages are paced under ``RATE`` per second overall and one a
-second per chat; a 429 is
-waited out for its ``retry_after`` and the message retried; a 403 (the user
-blocked the bot) is recorded and not retried; network errors are retried with
-backoff, then the row is given back for the next tick.
+--send-due``. What is due and what each message says come from
+:class:`conversations.reminders.outbox.Outbox`; this module renders and sends.
+Messages are paced under ``RATE`` per second overall and one a second per chat;
+a 429 is waited out for its ``retry_after`` and the message retried; a 403 (the
+user blocked the bot) is recorded and not retried; network errors are retried
+with backoff, then the row is given back for the next tick.
 """
 
 from __future__ import annotations
@@ -16,9 +17,10 @@ import logging
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
 
-from bot.reminders.outbox import Claimed, Outbox
 from bot.rendering import TELEGRAM_LIMIT
 from bot.texts import environment, language_of, render
+from conversations.reminders.notices import Claimed
+from conversations.reminders.outbox import Outbox
 
 log = logging.getLogger(__name__)
 

@@ -1,0 +1,184 @@
+"""What each kind of outbox message says, decided when it is claimed.
+
+:data:`NOTICES` maps a kind to a small function that builds the message's
+template context from the campaign as it is now, or returns None when the
+message no longer applies (the agency submitted, the contact blocked the bot,
+nobody is left to list); such a row is cancelled instead of sent.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from conversations.walk import relevant_steps
+from storage.outbox import AgencyStatus, OutboxStore, Pending, Recipient
+from storage.records import OPEN_STATES, SUBMITTED_STATES, CampaignFacts
+
+log = logging.getLogger(__name__)
+
+AT_RISK_DAYS = 3  # unsubmitted agencies under half-way this close to the deadline are at risk
+
+
+@dataclass
+class Claimed:
+    """A claimed row and what its message needs."""
+
+    id: int
+    kind: str
+    chat_id: int
+    language: str | None
+    template: str
+    context: dict[str, Any] = field(default_factory=dict)
+    with_continue_button: bool = False
+
+
+Notice = Callable[[OutboxStore, Pending, CampaignFacts, datetime], "Claimed | None"]
+
+
+def describe(outbox: OutboxStore, row: Pending, now: datetime) -> Claimed | None:
+    """The message of a due row, or None when it no longer applies."""
+    notice = NOTICES.get(row.kind)
+    if notice is None:
+        log.warning("outbox row %s has an unknown kind %r", row.id, row.kind)
+        return None
+    return notice(outbox, row, outbox.campaign(row.campaign_id), now)
+
+
+def base(campaign: CampaignFacts, now: datetime) -> dict[str, Any]:
+    return {"campaign": campaign, "deadline": campaign.deadline, "now": now, "closes_at": campaign.closes_at}
+
+
+def progress(outbox: OutboxStore, campaign: CampaignFacts, agencies: list[AgencyStatus]) -> dict[int, tuple[int, int]]:
+    """(answered, relevant) questions of each agency."""
+    rubric_of = {a.id: campaign.rubrics[a.level] for a in agencies}
+    stored = outbox.answers(rubric_of)
+    result = {}
+    for agency_id, rubric in rubric_of.items():
+        relevant = relevant_steps(rubric, stored[agency_id])
+        result[agency_id] = (sum(1 for s in relevant if s.question.id in stored[agency_id]), len(relevant))
+    return result
+
+
+def overview(outbox: OutboxStore, campaign: CampaignFacts, scope: set[int], now: datetime) -> dict[str, Any]:
+    """Where the agencies in ``scope`` stand: by level, not started, in progress, at risk, blocked, overdue."""
+    rows = [a for a in outbox.agencies(campaign.id) if a.id in scope]
+    done = progress(outbox, campaign, [r for r in rows if r.state in OPEN_STATES])
+    by_level: dict[str, dict[str, int]] = {}
+    for r in rows:
+        counts = by_level.setdefault(campaign.rubrics[r.level].rubric.level_name, {"total": 0, "submitted": 0})
+        counts["total"] += 1
+        counts["submitted"] += r.state in SUBMITTED_STATES
+    days_left = (campaign.deadline - now).total_seconds() / 86400
+
+    def at_risk(r: AgencyStatus) -> bool:
+        answered, relevant = done.get(r.id, (0, 1))
+        return r.state in OPEN_STATES and (r.state == "not_started" or answered * 2 < relevant)
+
+    return {
+        "by_level": by_level,
+        "not_started": [r for r in rows if r.state == "not_started"],
+        "in_progress": [r for r in rows if r.state in ("in_progress", "returned")],
+        "at_risk": [r for r in rows if at_risk(r)] if days_left < AT_RISK_DAYS else [],
+        "blocked": outbox.blocked(campaign.id, scope),
+        "overdue": [r for r in rows if campaign.overdue(r.state, now)],
+        "progress": done,
+    }
+
+
+def _contact_notice(
+    outbox: OutboxStore, row: Pending, campaign: CampaignFacts, now: datetime, applies: Callable[[str], bool]
+) -> Claimed | None:
+    """A reminder or an overdue notice to a contact, while ``applies`` holds for the agency's state."""
+    agency = outbox.agency(row.agency_id)
+    if agency is None or not applies(agency.state):
+        return None
+    contact = outbox.contact(campaign.id, row.telegram_user_id)
+    if contact is None:
+        return None
+    answered, relevant = progress(outbox, campaign, [agency])[agency.id]
+    return Claimed(
+        row.id,
+        row.kind,
+        row.telegram_user_id,
+        contact.language_code,
+        row.kind,
+        {**base(campaign, now), "agency": agency, "state": agency.state, "answered": answered, "relevant": relevant},
+        with_continue_button=row.kind == "reminder",
+    )
+
+
+def reminder(outbox: OutboxStore, row: Pending, campaign: CampaignFacts, now: datetime) -> Claimed | None:
+    """To a contact whose agency has not submitted (or was returned)."""
+    return _contact_notice(outbox, row, campaign, now, lambda state: state in OPEN_STATES)
+
+
+def overdue(outbox: OutboxStore, row: Pending, campaign: CampaignFacts, now: datetime) -> Claimed | None:
+    """To a contact whose agency is overdue: the campaign closed and it never submitted."""
+    return _contact_notice(outbox, row, campaign, now, lambda state: campaign.overdue(state, now))
+
+
+def returned(outbox: OutboxStore, row: Pending, campaign: CampaignFacts, now: datetime) -> Claimed | None:
+    """To a contact: the coordinator returned indicators to correct (the payload lists them)."""
+    contact = outbox.contact(campaign.id, row.telegram_user_id)
+    agency = outbox.agency(row.agency_id)
+    if contact is None or agency is None:
+        return None
+    context = {**base(campaign, now), "agency": agency, **row.payload}
+    return Claimed(
+        row.id, row.kind, row.telegram_user_id, contact.language_code, "returned", context, with_continue_button=True
+    )
+
+
+def submitted(outbox: OutboxStore, row: Pending, campaign: CampaignFacts, now: datetime) -> Claimed | None:
+    """To a coordinator: an agency in their scope submitted (the payload carries its score)."""
+    coordinator = outbox.coordinator(campaign.id, row.telegram_user_id)
+    if coordinator is None:
+        return None
+    payload = row.payload
+    context = {
+        "agency_name": payload["agency_name"],
+        "at": datetime.fromisoformat(payload["at"]),
+        "total": Decimal(payload["total"]),
+        "max": Decimal(payload["max"]),
+        "again": payload.get("again", False),
+    }
+    return Claimed(row.id, row.kind, row.telegram_user_id, coordinator.language_code, "submitted", context)
+
+
+def _coordinator_overview(
+    outbox: OutboxStore, row: Pending, campaign: CampaignFacts, now: datetime
+) -> tuple[Recipient, dict[str, Any]] | None:
+    coordinator = outbox.coordinator(campaign.id, row.telegram_user_id)
+    if coordinator is None:
+        return None
+    scope = set(row.payload.get("scope") or outbox.scope(campaign.id, coordinator.scope_agency_id))
+    return coordinator, {**base(campaign, now), **overview(outbox, campaign, scope, now), **row.payload}
+
+
+def _overview_notice(listed: str | None) -> Notice:
+    """A coordinator's overview; with ``listed``, only while that list of agencies is not empty."""
+
+    def notice(outbox: OutboxStore, row: Pending, campaign: CampaignFacts, now: datetime) -> Claimed | None:
+        found = _coordinator_overview(outbox, row, campaign, now)
+        if found is None or (listed is not None and not found[1][listed]):
+            return None
+        coordinator, context = found
+        return Claimed(row.id, row.kind, row.telegram_user_id, coordinator.language_code, row.kind, context)
+
+    return notice
+
+
+NOTICES: dict[str, Notice] = {
+    "reminder": reminder,
+    "overdue": overdue,
+    "returned": returned,
+    "submitted": submitted,
+    "digest": _overview_notice(None),  # every working morning, whatever it says
+    "escalation": _overview_notice("not_started"),  # three days before: who has not started
+    "overdue_list": _overview_notice("overdue"),  # at closing: who is overdue
+}
