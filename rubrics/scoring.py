@@ -148,11 +148,13 @@ class Scorer:
                 if subgroup is None:
                     points, out = rule(answers, best, children)
                     score = indicators[child_code] = ItemScore(child_code, child_title, child_max, out, points)
+                    excluded += out
+                    achieved += points
                 else:
                     score = subgroup(answers, best, children, indicators)
+                    excluded += score.excluded
+                    achieved += score.achieved
                 scores.append(score)
-                excluded += score.excluded
-                achieved += score.achieved
             return ItemScore(code, title, maximum, excluded, achieved, scores)
 
         return group

@@ -149,14 +149,16 @@ def load_many(session: Session, rubric_of: dict[int, CompiledRubric]) -> dict[in
     else:
         values_of = func.json_group_object(AnswerRow.question_id, func.json(AnswerRow.value)).filter(answered)
         na_of = func.json_group_array(AnswerRow.question_id).filter(not_applicable)
+    if session.autoflush:
+        session.flush()  # as a query through the session would; the rows are read on its connection, without the ORM
     for start in range(0, len(ids), 5000):
         chunk = ids[start : start + 5000]
-        rows = session.execute(
+        statement = (
             select(AnswerRow.agency_id, type_coerce(values_of, JSON), type_coerce(na_of, JSON))
             .where(AnswerRow.agency_id.in_(chunk))
             .group_by(AnswerRow.agency_id)
         )
-        for agency_id, answered_values, na_ids in rows:
+        for agency_id, answered_values, na_ids in session.connection().execute(statement).all():
             result[agency_id] = _decode(rubric_of[agency_id], answered_values or {}, na_ids or ())
     return result
 

@@ -87,7 +87,9 @@ class LevelReport:
 def agency_rows(session: Session, campaign_id: int) -> list[AgencyRow]:
     """The campaign's agencies with their submissions, by level and code (plain rows, no ORM objects)."""
     parent = aliased(Agency)
-    rows = session.connection().execute(
+    if session.autoflush:
+        session.flush()  # as a query through the session would; the rows are read on its connection, without the ORM
+    statement = (
         select(
             Agency.id,
             Agency.code,
@@ -104,7 +106,7 @@ def agency_rows(session: Session, campaign_id: int) -> list[AgencyRow]:
         .where(Agency.campaign_id == campaign_id)
         .order_by(Agency.level, Agency.code)
     )
-    return [AgencyRow(*row) for row in rows]
+    return [AgencyRow(*row) for row in session.connection().execute(statement).all()]
 
 
 FREEZE_AFTER = 1000  # agencies rescored in one refresh that make it a large build
