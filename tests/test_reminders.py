@@ -26,8 +26,9 @@ from bot.cli import main
 from bot.demo.fake_telegram import FakeTelegram
 from bot.reminders.sender import Sender
 from conversations.contact_dialogue import ContactDialogue
+from conversations.reminders.notices import NOTICES
 from conversations.reminders.outbox import Outbox
-from conversations.reminders.plan import plan
+from conversations.reminders.plan import PLANNED_KINDS, plan
 from conversations.situation import Person
 from rubrics.bundled import bundled
 from rubrics.sample_answers import sample_answers
@@ -151,6 +152,24 @@ def test_a_campaign_timeline(db, fake):
         for when, _text, _buttons in messages:
             assert when.weekday() < 5
             assert (7, 30) <= (when.hour, when.minute) <= (17, 30) or when == DEADLINE
+
+
+def test_overdue_waits_for_the_grace_hours(db, fake):
+    """Overdue means closed (deadline plus grace) and not submitted, for the contact and the coordinator alike."""
+    clock = Clock(START)
+    campaign = make_campaign(db, START, deadline=DEADLINE, grace_hours=20)  # closes Tuesday 29/10 10:00
+    people = register(db, clock, campaign, fake)
+    clock.now = local("28/10 13:00")
+    received = run_timeline(db, clock, fake, local("29/10 11:00"))
+    assert times(received[people["ha_long"]], "hết hạn") == ["29/10 10:00"]
+    coordinator = received[people["coordinator"]]
+    assert times(coordinator, "Tình hình") == ["29/10 08:00"]
+    assert "Quá hạn" not in next(text for _, text, _ in coordinator if "Tình hình" in text)
+    assert times(coordinator, "Đã hết hạn nộp") == ["29/10 10:00"]
+
+
+def test_every_kind_queued_has_a_notice():
+    assert set(NOTICES) == {*PLANNED_KINDS, "digest", "returned", "submitted"}
 
 
 def test_a_holiday_moves_the_reminder(db):
