@@ -104,8 +104,8 @@ class Scorer:
         self.rules = {item.code: compile_rule(item.rule, item.max, questions) for item in rubric.indicators}
         self.normalized = sorted({q for item in rubric.indicators for q in normalized_questions(item.rule)})
         self.child_levels = sorted({r.level for item in rubric.indicators for r in children_rules(item.rule)})
-        self.total_bands = [banding(s) for s in rubric.rubric.bands if s.applies_to == "total"]
-        self.group_bands = [banding(s) for s in rubric.rubric.bands if s.applies_to == "groups"]
+        self.total_banding = [banding(s) for s in rubric.rubric.bands if s.applies_to == "total"]
+        self.group_banding = [banding(s) for s in rubric.rubric.bands if s.applies_to == "groups"]
         self.groups = [self._compile(group) for group in rubric.rubric.groups]
 
     def cohort_best(self, answer_sets: Iterable[Answers]) -> dict[str, Decimal]:
@@ -185,10 +185,10 @@ class Scorer:
         return self._banded(AgencyScore(score.key, groups, score.max, indicators))
 
     def _banded(self, result: AgencyScore) -> AgencyScore:
-        for band in self.group_bands:
+        for band in self.group_banding:
             for group in result.groups:
                 result.group_bands[group.code] = band(group.percent)
-        for band in self.total_bands:
+        for band in self.total_banding:
             result.band = band(result.percent)
         return result
 
