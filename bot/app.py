@@ -8,7 +8,6 @@ import socket
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 from telegram import BotCommand, Update
 from telegram.ext import (
@@ -27,7 +26,7 @@ from bot.health import heartbeat
 from bot.labels import by_language
 from bot.reminders.sender import TICK_SECONDS, Sender
 from bot.rendering import command_menu
-from bot.settings import Settings
+from common.settings import Settings
 from conversations.contact_dialogue import COMMANDS, ContactDialogue
 from conversations.coordinator_dialogue import CoordinatorDialogue
 from conversations.reminders.outbox import Outbox
@@ -60,7 +59,7 @@ def build_application(
     coordinators = CoordinatorDialogue(db, clock, settings.timezone, by_language(settings.timezone))
     builder = (
         ApplicationBuilder()
-        .token(settings.token)
+        .token(settings.token_value())
         .base_url(settings.telegram_api_url)
         .base_file_url(file_url(settings.telegram_api_url))
         .concurrent_updates(PerUserUpdateProcessor(64))
@@ -89,7 +88,7 @@ def build_application(
 
     application.job_queue.run_once(warm, 0, name="scoreboard warm-up")
     if reminders:
-        outbox = Outbox(db, clock, ZoneInfo(settings.timezone), f"{socket.gethostname()}:{os.getpid()}")
+        outbox = Outbox(db, clock, settings.zone, f"{socket.gethostname()}:{os.getpid()}")
         sender = Sender(outbox, settings.timezone)
 
         async def tick(context: CallbackContext) -> None:

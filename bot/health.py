@@ -16,10 +16,10 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Engine, inspect, text
 from telegram.ext import Application
 
-from storage.db import head_revision
+from storage.db import Database, first_line
+from storage.health import Probe
 
 DB_TIMEOUT = 2.0
 STALE_TICKS = 3
@@ -50,37 +50,24 @@ def heartbeat(application: Application) -> Heartbeat:
     return application.bot_data.setdefault("cqdt.heartbeat", Heartbeat())
 
 
-def _first_line(exc: BaseException) -> str:
-    lines = str(getattr(exc, "orig", None) or exc).strip().splitlines()
-    return (lines[0] if lines else type(exc).__name__)[:200]
-
-
 class Health:
-    def __init__(self, application: Application, engine: Engine):
+    def __init__(self, application: Application, db: Database):
         self.application = application
-        self.engine = engine
-        self.head = head_revision(engine)
+        self.database = Probe(db)
         self.heartbeat = heartbeat(application)  # created now: the start-up allowance counts from here
         self._probe: asyncio.Future | None = None
-
-    def _query(self) -> str | None:
-        with self.engine.connect() as connection:
-            connection.execute(text("SELECT 1"))
-            if not inspect(connection).has_table("alembic_version"):
-                return None
-            return connection.scalar(text("SELECT version_num FROM alembic_version"))
 
     async def _database(self) -> dict[str, Any]:
         # One probe at a time: a database that does not answer never piles up waiting threads.
         if self._probe is None or self._probe.done():
-            self._probe = asyncio.ensure_future(asyncio.to_thread(self._query))
+            self._probe = asyncio.ensure_future(asyncio.to_thread(self.database.schema))
         try:
-            revision = await asyncio.wait_for(asyncio.shield(self._probe), DB_TIMEOUT)
+            schema = await asyncio.wait_for(asyncio.shield(self._probe), DB_TIMEOUT)
         except TimeoutError:
             return {"reachable": False, "error": f"no answer within {DB_TIMEOUT:g} s"}
         except Exception as exc:  # whatever the driver raises, the database is not usable
-            return {"reachable": False, "error": _first_line(exc)}
-        return {"reachable": True, "schema_revision": revision, "schema_head": self.head}
+            return {"reachable": False, "error": first_line(exc)}
+        return {"reachable": True, "schema_revision": schema.revision, "schema_head": schema.head}
 
     def _scheduler(self) -> tuple[dict[str, Any] | None, str | None]:
         """The scheduler's state, and what is wrong with it if it has stopped ticking."""

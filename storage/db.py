@@ -6,7 +6,6 @@ upgraded on first use. PostgreSQL is upgraded explicitly with ``cqdt db upgrade`
 
 from __future__ import annotations
 
-import os
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
@@ -18,11 +17,13 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import ExceptionContext
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
+from common.settings import load
 from storage.unit import Unit
 
-DEFAULT_URL = "sqlite:///cqdt.db"
 MIGRATIONS = Path(__file__).parent / "migrations"
 READ_ONLY = "cqdt_read_only"
 
@@ -31,8 +32,30 @@ class SchemaOutdated(RuntimeError):
     """The database is behind the code's migrations."""
 
 
+class DatabaseUnavailable(RuntimeError):
+    """The database could not be reached or could not do the work (the driver's operational error);
+    ``reason`` is the first line of what the driver said."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
+
+
+def first_line(exc: BaseException) -> str:
+    lines = str(exc).strip().splitlines()
+    return (lines[0] if lines else type(exc).__name__)[:200]
+
+
+def _unavailable(context: ExceptionContext) -> BaseException | None:
+    """SQLAlchemy's OperationalError, on connecting or on a statement, raised as DatabaseUnavailable."""
+    if isinstance(context.sqlalchemy_exception, OperationalError):
+        return DatabaseUnavailable(first_line(context.original_exception))
+    return None
+
+
 def database_url(override: str | None = None) -> str:
-    return override or os.environ.get("CQDT_DATABASE_URL") or DEFAULT_URL
+    """The URL given, else the settings' (CQDT_DATABASE_URL, by default SQLite's cqdt.db)."""
+    return override or load().database_url
 
 
 def _dumps(value) -> str:
@@ -49,6 +72,7 @@ def make_engine(url: str | None = None) -> Engine:
     json_options = {"json_serializer": _dumps, "json_deserializer": _loads}
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, **json_options)
+        event.listen(engine, "handle_error", _unavailable)
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_connection, _record) -> None:
@@ -70,7 +94,9 @@ def make_engine(url: str | None = None) -> Engine:
         return engine
     # No pre-ping round trip per transaction: a connection the server dropped fails its first statement
     # once and the pool replaces it; recycling keeps connections younger than the server's idle timeouts.
-    return create_engine(url, pool_recycle=1800, **json_options)
+    engine = create_engine(url, pool_recycle=1800, **json_options)
+    event.listen(engine, "handle_error", _unavailable)
+    return engine
 
 
 def alembic_config(engine: Engine) -> Config:

@@ -23,7 +23,7 @@ from sqlalchemy import select
 from bot.app import build_application
 from bot.demo.contacts import typed
 from bot.demo.fake_telegram import FakeTelegram, run_application
-from bot.settings import Settings
+from common.settings import Settings
 from rubrics.answers import NA
 from rubrics.bundled import bundled
 from rubrics.sample_answers import sample_answers

@@ -19,7 +19,7 @@ from telegram import Bot
 from bot.app import build_application
 from bot.demo.fake_telegram import FakeTelegram, run_application
 from bot.reminders.sender import Sender
-from bot.settings import Settings
+from common.settings import Settings
 from conversations.reminders.outbox import Outbox
 from rubrics.bundled import bundled
 from rubrics.sample_answers import sample_answers

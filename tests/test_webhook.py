@@ -16,13 +16,13 @@ from pathlib import Path
 
 import pytest
 from dialogue_helpers import make_campaign
-from sqlalchemy import create_engine, text
+from sqlalchemy import text
 
 from bot import health as health_module
 from bot.app import build_application
 from bot.demo.fake_telegram import FakeTelegram
 from bot.health import Health, heartbeat
-from bot.settings import Settings
+from common.settings import Settings
 from storage.db import Database, head_revision
 
 SECRET = "s3cret-webhook-token"
@@ -190,10 +190,10 @@ def test_an_unreachable_database_is_503():
     with socket.socket() as closed:
         closed.bind(("127.0.0.1", 0))
         port = closed.getsockname()[1]  # nothing listens here
-    engine = create_engine(f"postgresql+psycopg://cqdt@127.0.0.1:{port}/cqdt")
+    unreachable = Database(f"postgresql+psycopg://cqdt@127.0.0.1:{port}/cqdt", ensure=False)
     database = Database("sqlite://")
     application = build_application(Settings(token="123456:TEST-TOKEN"), database)
-    status, body = report(Health(application, engine))
+    status, body = report(Health(application, unreachable))
     assert status == 503 and body["status"] == "failing"
     assert body["database"]["reachable"] is False and body["problems"][0].startswith("database unreachable")
 
@@ -204,8 +204,8 @@ def test_a_database_that_does_not_answer_is_503_after_a_short_timeout(applicatio
     with socket.socket() as silent:  # accepts connections and never says a word
         silent.bind(("127.0.0.1", 0))
         silent.listen()
-        engine = create_engine(f"postgresql+psycopg://cqdt@127.0.0.1:{silent.getsockname()[1]}/cqdt")
-        health = Health(app, engine)
+        silent_db = Database(f"postgresql+psycopg://cqdt@127.0.0.1:{silent.getsockname()[1]}/cqdt", ensure=False)
+        health = Health(app, silent_db)
 
         async def twice():
             first = await health.report()
@@ -219,7 +219,7 @@ def test_a_database_that_does_not_answer_is_503_after_a_short_timeout(applicatio
 
 def test_a_scheduler_that_stopped_ticking_is_503(application):
     app, database = application
-    health = Health(app, database.engine)
+    health = Health(app, database)
     assert report(health)[0] == 200  # the start-up allowance
     health.heartbeat.last_seen -= 3 * 30 + 1
     status, body = report(health)
@@ -243,6 +243,6 @@ def test_a_schema_behind_the_code_is_degraded(application):
     app, database = application
     with database.engine.begin() as connection:
         connection.execute(text("UPDATE alembic_version SET version_num = '0003'"))
-    status, body = report(Health(app, database.engine))
+    status, body = report(Health(app, database))
     assert status == 200 and body["status"] == "degraded"
     assert body["problems"] == [f"schema at 0003, the code expects {head_revision(database.engine)}"]

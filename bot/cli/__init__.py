@@ -7,55 +7,40 @@ non-zero exit status.
 from __future__ import annotations
 
 import sys
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import click
-from sqlalchemy.exc import OperationalError
 
 from bot.cli.context import CliContext
 from bot.texts import refusal
 from common.errors import Refused
+from common.settings import DEFAULT_API_URL, DEFAULT_TIMEZONE, load
 from rubrics.errors import RubricError
-from storage.db import SchemaOutdated
+from storage.db import DatabaseUnavailable, SchemaOutdated
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.option(
     "--database-url",
-    envvar="CQDT_DATABASE_URL",
     metavar="URL",
     help="Cơ sở dữ liệu (mặc định: sqlite:///cqdt.db). [env CQDT_DATABASE_URL]",
 )
 @click.option(
     "--timezone",
-    envvar="CQDT_TIMEZONE",
-    default="Asia/Ho_Chi_Minh",
-    show_default=True,
-    help="Múi giờ hiển thị. [env CQDT_TIMEZONE]",
+    metavar="MÚI_GIỜ",
+    help=f"Múi giờ hiển thị (mặc định: {DEFAULT_TIMEZONE}). [env CQDT_TIMEZONE]",
 )
 @click.option(
     "--telegram-api-url",
-    envvar="CQDT_TELEGRAM_API_URL",
-    default="https://api.telegram.org/bot",
-    show_default=True,
-    help="Địa chỉ Bot API. [env CQDT_TELEGRAM_API_URL]",
+    metavar="URL",
+    help=f"Địa chỉ Bot API (mặc định: {DEFAULT_API_URL}). [env CQDT_TELEGRAM_API_URL]",
 )
-@click.option(
-    "--token",
-    envvar="TELEGRAM_BOT_TOKEN",
-    metavar="TOKEN",
-    show_envvar=False,
-    help="Token của bot. [env TELEGRAM_BOT_TOKEN]",
-)
+@click.option("--token", metavar="TOKEN", help="Token của bot. [env TELEGRAM_BOT_TOKEN]")
 @click.version_option(package_name="cqdt")
 @click.pass_context
 def cli(ctx: click.Context, database_url, timezone, telegram_api_url, token) -> None:
     """cqdt: đánh giá mức độ Chính quyền điện tử qua Telegram."""
-    try:
-        ZoneInfo(timezone)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise click.BadParameter(f"múi giờ «{timezone}» không tồn tại", param_hint="--timezone") from None
-    ctx.obj = CliContext(database_url=database_url, timezone=timezone, telegram_api_url=telegram_api_url, token=token)
+    settings = load(database_url=database_url, timezone=timezone, telegram_api_url=telegram_api_url, token=token)
+    ctx.obj = CliContext(settings)
     ctx.call_on_close(ctx.obj.close)
 
 
@@ -90,9 +75,8 @@ def main(argv: list[str] | None = None) -> int:
     except SchemaOutdated as exc:
         click.echo(f"Lỗi: {refusal(Refused('schema_outdated', url=str(exc)), lang='cli')}", err=True)
         return 1
-    except OperationalError as exc:
-        reason = str(exc.orig).strip().splitlines()[0][:200] if exc.orig else ""
-        click.echo(f"Lỗi: {refusal(Refused('database_unreachable', reason=reason), lang='cli')}", err=True)
+    except DatabaseUnavailable as exc:
+        click.echo(f"Lỗi: {refusal(Refused('database_unreachable', reason=exc.reason), lang='cli')}", err=True)
         return 1
     return code if isinstance(code, int) else 0  # without standalone mode, click returns an Exit's code
 

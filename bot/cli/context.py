@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 import click
 
 from bot.texts import render
+from common.settings import Settings
 from storage.db import Database
 
 
@@ -30,21 +31,35 @@ def dump_json(data: Any) -> str:
 
 @dataclass
 class CliContext:
-    database_url: str | None
-    timezone: str
-    telegram_api_url: str
-    token: str | None = field(default=None, repr=False)
+    settings: Settings
     _db: Database | None = None
 
     @property
     def db(self) -> Database:
         if self._db is None:
-            self._db = Database(self.database_url)
+            self._db = Database(self.settings.database_url)
         return self._db
 
     @property
+    def database_url(self) -> str:
+        return self.settings.database_url
+
+    @property
+    def timezone(self) -> str:
+        return self.settings.timezone
+
+    @property
     def zone(self) -> ZoneInfo:
-        return ZoneInfo(self.timezone)
+        return self.settings.zone
+
+    @property
+    def telegram_api_url(self) -> str:
+        return self.settings.telegram_api_url
+
+    @property
+    def token(self) -> str | None:
+        """The bot's token itself, for the Bot API client; never print it."""
+        return self.settings.token_value()
 
     def now(self) -> datetime:
         return datetime.now(UTC)

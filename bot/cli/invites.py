@@ -15,13 +15,14 @@ from storage.invitations import agency_invitations, coordinator_invitation, deep
 
 bot_username_option = click.option(
     "--bot-username",
-    envvar="CQDT_BOT_USERNAME",
     metavar="TÊN",
     help="Tên bot (không có @). Bỏ trống thì hỏi Telegram bằng token. [env CQDT_BOT_USERNAME]",
 )
 
 
 def resolve_bot_username(cli: CliContext, given: str | None) -> str:
+    """The flag's name, else CQDT_BOT_USERNAME, else the name Telegram gives for the token."""
+    given = given or cli.settings.bot_username
     if given:
         return given.lstrip("@")
     if not cli.token:

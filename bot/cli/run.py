@@ -12,41 +12,36 @@ from bot import logs, webhook_server
 from bot.app import ALLOWED_UPDATES, build_application
 from bot.cli.context import CliContext, pass_cli
 from bot.health import Health
-from bot.settings import Settings
 from bot.texts import render
 from common.errors import Refused
+from common.settings import Settings, variable
 from storage.db import Database
 
 log = logging.getLogger(__name__)
 
 evidence_option = click.option(
     "--evidence-dir",
-    envvar="CQDT_EVIDENCE_DIR",
     type=click.Path(file_okay=False, path_type=Path),
     help="Tải tệp minh chứng về thư mục này (bỏ trống: chỉ lưu mã tệp của Telegram). [env CQDT_EVIDENCE_DIR]",
 )
 log_format_option = click.option(
     "--log-format",
-    envvar="CQDT_LOG_FORMAT",
     type=click.Choice(logs.FORMATS),
-    default="text",
-    show_default=True,
-    help="Định dạng nhật ký: text (dòng chữ) hoặc json (mỗi dòng một đối tượng JSON). [env CQDT_LOG_FORMAT]",
+    help="Định dạng nhật ký: text (dòng chữ, mặc định) hoặc json (mỗi dòng một đối tượng JSON). [env CQDT_LOG_FORMAT]",
 )
 
 
-def prepare(cli: CliContext, evidence_dir: Path | None, log_format: str):
-    if not cli.token:
+def prepare(settings: Settings):
+    """The application, its database and its health report, from the settings with the command's flags."""
+    token = settings.token_value()
+    if not token:
         raise Refused("token_missing")
-    logs.configure(cli.token, fmt=log_format)
-    settings = Settings(
-        database_url=cli.database_url, timezone=cli.timezone, telegram_api_url=cli.telegram_api_url, token=cli.token
-    )
-    database = Database(cli.database_url)
-    if evidence_dir is not None:
-        evidence_dir.mkdir(parents=True, exist_ok=True)
-    application = build_application(settings, database, evidence_dir=evidence_dir)
-    return application, database, Health(application, database.engine)
+    logs.configure(token, fmt=settings.log_format)
+    database = Database(settings.database_url)
+    if settings.evidence_dir is not None:
+        settings.evidence_dir.mkdir(parents=True, exist_ok=True)
+    application = build_application(settings, database, evidence_dir=settings.evidence_dir)
+    return application, database, Health(application, database)
 
 
 def listen_failed(exc: webhook_server.ListenFailed) -> click.ClickException:
@@ -67,10 +62,10 @@ def listen_failed(exc: webhook_server.ListenFailed) -> click.ClickException:
 @click.option("--health-listen", default="127.0.0.1", show_default=True, help="Địa chỉ lắng nghe của /health.")
 @pass_cli
 def run(
-    cli: CliContext, evidence_dir: Path | None, log_format: str, health_port: int | None, health_listen: str
+    cli: CliContext, evidence_dir: Path | None, log_format: str | None, health_port: int | None, health_listen: str
 ) -> None:
     """Chạy bot bằng long polling (không cần địa chỉ công khai)."""
-    application, database, health = prepare(cli, evidence_dir, log_format)
+    application, database, health = prepare(cli.settings.override(evidence_dir=evidence_dir, log_format=log_format))
     if health_port is not None:
         webhook_server.attach_health_server(application, health, health_listen, health_port)
     log.info("cqdt bot starting (long polling)")
@@ -89,15 +84,11 @@ def run(
 @click.option("--port", type=int, default=8443, show_default=True, help="Cổng lắng nghe (webhook và /health).")
 @click.option(
     "--webhook-url",
-    envvar="CQDT_WEBHOOK_URL",
-    required=True,
     metavar="URL",
-    help="Địa chỉ HTTPS công khai mà Telegram gọi tới. [env CQDT_WEBHOOK_URL]",
+    help="Địa chỉ HTTPS công khai mà Telegram gọi tới (bắt buộc). [env CQDT_WEBHOOK_URL]",
 )
 @click.option(
     "--secret",
-    envvar="CQDT_WEBHOOK_SECRET",
-    required=True,
     metavar="CHUỖI",
     help="Mã bí mật Telegram gửi kèm trong header X-Telegram-Bot-Api-Secret-Token. [env CQDT_WEBHOOK_SECRET]",
 )
@@ -106,15 +97,22 @@ def run(
 def serve(
     cli: CliContext,
     evidence_dir: Path | None,
-    log_format: str,
+    log_format: str | None,
     listen: str,
     port: int,
-    webhook_url: str,
-    secret: str,
+    webhook_url: str | None,
+    secret: str | None,
     url_path: str,
 ) -> None:
     """Chạy bot bằng webhook, kèm GET /health; yêu cầu nào thiếu mã bí mật đúng đều bị từ chối."""
-    application, database, health = prepare(cli, evidence_dir, log_format)
+    settings = cli.settings.override(
+        evidence_dir=evidence_dir, log_format=log_format, webhook_url=webhook_url, webhook_secret=secret
+    )
+    if settings.webhook_url is None:
+        raise Refused("setting_missing", variable=variable("webhook_url"), flag="--webhook-url")
+    if settings.webhook_secret is None:
+        raise Refused("setting_missing", variable=variable("webhook_secret"), flag="--secret")
+    application, database, health = prepare(settings)
     log.info("cqdt bot starting (webhook on %s:%s/%s)", listen, port, url_path)
     try:
         asyncio.run(
@@ -124,8 +122,8 @@ def serve(
                 listen=listen,
                 port=port,
                 url_path=url_path,
-                webhook_url=webhook_url,
-                secret=secret,
+                webhook_url=settings.webhook_url,
+                secret=settings.webhook_secret.get_secret_value(),
                 allowed_updates=ALLOWED_UPDATES,
             )
         )

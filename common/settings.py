@@ -1,0 +1,100 @@
+"""The settings of a run: read from the environment in one place, with the command line's flags over them.
+
+:func:`load` is the only reader of the environment; the CLI calls it once per command and hands the
+:class:`Settings` to the bot and to storage. ``Settings(...)`` itself reads nothing: it holds the values
+given and the defaults. The bot's token and the webhook's secret are :class:`~pydantic.SecretStr`, shown
+as ``**********`` by ``repr``, ``str``, logs and JSON dumps alike. A value that does not fit (an unknown
+time zone, a log format that does not exist) is refused with the variable to fix, never a traceback.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from common.errors import Refused
+
+DEFAULT_DATABASE_URL = "sqlite:///cqdt.db"
+DEFAULT_TIMEZONE = "Asia/Ho_Chi_Minh"
+DEFAULT_API_URL = "https://api.telegram.org/bot"
+PREFIX = "CQDT_"
+TOKEN_VARIABLE = "TELEGRAM_BOT_TOKEN"
+
+
+class Settings(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    database_url: str = DEFAULT_DATABASE_URL
+    timezone: str = DEFAULT_TIMEZONE
+    telegram_api_url: str = DEFAULT_API_URL
+    token: SecretStr | None = None
+    bot_username: str | None = None
+    evidence_dir: Path | None = None
+    log_format: Literal["text", "json"] = "text"
+    webhook_url: str | None = None
+    webhook_secret: SecretStr | None = None
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError("unknown time zone") from None
+        return value
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    def token_value(self) -> str | None:
+        """The token itself, for the Bot API client and the log filter that scrubs it; never print it."""
+        return self.token.get_secret_value() if self.token else None
+
+    def override(self, **flags) -> Settings:
+        """These settings with the flags that were given (not None) over them."""
+        given = _given(flags)
+        return _checked(lambda: Settings(**{**dict(self), **given})) if given else self
+
+
+class _Environment(BaseSettings, Settings):
+    """The same fields, read from ``CQDT_…`` variables and ``TELEGRAM_BOT_TOKEN``; an empty one is unset."""
+
+    model_config = SettingsConfigDict(env_prefix=PREFIX, env_ignore_empty=True, populate_by_name=True)
+
+    token: SecretStr | None = Field(None, validation_alias=TOKEN_VARIABLE)
+
+
+def variable(name: str) -> str:
+    """The environment variable of a setting."""
+    return TOKEN_VARIABLE if name == "token" else PREFIX + name.upper()
+
+
+def _given(flags: dict) -> dict:
+    return {name: value for name, value in flags.items() if value is not None}
+
+
+def _checked(build: Callable[[], Settings]) -> Settings:
+    """What ``build`` makes, a value that does not fit refused with its variable."""
+    try:
+        return build()
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        name = str(error["loc"][0]) if error["loc"] else ""
+        if name == "timezone":
+            raise Refused("timezone_unknown", timezone=error["input"], variable=variable(name)) from None
+        # The value itself is left out: it may be a secret.
+        raise Refused(
+            "setting_invalid", variable=variable(name), expected=error.get("ctx", {}).get("expected")
+        ) from None
+
+
+def load(**flags) -> Settings:
+    """The environment's settings, read now, with the flags that were given (not None) over them."""
+    given = _given(flags)
+    return _checked(lambda: Settings(**dict(_Environment(**given))))
