@@ -8,7 +8,7 @@ from datetime import date, datetime
 from types import MappingProxyType
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session, joinedload, selectinload
+from sqlalchemy.orm import Session, joinedload, object_session, selectinload
 
 from common.errors import Refused
 from rubrics.compiled import CompiledRubric
@@ -16,7 +16,7 @@ from rubrics.errors import RubricError
 from rubrics.rules import children_rules
 from rubrics.validate import Validator
 from storage import rubric_store
-from storage.models import Agency, Campaign, CampaignLevel, StoredRubric, Submission
+from storage.models import Agency, Campaign, CampaignLevel, Notification, StoredRubric, Submission
 from storage.policy import ReminderPolicy
 from storage.records import CampaignFacts
 
@@ -66,7 +66,9 @@ def check_levels(rubrics: dict[str, CompiledRubric]) -> None:
                     ) from None
 
 
-def create(session: Session, spec: CampaignSpec) -> Campaign:
+def create(session: Session, spec: CampaignSpec, *, check_children: bool = True) -> Campaign:
+    """A new open campaign; ``check_children=False`` lets a rule read a child level the campaign lacks
+    (a preview of one rubric alone)."""
     if not spec.name.strip():
         raise Refused("campaign_name_empty")
     if not spec.rubrics:
@@ -78,7 +80,8 @@ def create(session: Session, spec: CampaignSpec) -> Campaign:
         raise Refused("period_reversed", start=spec.period[0], end=spec.period[1])
     if spec.grace_hours < 0:
         raise Refused("grace_negative")
-    check_levels(spec.rubrics)
+    if check_children:
+        check_levels(spec.rubrics)
     campaign = Campaign(
         name=spec.name.strip(),
         deadline=spec.deadline,
@@ -110,7 +113,14 @@ def rubrics_by_level(campaign: Campaign) -> dict[str, CompiledRubric]:
     return {cl.level: rubric_store.compiled(cl.rubric) for cl in campaign.levels}
 
 
-_facts: dict[int, tuple[tuple, CampaignFacts]] = {}
+_facts: dict[tuple, tuple[tuple, CampaignFacts]] = {}
+
+
+def _key(campaign: Campaign) -> tuple:
+    """The campaign in its database: a process may open several (tests, ``cqdt rubric preview``'s in-memory
+    one), each numbering its campaigns from 1, so the moment it was created is part of the key."""
+    session = object_session(campaign)
+    return (session.get_bind().url if session is not None else None, campaign.id, campaign.created_at)
 
 
 def _revision(campaign: Campaign) -> tuple:
@@ -129,8 +139,8 @@ def _revision(campaign: Campaign) -> tuple:
 
 def facts_of(campaign: Campaign) -> CampaignFacts:
     """The campaign as a plain record, compiled rubrics included; cached per process, checked by its revision."""
-    revision = _revision(campaign)
-    cached = _facts.get(campaign.id)
+    revision, key = _revision(campaign), _key(campaign)
+    cached = _facts.get(key)
     if cached is not None and cached[0] == revision:
         return cached[1]
     rubrics = cached[1].rubrics if cached is not None else rubrics_by_level(campaign)
@@ -145,7 +155,7 @@ def facts_of(campaign: Campaign) -> CampaignFacts:
         policy=ReminderPolicy.model_validate(campaign.reminder_policy or {}),
         rubrics=MappingProxyType(rubrics),
     )
-    _facts[campaign.id] = (revision, facts)
+    _facts[key] = (revision, facts)
     return facts
 
 
@@ -199,3 +209,85 @@ def set_deadline(
     if grace_hours is not None:
         campaign.grace_hours = grace_hours
     return facts_of(campaign)
+
+
+# -- plain records for the command line and the demo ---------------------------------------
+
+
+@dataclass(frozen=True)
+class LevelRubric:
+    rubric: str
+    version: str
+    content_hash: str
+
+
+@dataclass(frozen=True)
+class CampaignSummary:
+    """A campaign as ``cqdt campaign`` shows it; the counts of agencies only in a listing."""
+
+    id: int
+    name: str
+    state: str
+    deadline: datetime
+    grace_hours: int
+    period_from: date | None
+    period_to: date | None
+    levels: dict[str, LevelRubric]
+    agencies: int | None = None
+    submitted: int | None = None
+
+
+def summary_of(campaign: Campaign, agencies: int | None = None, submitted: int | None = None) -> CampaignSummary:
+    return CampaignSummary(
+        id=campaign.id,
+        name=campaign.name,
+        state=campaign.state,
+        deadline=campaign.deadline,
+        grace_hours=campaign.grace_hours,
+        period_from=campaign.period_from,
+        period_to=campaign.period_to,
+        levels={
+            cl.level: LevelRubric(cl.rubric.rubric_id, cl.rubric.version, cl.rubric.content_hash)
+            for cl in campaign.levels
+        },
+        agencies=agencies,
+        submitted=submitted,
+    )
+
+
+def create_summary(session: Session, spec: CampaignSpec) -> CampaignSummary:
+    """Create the campaign (see :func:`create`); its summary as stored."""
+    campaign = create(session, spec)
+    session.refresh(campaign)
+    return summary_of(campaign)
+
+
+def summary(session: Session, campaign_id: int) -> CampaignSummary:
+    return summary_of(get(session, campaign_id))
+
+
+def summaries(session: Session) -> list[CampaignSummary]:
+    """Every campaign with its number of agencies and of submitted agencies."""
+    return [summary_of(c, n, s) for c, n, s in listing(session)]
+
+
+def sent_by_kind(session: Session, campaign_id: int) -> dict[str, int]:
+    """How many of the campaign's messages the outbox has sent, by kind."""
+    rows = session.execute(
+        select(Notification.kind, func.count())
+        .where(Notification.campaign_id == campaign_id, Notification.status == "sent")
+        .group_by(Notification.kind)
+    ).all()
+    return dict(rows)
+
+
+def submission_state(session: Session, campaign_id: int, code: str) -> str:
+    """The state of the submission of the campaign's agency with this code."""
+    state = session.scalar(
+        select(Submission.state)
+        .join(Agency, Agency.id == Submission.agency_id)
+        .where(Agency.campaign_id == campaign_id, Agency.code == code)
+    )
+    if state is None:
+        raise Refused("agency_not_found", code=code)
+    return state

@@ -270,6 +270,14 @@ def test_errors_are_one_clear_line(cqdt, args, message):
     assert "Traceback" not in err
 
 
+def test_a_database_that_cannot_be_opened_is_one_line_naming_the_variable(capsys, tmp_path):
+    code = main(["--database-url", f"sqlite:///{tmp_path / 'no-such-folder' / 'cqdt.db'}", "campaign", "list"])
+    err = capsys.readouterr().err
+    assert code == 1 and err.count("\n") == 1, err
+    assert err.startswith("Lỗi: Không làm việc được với cơ sở dữ liệu (unable to open database file)")
+    assert "CQDT_DATABASE_URL" in err and "Traceback" not in err
+
+
 def test_usage_errors_are_one_line_too(cqdt):
     err = cqdt("campaign", "create", "--name", "X", expect=2)
     assert err.count("\n") == 1 and ("--rubric" in err or "--deadline" in err), err
@@ -302,6 +310,15 @@ def test_invitations_are_single_use_and_reissued(cqdt, database_url):
 def test_invites_without_a_bot_name_explain_what_to_set(cqdt):
     campaign_id = create_campaign(cqdt)
     assert "CQDT_BOT_USERNAME" in cqdt("invites", "--campaign", str(campaign_id), expect=1)
+
+
+def test_the_bot_name_comes_from_the_environment_and_the_flag_wins(cqdt, monkeypatch):
+    campaign_id = create_campaign(cqdt)
+    cqdt("agencies", "import", "--campaign", str(campaign_id), str(AGENCIES_CSV))
+    monkeypatch.setenv("CQDT_BOT_USERNAME", "@tu_moi_truong_bot")
+    args = ("invites", "--campaign", str(campaign_id), "--agency", "S01", "--json")
+    assert json.loads(cqdt(*args))[0]["link"].startswith("https://t.me/tu_moi_truong_bot?start=")
+    assert json.loads(cqdt(*args, "--bot-username", "co_co_bot"))[0]["link"].startswith("https://t.me/co_co_bot?")
 
 
 def test_answers_and_their_history_are_kept(cqdt, database_url):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import date, datetime
 
 import click
@@ -9,7 +10,7 @@ import click
 from bot.cli.context import CliContext, dump_json, pass_cli
 from common.errors import Refused
 from storage import campaigns
-from storage.campaigns import CampaignSpec
+from storage.campaigns import CampaignSpec, CampaignSummary
 from storage.rubric_store import resolve
 
 
@@ -54,26 +55,11 @@ def parse_deadline(text: str, cli: CliContext) -> datetime:
     return local.replace(tzinfo=cli.zone)
 
 
-def campaign_data(campaign, agencies: int | None = None, submitted: int | None = None) -> dict:
-    data = {
-        "id": campaign.id,
-        "name": campaign.name,
-        "state": campaign.state,
-        "deadline": campaign.deadline,
-        "grace_hours": campaign.grace_hours,
-        "period_from": campaign.period_from,
-        "period_to": campaign.period_to,
-        "levels": {
-            cl.level: {
-                "rubric": cl.rubric.rubric_id,
-                "version": cl.rubric.version,
-                "content_hash": cl.rubric.content_hash,
-            }
-            for cl in campaign.levels
-        },
-    }
-    if agencies is not None:
-        data.update(agencies=agencies, submitted=submitted)
+def campaign_data(summary: CampaignSummary) -> dict:
+    """The campaign as ``--json`` prints it; the counts of agencies only in a listing."""
+    data = asdict(summary)
+    if summary.agencies is None:
+        del data["agencies"], data["submitted"]
     return data
 
 
@@ -107,14 +93,11 @@ def campaign_create(cli: CliContext, name, rubric_options, deadline, period, gra
         grace_hours=grace,
     )
     with cli.db.session() as session:
-        campaign = campaigns.create(session, spec)
-        session.flush()
-        session.refresh(campaign)
-        data = campaign_data(campaign)
+        created = campaigns.create_summary(session, spec)
     if as_json:
-        click.echo(dump_json(data))
+        click.echo(dump_json(campaign_data(created)))
     else:
-        click.echo(campaign.id)
+        click.echo(created.id)
 
 
 @campaign_group.command("list")
@@ -123,7 +106,7 @@ def campaign_create(cli: CliContext, name, rubric_options, deadline, period, gra
 def campaign_list(cli: CliContext, as_json: bool) -> None:
     """Liệt kê các đợt đánh giá."""
     with cli.db.session() as session:
-        data = [campaign_data(c, n, s) for c, n, s in campaigns.listing(session)]
+        data = [campaign_data(summary) for summary in campaigns.summaries(session)]
     cli.emit("campaign_list", data, as_json, campaigns=data)
 
 
@@ -134,8 +117,7 @@ def campaign_list(cli: CliContext, as_json: bool) -> None:
 def campaign_show(cli: CliContext, campaign_id: int, as_json: bool) -> None:
     """Chi tiết một đợt đánh giá: các cấp, bộ tiêu chí, hạn chót, tiến độ."""
     with cli.db.session() as session:
-        campaign = campaigns.get(session, campaign_id)
-        data = campaign_data(campaign)
+        data = campaign_data(campaigns.summary(session, campaign_id))
         data["progress"] = campaigns.state_counts(session, campaign_id)
     cli.emit("campaign_show", data, as_json, campaign=data)
 

@@ -10,6 +10,8 @@ read for its name, size and type but not copied.
 
 from __future__ import annotations
 
+import csv
+import io
 import mimetypes
 import re
 import sys
@@ -33,12 +35,14 @@ from rubrics.compiled import CompiledRubric
 from rubrics.model import Question
 from rubrics.scoring import AgencyInput, Scorer
 from storage import answers as answer_store
-from storage import rubric_store
+from storage import campaigns
+from storage.agency_import import COLUMNS, import_csv
+from storage.campaigns import CampaignSpec
 from storage.db import Database
 from storage.invitations import agency_invitations
-from storage.models import Agency, Campaign, CampaignLevel, Submission
 
 AUTHOR = 1  # the Telegram user id of the author in the throw-away database
+AGENCY_CODE, AGENCY_NAME = "xem-thu", "Cơ quan xem thử"
 TYPED = frozenset({"integer", "decimal", "percentage", "date", "text", "document"})
 BUTTON = re.compile(r"#(\d+)")
 NUMBER = re.compile(r"\d+")
@@ -49,24 +53,23 @@ FILE_COMMAND = "tep"
 def setup(db: Database, rubric: CompiledRubric, now: datetime) -> tuple[int, str]:
     """A one-agency campaign with ``rubric``: the agency's id and its invitation token.
 
-    Built directly rather than through ``campaigns.create``, which would refuse a rubric
-    that reads child agencies (``children_share``) without their level in the campaign."""
+    The campaign holds the rubric's level alone, so a rule that reads child agencies
+    (``children_share``) is not refused for want of their level; it finds none."""
+    spec = CampaignSpec(f"Xem thử {rubric.id}", {rubric.level: rubric}, now + timedelta(days=30))
     with db.session() as session:
-        stored = rubric_store.store(session, rubric)
-        campaign = Campaign(
-            name=f"Xem thử {rubric.id}",
-            deadline=now + timedelta(days=30),
-            grace_hours=0,
-            levels=[CampaignLevel(level=rubric.level, rubric=stored)],
-        )
-        session.add(campaign)
-        session.flush()
-        agency = Agency(campaign_id=campaign.id, code="xem-thu", name="Cơ quan xem thử", level=rubric.level)
-        session.add(agency)
-        session.flush()
-        session.add(Submission(campaign_id=campaign.id, agency_id=agency.id, state="not_started"))
-        [(_, invitation)] = agency_invitations(session, campaign, now)
+        campaign = campaigns.create(session, spec, check_children=False)
+        import_csv(session, campaign, agency_csv(rubric.level))
+        [(agency, invitation)] = agency_invitations(session, campaign, now)
         return agency.id, invitation.token
+
+
+def agency_csv(level: str) -> str:
+    """The preview's one agency, as ``cqdt agencies import`` reads it."""
+    stream = io.StringIO()
+    writer = csv.writer(stream)
+    writer.writerow(COLUMNS)
+    writer.writerow([AGENCY_CODE, AGENCY_NAME, level, "", "", "", ""])
+    return stream.getvalue()
 
 
 def final_score(db: Database, rubric: CompiledRubric, agency_id: int, zone: str) -> str:

@@ -33,7 +33,6 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
 from telegram import Bot
 
 from bot.app import build_application
@@ -41,7 +40,7 @@ from bot.demo.contacts import Contact, label
 from bot.demo.fake_telegram import BotMessage, FakeTelegram, run_application
 from bot.demo.transcript import Chat, Said
 from bot.reminders.sender import Sender
-from bot.settings import Settings
+from common.settings import Settings
 from conversations.reminders.outbox import Outbox
 from conversations.walk import relevant_steps
 from rubrics.compiled import CompiledRubric
@@ -52,7 +51,6 @@ from storage.agency_import import import_csv
 from storage.campaigns import CampaignSpec
 from storage.db import Database
 from storage.invitations import agency_invitations, coordinator_invitation
-from storage.models import Agency, Notification
 from storage.reports import AgencyReport, campaign_report
 from storage.rubric_store import resolve
 
@@ -125,12 +123,7 @@ class Demo:
     def sent(self) -> Counter:
         """Messages the outbox has sent, by kind."""
         with self.db.session() as session:
-            rows = session.execute(
-                select(Notification.kind, func.count())
-                .where(Notification.campaign_id == self.campaign_id, Notification.status == "sent")
-                .group_by(Notification.kind)
-            ).all()
-        return Counter(dict(rows))
+            return Counter(campaigns.sent_by_kind(session, self.campaign_id))
 
     def ask(self, command: str, until=None, tag: str = "command") -> BotMessage:
         """The coordinator sends ``command``; returns the reply that matches ``until``."""
@@ -173,8 +166,7 @@ class Demo:
 
     def state(self, code: str) -> str:
         with self.db.session() as session:
-            agency = session.scalar(select(Agency).where(Agency.campaign_id == self.campaign_id, Agency.code == code))
-            return agency.submission.state
+            return campaigns.submission_state(session, self.campaign_id, code)
 
 
 # -- the phases ---------------------------------------------------------------------------------
