@@ -1,4 +1,6 @@
-"""Shared fixtures: a fresh database on SQLite, and on PostgreSQL when CQDT_TEST_DATABASE_URL names one."""
+"""Shared fixtures: a fresh database on SQLite, and on PostgreSQL when CQDT_TEST_DATABASE_URL names one;
+and each test marked by its folder (unit, integration, e2e), so ``pytest -m "not e2e"`` works as well as
+``pytest tests/unit``."""
 
 from __future__ import annotations
 
@@ -45,3 +47,13 @@ def db(database_url):
     upgrade(database.engine)
     yield database
     database.dispose()
+
+
+KINDS = ("unit", "integration", "e2e")
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        kind = item.path.parent.name
+        if kind in KINDS:
+            item.add_marker(getattr(pytest.mark, kind))

@@ -28,7 +28,7 @@ from storage.answers import set_answer
 from storage.db import Database
 from storage.models import Agency, Answer, AnswerChange, Invitation, Submission
 
-FIXTURES = Path(__file__).parent / "fixtures"
+FIXTURES = Path(__file__).parents[1] / "fixtures"
 AGENCIES_CSV = FIXTURES / "quang_ninh_200.csv"
 
 

@@ -9,7 +9,7 @@ from click.testing import CliRunner
 
 from bot.cli import cli, main
 
-FIXTURES = Path(__file__).parent / "fixtures" / "rubrics"
+FIXTURES = Path(__file__).parents[1] / "fixtures" / "rubrics"
 # Five questions: cbcc_tong, may_tinh (≤ cbcc_tong), co_ttdl (yes/no, n/a), dvc_tyle (%), cong_ttdt (choice, n/a)
 READINESS = FIXTURES / "tth_readiness.yaml"
 INVALID = FIXTURES / "invalid" / "bands_gap.yaml"

@@ -22,7 +22,7 @@ from rubrics.bundled import bundled_paths
 from rubrics.errors import RubricError
 from rubrics.loader import load_file, load_text, parse_yaml
 
-FIXTURES = Path(__file__).parent / "fixtures" / "rubrics"
+FIXTURES = Path(__file__).parents[1] / "fixtures" / "rubrics"
 INVALID = FIXTURES / "invalid"
 VALID = FIXTURES / "tth_readiness.yaml"
 

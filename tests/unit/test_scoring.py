@@ -18,7 +18,7 @@ from rubrics.loader import load_file, load_text
 from rubrics.model import Band, BandScheme
 from rubrics.scoring import AgencyInput, AgencyScore, Scorer, band_of, rank
 
-FIXTURES = Path(__file__).parent / "fixtures" / "rubrics"
+FIXTURES = Path(__file__).parents[1] / "fixtures" / "rubrics"
 
 
 def one_indicator(questions: str, rule: str, maximum: str = "10") -> str:

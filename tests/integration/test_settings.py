@@ -17,7 +17,7 @@ from common import settings as settings_module
 from common.errors import Refused
 from common.settings import Settings, load
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 TOKEN = "123456:SECRET-TOKEN-abcdef"
 WEBHOOK_SECRET = "webhook-s3cret-value"
 VARIABLES = {

@@ -286,7 +286,7 @@ def start_bot(url: str, fake: FakeTelegram, log: Path) -> subprocess.Popen:
         env=env,
         stdout=log.open("a"),
         stderr=subprocess.STDOUT,
-        cwd=Path(__file__).resolve().parents[1],
+        cwd=Path(__file__).resolve().parents[2],
     )
 
 
