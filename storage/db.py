@@ -145,6 +145,11 @@ class Database:
         # other processes still wait on SQLite's own lock.
         self._writer = threading.Lock() if self.engine.dialect.name == "sqlite" else nullcontext()
 
+    @property
+    def serial_writes(self) -> bool:
+        """Whether this process's writes run one at a time anyway (SQLite's single writer)."""
+        return self.engine.dialect.name == "sqlite"
+
     @contextmanager
     def session(self, *, write: bool = True) -> Iterator[Session]:
         """A transaction: committed on success, rolled back on error. A read-only one (``write=False``)
