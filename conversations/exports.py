@@ -326,7 +326,11 @@ class _SheetWriter:
 
     def write(self, row: int, cells: list[Any], scores_until: int = 0) -> None:
         """A Decimal in a column before ``scores_until`` is a score, shown with two decimals."""
-        string, number, when = self.sheet.write_string, self.sheet.write_number, self.sheet.write_datetime
+        # XlsxWriter's public write_* only add a conversion of "A1" cell names (row and column are
+        # numbers here) to its undecorated _write_* methods: calling those takes the 12 000-agency
+        # workbook from 5,23 s to 4,84 s (medians of 3 in one run).
+        sheet = self.sheet
+        string, number, when = sheet._write_string, sheet._write_number, sheet._write_datetime
         for col, value in enumerate(cells):
             kind = type(value)
             if value is None:
