@@ -1,4 +1,4 @@
-"""Logging that never shows the bot token: every record is scrubbed before it is written.
+"""Logging that never shows the bot token or another secret: every record is scrubbed before it is written.
 
 Two formats: ``text`` (one readable line) and ``json`` (one JSON object a line: time in UTC,
 level, logger, message and, for an error, the exception's traceback).
@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+from collections.abc import Iterable
 from datetime import UTC, datetime
 
 TOKEN_PATTERN = re.compile(r"\d{5,}:[A-Za-z0-9_-]{20,}")
@@ -16,13 +17,19 @@ FORMATS = ("text", "json")
 
 
 class RedactToken(logging.Filter):
-    def __init__(self, token: str | None = None):
+    """Replaces the token, anything shaped like a bot token, and the other secrets given (the webhook's
+    secret token) in every record."""
+
+    def __init__(self, token: str | None = None, secrets: Iterable[str] = ()):
         super().__init__()
         self.token = token
+        self.secrets = [s for s in secrets if s]
 
     def scrub(self, text: str) -> str:
         if self.token:
             text = text.replace(self.token, "<token>")
+        for secret in self.secrets:
+            text = text.replace(secret, "<secret>")
         return TOKEN_PATTERN.sub("<token>", text)
 
     def filter(self, record: logging.LogRecord) -> bool:
@@ -55,12 +62,12 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, ensure_ascii=False)
 
 
-def configure(token: str | None, level: int = logging.INFO, fmt: str = "text") -> None:
+def configure(token: str | None, level: int = logging.INFO, fmt: str = "text", *, secrets: Iterable[str] = ()) -> None:
     handler = logging.StreamHandler()
     handler.setFormatter(
         JsonFormatter() if fmt == "json" else logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
     )
-    handler.addFilter(RedactToken(token))
+    handler.addFilter(RedactToken(token, secrets))
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)

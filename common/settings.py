@@ -56,6 +56,10 @@ class Settings(BaseModel):
         """The token itself, for the Bot API client and the log filter that scrubs it; never print it."""
         return self.token.get_secret_value() if self.token else None
 
+    def secret_values(self) -> list[str]:
+        """The secrets other than the token (the webhook's secret token), for the log filter; never print them."""
+        return [secret.get_secret_value() for secret in (self.webhook_secret,) if secret is not None]
+
     def override(self, **flags) -> Settings:
         """These settings with the flags that were given (not None) over them."""
         given = _given(flags)

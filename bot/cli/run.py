@@ -36,7 +36,7 @@ def prepare(settings: Settings):
     token = settings.token_value()
     if not token:
         raise Refused("token_missing")
-    logs.configure(token, fmt=settings.log_format)
+    logs.configure(token, fmt=settings.log_format, secrets=settings.secret_values())
     database = Database(settings.database_url)
     if settings.evidence_dir is not None:
         settings.evidence_dir.mkdir(parents=True, exist_ok=True)

@@ -71,3 +71,11 @@ def test_text_is_one_readable_line(capsys, restore_logging):
     logs.configure(TOKEN)
     logging.getLogger("cqdt.test").info("ready")
     assert capsys.readouterr().err.rstrip().endswith("INFO cqdt.test: ready")
+
+
+def test_the_webhook_secret_is_scrubbed_too(capsys, restore_logging):
+    secret = "webhook-secret-value-that-must-not-print"
+    logs.configure(TOKEN, secrets=[secret])
+    logging.getLogger("cqdt.test").warning("webhook request with X-Telegram-Bot-Api-Secret-Token: %s", secret)
+    written = capsys.readouterr().err
+    assert secret not in written and written.rstrip().endswith("Secret-Token: <secret>")
