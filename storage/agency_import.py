@@ -1,13 +1,18 @@
-"""Importing a campaign's agencies from CSV: all rows or none, and idempotent.
+"""Importing a campaign's agencies: all rows or none, and idempotent.
 
-Columns: ``code,name,level,parent_code,contact_name,contact_phone,contact_email``
-(UTF-8, header row). A re-import updates changed rows and leaves the rest alone.
+The rows come as plain :class:`SourceRow` records keyed by the canonical column names
+(``code,name,level,parent_code,contact_name,contact_phone,contact_email``), each with where it was
+read (a CSV line, a sheet's cells): ``conversations.agency_lists`` reads the files offices keep (xlsx, CSV
+with comma or semicolon, Vietnamese headers). :func:`import_csv` still takes today's plain CSV text with
+the English header. A re-import updates changed rows and leaves the rest alone.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Annotated
 
@@ -16,10 +21,18 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from common.errors import Refused
+from common.phones import normalise_phone
+from common.text import words
+from storage import campaigns
 from storage.models import Agency, Campaign, Submission
 
 COLUMNS = ("code", "name", "level", "parent_code", "contact_name", "contact_phone", "contact_email")
+REQUIRED = ("code", "name", "level")
+CONTACT_FIELDS = ("contact_name", "contact_phone", "contact_email")
 MAX_REPORTED = 20
+# C0 controls other than tab and the line breaks, DEL, and the C1 controls: never typed, and a NUL in a
+# name breaks the xlsx export later.
+CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
 
 class AgencyRow(BaseModel):
@@ -30,7 +43,7 @@ class AgencyRow(BaseModel):
     level: Annotated[str, Field(min_length=1, max_length=40)]
     parent_code: str | None = None
     contact_name: Annotated[str, Field(max_length=200)] | None = None
-    contact_phone: Annotated[str, Field(pattern=r"^\+?[0-9][0-9 .\-()]{5,19}$")] | None = None
+    contact_phone: Annotated[str, Field(max_length=40)] | None = None
     contact_email: EmailStr | None = None
 
     @field_validator("parent_code", "contact_name", "contact_phone", "contact_email", mode="before")
@@ -39,12 +52,23 @@ class AgencyRow(BaseModel):
         return None if isinstance(value, str) and not value.strip() else value
 
 
+@dataclass(frozen=True)
+class SourceRow:
+    """One agency as a file gives it: the canonical column → its text, and where each was read."""
+
+    line: int  # the CSV line, or the sheet's row number
+    values: Mapping[str, str]
+    cells: Mapping[str, str] = field(default_factory=dict)  # column → "Sheet1!B7", for a sheet
+    extra: int = 0  # cells with a value outside the header's columns
+
+
 @dataclass
 class ImportResult:
     created: int = 0
     updated: int = 0
     unchanged: int = 0
     codes: list[str] = field(default_factory=list)
+    filled: int | None = None  # agencies given a contact from an earlier campaign (with contacts_from)
 
 
 @dataclass(frozen=True)
@@ -52,77 +76,188 @@ class RowFault:
     line: int
     key: str
     params: dict
+    cell: str | None = None  # "Sheet1!B7" when the row comes from a sheet
 
 
-def parse(text: str, levels: set[str]) -> tuple[list[tuple[int, AgencyRow]], list[RowFault]]:
-    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
-    header = [h.strip() for h in (reader.fieldnames or [])]
-    missing = [c for c in COLUMNS if c not in header]
-    unknown = [c for c in header if c not in COLUMNS]
-    if missing or unknown:
-        raise Refused("import_header", missing=missing, unknown=unknown, expected=list(COLUMNS))
-    rows: list[tuple[int, AgencyRow]] = []
+def level_keys(names: Mapping[str, str | None]) -> dict[tuple[str, ...], set[str]]:
+    """The words a file may write for each level: its code, its name as the rubric gives it ("Cấp xã"),
+    the name without "Cấp" ("xã") and its first words ("sở" for "Cấp sở, ban, ngành")."""
+    keys: dict[tuple[str, ...], set[str]] = {}
+    for code, name in names.items():
+        forms = {words(code)}
+        if name:
+            full = words(name)
+            bare = full[1:] if full[:1] == ("cap",) else full
+            forms |= {full, bare, *(bare[:n] for n in range(1, len(bare)))}
+        for form in forms:
+            if form:
+                keys.setdefault(form, set()).add(code)
+    return keys
+
+
+def resolve_level(value: str, levels: Mapping[str, str | None], keys: dict[tuple[str, ...], set[str]]) -> str | None:
+    value = value.strip()
+    if value in levels:
+        return value
+    form = words(value)
+    found = keys.get(form) or keys.get(form[1:] if form[:1] == ("cap",) else form) or set()
+    return next(iter(found)) if len(found) == 1 else None
+
+
+def validate(
+    rows: Sequence[SourceRow], levels: Mapping[str, str | None], headers: Mapping[str, str] | None = None
+) -> tuple[list[tuple[SourceRow, AgencyRow]], list[RowFault]]:
+    """Each row checked on its own: characters, phone, level, fields, duplicate codes. ``levels`` maps the
+    campaign's level codes to their names; ``headers`` the columns to the headers the file writes."""
+    headers = headers or {}
+    keys = level_keys(levels)
+    valid: list[tuple[SourceRow, AgencyRow]] = []
     faults: list[RowFault] = []
-    seen: dict[str, int] = {}
-    for record in reader:
-        line = reader.line_num
-        if None in record or any(v is None for v in record.values()):
-            faults.append(RowFault(line, "import_columns", {"expected": len(COLUMNS)}))
+    seen: dict[str, SourceRow] = {}
+
+    def fault(row: SourceRow, key: str, column: str | None = None, **params) -> None:
+        cell = row.cells.get(column or "code") if row.cells else None
+        faults.append(RowFault(row.line, key, params, cell))
+
+    for row in rows:
+        if row.extra:
+            fault(row, "import_columns", expected=len(headers) or len(COLUMNS))
             continue
+        values = {c: row.values.get(c) for c in COLUMNS}
+        control = next((c for c in COLUMNS if values[c] and CONTROL.search(values[c])), None)
+        if control is not None:
+            char = CONTROL.search(values[control]).group()
+            fault(row, "import_control", control, field=headers.get(control, control), char=f"U+{ord(char):04X}")
+            continue
+        phone = values["contact_phone"]
+        if phone and phone.strip():
+            normalised = normalise_phone(phone)
+            if normalised is None:
+                fault(
+                    row,
+                    "import_phone",
+                    "contact_phone",
+                    field=headers.get("contact_phone", "contact_phone"),
+                    value=phone.strip(),
+                )
+                continue
+            values["contact_phone"] = normalised
+        level = values["level"]
+        if level and level.strip():
+            resolved = resolve_level(level, levels, keys)
+            if resolved is None:
+                fault(row, "import_level", "level", level=level.strip(), levels=_level_list(levels))
+                continue
+            values["level"] = resolved
         try:
-            row = AgencyRow.model_validate({k.strip(): v for k, v in record.items()})
+            agency = AgencyRow.model_validate({k: v for k, v in values.items() if v is not None})
         except ValidationError as exc:
             error = exc.errors(include_url=False)[0]
-            faults.append(RowFault(line, "import_field", {"field": error["loc"][0], "value": error.get("input")}))
+            column = str(error["loc"][0]) if error["loc"] else "code"
+            fault(row, "import_field", column, field=headers.get(column, column), value=error.get("input"))
             continue
-        if row.level not in levels:
-            faults.append(RowFault(line, "import_level", {"level": row.level, "levels": sorted(levels)}))
-        if row.code in seen:
-            faults.append(RowFault(line, "import_duplicate", {"code": row.code, "first": seen[row.code]}))
+        first = seen.get(agency.code)
+        if first is not None:
+            where = first.cells.get("code") if first.cells else None
+            fault(row, "import_duplicate", code=agency.code, first=first.line, first_cell=where)
             continue
-        seen[row.code] = line
-        rows.append((line, row))
-    return rows, faults
+        seen[agency.code] = row
+        valid.append((row, agency))
+    return valid, faults
 
 
-def _parent_faults(rows: list[tuple[int, AgencyRow]], existing: dict[str, Agency]) -> list[RowFault]:
+def _level_list(levels: Mapping[str, str | None]) -> list[str]:
+    return [f"{code} ({name})" if name else code for code, name in sorted(levels.items())]
+
+
+def _parent_faults(rows: list[tuple[SourceRow, AgencyRow]], existing: dict[str, Agency]) -> list[RowFault]:
     parents = {row.code: row.parent_code for _, row in rows}
     for code, agency in existing.items():
         parents.setdefault(code, agency.parent.code if agency.parent else None)
     faults = []
-    for line, row in rows:
+    for source, row in rows:
         if row.parent_code is None:
             continue
+        cell = source.cells.get("parent_code") if source.cells else None
         if row.parent_code not in parents:
-            faults.append(RowFault(line, "import_parent", {"parent": row.parent_code}))
+            faults.append(RowFault(source.line, "import_parent", {"parent": row.parent_code}, cell))
             continue
         seen, current = {row.code}, row.parent_code
         while current is not None:
             if current in seen:
-                faults.append(RowFault(line, "import_parent_cycle", {"code": row.code}))
+                faults.append(RowFault(source.line, "import_parent_cycle", {"code": row.code}, cell))
                 break
             seen.add(current)
             current = parents.get(current)
     return faults
 
 
+def level_names(campaign: Campaign) -> dict[str, str | None]:
+    """The campaign's level codes with their names as the rubrics give them ("xa" → "Cấp xã")."""
+    rubrics = campaigns.facts_of(campaign).rubrics
+    return {level: rubrics[level].rubric.level_name or None for level in sorted(rubrics)}
+
+
+def campaign_level_names(session: Session, campaign_id: int) -> dict[str, str | None]:
+    return level_names(campaigns.get(session, campaign_id))
+
+
+def _fill_contacts(
+    session: Session, rows: list[tuple[SourceRow, AgencyRow]], campaign_id: int
+) -> tuple[list[tuple[SourceRow, AgencyRow]], int]:
+    """Missing contact fields taken from the agency with the same code in campaign ``campaign_id``; a value
+    the file gives is never replaced. Returns the rows and how many agencies got at least one field."""
+    campaigns.get(session, campaign_id)
+    query = select(Agency.code, Agency.contact_name, Agency.contact_phone, Agency.contact_email).where(
+        Agency.campaign_id == campaign_id
+    )
+    previous = {code: dict(zip(CONTACT_FIELDS, rest)) for code, *rest in session.execute(query)}
+    filled, out = 0, []
+    for source, row in rows:
+        old = previous.get(row.code)
+        update = {}
+        for name in CONTACT_FIELDS if old else ():
+            value = old[name]
+            if getattr(row, name) is not None or not value:
+                continue
+            if name == "contact_phone":
+                value = normalise_phone(value)  # kept as typed by an older import: skip what is not a phone
+                if value is None:
+                    continue
+            update[name] = value
+        if update:
+            filled += 1
+            row = row.model_copy(update=update)
+        out.append((source, row))
+    return out, filled
+
+
 FIELDS = ("name", "level", "contact_name", "contact_phone", "contact_email")
 
 
-def import_csv(session: Session, campaign: Campaign, text: str) -> ImportResult:
-    levels = {cl.level for cl in campaign.levels}
-    rows, faults = parse(text, levels)
+def import_rows(
+    session: Session,
+    campaign: Campaign,
+    rows: Sequence[SourceRow],
+    *,
+    headers: Mapping[str, str] | None = None,
+    contacts_from: int | None = None,
+) -> ImportResult:
+    """Validate every row, then write them all, or refuse with each bad row's line or cell."""
+    valid, faults = validate(rows, level_names(campaign), headers)
     existing = {a.code: a for a in session.scalars(select(Agency).where(Agency.campaign_id == campaign.id))}
-    faults += _parent_faults(rows, existing)
+    faults += _parent_faults(valid, existing)
     if faults:
         faults.sort(key=lambda f: f.line)
         raise Refused("import_invalid", faults=faults[:MAX_REPORTED], more=max(0, len(faults) - MAX_REPORTED))
-    if not rows:
+    if not valid:
         raise Refused("import_empty")
     result = ImportResult()
+    if contacts_from is not None:
+        valid, result.filled = _fill_contacts(session, valid, contacts_from)
     by_code = dict(existing)
     changed: set[str] = set()
-    for _, row in rows:
+    for _, row in valid:
         values = {f: getattr(row, f) for f in FIELDS}
         agency = by_code.get(row.code)
         if agency is None:
@@ -137,7 +272,7 @@ def import_csv(session: Session, campaign: Campaign, text: str) -> ImportResult:
             changed.add(row.code)
         result.codes.append(row.code)
     session.flush()
-    for _, row in rows:
+    for _, row in valid:
         agency = by_code[row.code]
         parent_id = by_code[row.parent_code].id if row.parent_code else None
         if agency.parent_id != parent_id:
@@ -147,5 +282,26 @@ def import_csv(session: Session, campaign: Campaign, text: str) -> ImportResult:
             session.add(Submission(campaign_id=campaign.id, agency_id=agency.id, state="not_started"))
     session.flush()
     result.updated = len(changed) - result.created
-    result.unchanged = len(rows) - len(changed)
+    result.unchanged = len(valid) - len(changed)
     return result
+
+
+def parse_csv(text: str) -> list[SourceRow]:
+    """Plain CSV text with exactly the English header (what the tests, the demo and the preview write)."""
+    reader = csv.reader(io.StringIO(text.lstrip("\ufeff")))
+    header = [h.strip() for h in next(reader, [])]
+    missing = [c for c in COLUMNS if c not in header]
+    unknown = [c for c in header if c not in COLUMNS]
+    if missing or unknown:
+        raise Refused("import_header", missing=missing, unknown=unknown, duplicate=[], accepted=list(COLUMNS), line=1)
+    rows = []
+    for record in reader:
+        if not any(v.strip() for v in record):
+            continue
+        extra = sum(1 for v in record[len(header) :] if v.strip())
+        rows.append(SourceRow(reader.line_num, dict(zip(header, record)), extra=extra))
+    return rows
+
+
+def import_csv(session: Session, campaign: Campaign, text: str) -> ImportResult:
+    return import_rows(session, campaign, parse_csv(text))
