@@ -154,7 +154,7 @@ class CoordinatorDialogue:
             campaign = unit.campaign(coordinator.campaign_id)
             found = self._agency(unit, coordinator, reference)
             if found is None:
-                return refusal(Refused("agency_not_found", code=reference[:20]))
+                return refusal(Refused("agency_not_in_scope", code=reference[:20]))
             agency, submission = found
             report = unit.report(self.scoreboard, campaign.id, [agency.level])[agency.level]
             entry = next(e for e in report.agencies if e.agency.id == agency.id)
@@ -208,7 +208,7 @@ class CoordinatorDialogue:
                     return Outcome([Reply("not_coordinator")])
                 found = self._agency(unit, coordinator, reference)
                 if found is None:
-                    raise Refused("agency_not_found", code=reference[:20])
+                    raise Refused("agency_not_in_scope", code=reference[:20])
                 agency = found[0]
                 rubric = unit.campaign(coordinator.campaign_id).rubrics[agency.level]
                 return act(unit, agency, rubric)
