@@ -60,6 +60,12 @@ def render(name: str, *, lang: str = "vi", zone: str = "Asia/Ho_Chi_Minh", **con
     return environment(zone).get_template(f"{lang}/{name}.j2").render(**context).strip()
 
 
+def phrase(name: str, macro: str, *, lang: str = "cli", zone: str = "Asia/Ho_Chi_Minh", **params) -> str:
+    """One macro of ``{lang}/{name}.j2``, for a sentence that is part of a command's output."""
+    module = environment(zone).get_template(f"{lang}/{name}.j2").module
+    return str(getattr(module, macro)(**params)).strip()
+
+
 def refusal(refused: Refused, *, lang: str = "vi", zone: str = "Asia/Ho_Chi_Minh") -> str:
     """The one sentence that explains a refusal and what to do instead."""
     module = environment(zone).get_template(f"{'vi' if lang == 'cli' else lang}/refusals.j2").module

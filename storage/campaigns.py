@@ -66,9 +66,8 @@ def check_levels(rubrics: dict[str, CompiledRubric]) -> None:
                     ) from None
 
 
-def create(session: Session, spec: CampaignSpec, *, check_children: bool = True) -> Campaign:
-    """A new open campaign; ``check_children=False`` lets a rule read a child level the campaign lacks
-    (a preview of one rubric alone)."""
+def check_spec(spec: CampaignSpec, *, check_children: bool = True) -> None:
+    """Refuse a campaign that cannot be created, before anything is written."""
     if not spec.name.strip():
         raise Refused("campaign_name_empty")
     if not spec.rubrics:
@@ -82,6 +81,12 @@ def create(session: Session, spec: CampaignSpec, *, check_children: bool = True)
         raise Refused("grace_negative")
     if check_children:
         check_levels(spec.rubrics)
+
+
+def create(session: Session, spec: CampaignSpec, *, check_children: bool = True) -> Campaign:
+    """A new open campaign; ``check_children=False`` lets a rule read a child level the campaign lacks
+    (a preview of one rubric alone)."""
+    check_spec(spec, check_children=check_children)
     campaign = Campaign(
         name=spec.name.strip(),
         deadline=spec.deadline,
@@ -179,6 +184,18 @@ def listing(session: Session) -> list[tuple[Campaign, int, int]]:
     return [(c, n, s) for c, n, s in rows]
 
 
+def contact_counts(session: Session, campaign_id: int) -> dict[str, int]:
+    """How many agencies the campaign has, how many of them a contact phone, and how many an e-mail address."""
+    agencies, phones, emails = session.execute(
+        select(
+            func.count(Agency.id),
+            func.count(func.nullif(Agency.contact_phone, "")),
+            func.count(func.nullif(Agency.contact_email, "")),
+        ).where(Agency.campaign_id == campaign_id)
+    ).one()
+    return {"agencies": agencies, "with_phone": phones, "with_email": emails}
+
+
 def state_counts(session: Session, campaign_id: int) -> dict[str, dict[str, int]]:
     """Submission states counted per level: {level: {state: n}}."""
     rows = session.execute(
@@ -219,6 +236,7 @@ class LevelRubric:
     rubric: str
     version: str
     content_hash: str
+    level_name: str
 
 
 @dataclass(frozen=True)
@@ -238,6 +256,7 @@ class CampaignSummary:
 
 
 def summary_of(campaign: Campaign, agencies: int | None = None, submitted: int | None = None) -> CampaignSummary:
+    rubrics = facts_of(campaign).rubrics
     return CampaignSummary(
         id=campaign.id,
         name=campaign.name,
@@ -247,7 +266,9 @@ def summary_of(campaign: Campaign, agencies: int | None = None, submitted: int |
         period_from=campaign.period_from,
         period_to=campaign.period_to,
         levels={
-            cl.level: LevelRubric(cl.rubric.rubric_id, cl.rubric.version, cl.rubric.content_hash)
+            cl.level: LevelRubric(
+                cl.rubric.rubric_id, cl.rubric.version, cl.rubric.content_hash, rubrics[cl.level].rubric.level_name
+            )
             for cl in campaign.levels
         },
         agencies=agencies,

@@ -271,13 +271,14 @@ class OutboxStore:
     # -- for the command line -------------------------------------------------------------
 
     def listing(self, campaign_id: int) -> list[dict[str, Any]]:
-        """Every row of the campaign, by due time, with the agency's or the coordinator's name."""
+        """Every row of the campaign, by due time, with the agency's code and name or the coordinator's name."""
         rows = self.session.execute(
             select(
                 Notification.due_at,
                 Notification.kind,
                 Notification.status,
                 Notification.telegram_user_id,
+                Agency.code,
                 Agency.name,
                 Coordinator.full_name,
                 Notification.sent_at,
@@ -292,7 +293,17 @@ class OutboxStore:
             .where(Notification.campaign_id == campaign_id)
             .order_by(Notification.due_at, Notification.kind, Notification.id)
         )
-        names = ("due_at", "kind", "status", "telegram_user_id", "agency", "coordinator", "sent_at", "key")
+        names = (
+            "due_at",
+            "kind",
+            "status",
+            "telegram_user_id",
+            "agency_code",
+            "agency",
+            "coordinator",
+            "sent_at",
+            "key",
+        )
         return [dict(zip(names, row, strict=True)) for row in rows]
 
     def counts(self, campaign_id: int) -> dict[str, int]:

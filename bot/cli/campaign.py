@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import sys
 from dataclasses import asdict
 from datetime import date, datetime
 
 import click
 
 from bot.cli.context import CliContext, dump_json, pass_cli
+from bot.texts import phrase
 from common.errors import Refused
+from conversations.deadlines import DeadlineCheck, check_deadline
 from storage import campaigns
-from storage.campaigns import CampaignSpec, CampaignSummary
+from storage.campaigns import CampaignSpec, CampaignSummary, check_spec
 from storage.rubric_store import resolve
 
 
@@ -55,6 +58,42 @@ def parse_deadline(text: str, cli: CliContext) -> datetime:
     return local.replace(tzinfo=cli.zone)
 
 
+yes_option = click.option(
+    "--yes",
+    "-y",
+    "yes",
+    is_flag=True,
+    help="Không hỏi lại khi hạn chót đã qua, rơi vào ngày nghỉ cuối tuần hay ngày lễ.",
+)
+
+
+def interactive() -> bool:
+    """Whether someone can answer a question: stdin is a terminal."""
+    isatty = getattr(sys.stdin, "isatty", None)
+    return bool(isatty and isatty())
+
+
+def confirm_deadline(cli: CliContext, deadline: datetime, yes: bool) -> DeadlineCheck:
+    """Warn when the deadline is past, on a weekend or on a public holiday, and ask to go on; without a
+    terminal to ask on, refuse unless ``--yes`` was given."""
+    check = check_deadline(deadline, cli.now(), cli.zone)
+    if not check.doubtful:
+        return check
+    if not yes and not interactive():
+        raise Refused(
+            "deadline_needs_yes",
+            local=check.local,
+            zone=cli.timezone,
+            past=check.past,
+            weekend=check.weekend,
+            holiday=check.holiday,
+        )
+    click.echo(phrase("deadline", "warning", zone=cli.timezone, check=check, zone_name=cli.timezone), err=True)
+    if not yes:
+        click.confirm(phrase("deadline", "confirm", zone=cli.timezone), abort=True, err=True)
+    return check
+
+
 def campaign_data(summary: CampaignSummary) -> dict:
     """The campaign as ``--json`` prints it; the counts of agencies only in a listing."""
     data = asdict(summary)
@@ -82,8 +121,9 @@ def campaign_group() -> None:
 @click.option("--period", metavar="TỪ:ĐẾN", help="Kỳ số liệu, ví dụ 2018-10-15:2019-10-15.")
 @click.option("--grace", type=click.IntRange(min=0), default=0, show_default=True, help="Số giờ gia hạn sau hạn chót.")
 @click.option("--json", "as_json", is_flag=True, help="In dạng JSON.")
+@yes_option
 @pass_cli
-def campaign_create(cli: CliContext, name, rubric_options, deadline, period, grace, as_json) -> None:
+def campaign_create(cli: CliContext, name, rubric_options, deadline, period, grace, as_json, yes) -> None:
     """Tạo đợt đánh giá; in mã số của đợt mới."""
     spec = CampaignSpec(
         name=name,
@@ -92,8 +132,11 @@ def campaign_create(cli: CliContext, name, rubric_options, deadline, period, gra
         period=parse_period(period),
         grace_hours=grace,
     )
+    check_spec(spec)  # a wrong rubric is said before the deadline is asked about
+    check = confirm_deadline(cli, spec.deadline, yes)
     with cli.db.session() as session:
         created = campaigns.create_summary(session, spec)
+    click.echo(phrase("deadline", "shown", zone=cli.timezone, check=check, zone_name=cli.timezone), err=True)
     if as_json:
         click.echo(dump_json(campaign_data(created)))
     else:
@@ -119,6 +162,7 @@ def campaign_show(cli: CliContext, campaign_id: int, as_json: bool) -> None:
     with cli.db.session() as session:
         data = campaign_data(campaigns.summary(session, campaign_id))
         data["progress"] = campaigns.state_counts(session, campaign_id)
+        data["contacts"] = campaigns.contact_counts(session, campaign_id)
     cli.emit("campaign_show", data, as_json, campaign=data)
 
 

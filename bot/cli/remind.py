@@ -12,7 +12,7 @@ import click
 from telegram import Bot
 
 from bot.app import file_url
-from bot.cli.campaign import campaign_group, parse_deadline
+from bot.cli.campaign import campaign_group, confirm_deadline, parse_deadline, yes_option
 from bot.cli.context import CliContext, pass_cli
 from bot.reminders.sender import Sender
 from bot.texts import render
@@ -94,11 +94,16 @@ def set_reminders(cli: CliContext, campaign_id: int, offsets, hours, days, holid
 @click.argument("campaign_id", type=int, metavar="ID")
 @click.argument("deadline", metavar='"YYYY-MM-DD HH:MM"')
 @click.option("--grace", type=click.IntRange(min=0), help="Số giờ gia hạn mới.")
+@yes_option
 @pass_cli
-def set_deadline(cli: CliContext, campaign_id: int, deadline: str, grace: int | None) -> None:
+def set_deadline(cli: CliContext, campaign_id: int, deadline: str, grace: int | None, yes: bool) -> None:
     """Dời hạn chót (giờ địa phương); lịch nhắc chưa gửi được lập lại theo hạn mới."""
-    campaign, planned = outbox_for(cli).move_deadline(campaign_id, parse_deadline(deadline, cli), grace)
-    click.echo(render_line(cli, "deadline_moved", deadline=campaign.deadline, planned=planned))
+    outbox = outbox_for(cli)
+    moment = parse_deadline(deadline, cli)
+    outbox.campaign(campaign_id)  # refuses a campaign that does not exist before asking about the deadline
+    confirm_deadline(cli, moment, yes)
+    campaign, planned = outbox.move_deadline(campaign_id, moment, grace)
+    click.echo(render_line(cli, "deadline_moved", deadline=campaign.deadline, planned=planned, zone_name=cli.timezone))
 
 
 @click.command("remind")

@@ -56,6 +56,11 @@ class Outbox:
             log.warning("%d messages were being sent when a sender stopped; not sent again", uncertain)
         return added
 
+    def campaign(self, campaign_id: int) -> CampaignFacts:
+        """The campaign's facts; refuses a campaign that does not exist."""
+        with opened(self.db) as outbox:
+            return outbox.campaign(campaign_id)
+
     def set_policy(self, campaign_id: int, changes: dict[str, Any]) -> int:
         """Change fields of the campaign's reminder policy and plan its unsent reminders again; how many."""
         with opened(self.db) as outbox:

@@ -16,8 +16,13 @@ from storage.policy import ReminderPolicy
 
 
 @cache
+def holiday_names(year: int) -> dict[date, str]:
+    """Vietnam's public holidays of a year, with their Vietnamese names ("Tết Nguyên Đán")."""
+    return dict(holidays.country_holidays("VN", years=[year], language="vi"))
+
+
 def public_holidays(year: int) -> frozenset[date]:
-    return frozenset(holidays.country_holidays("VN", years=[year]))
+    return frozenset(holiday_names(year))
 
 
 class WorkingTime:

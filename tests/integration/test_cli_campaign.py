@@ -69,6 +69,7 @@ def create_campaign(cqdt) -> int:
         "2018-10-15:2019-10-15",
         "--grace",
         "2",
+        "--yes",  # the 2019 deadline is past
     )
     return int(out.strip())
 
@@ -109,11 +110,21 @@ def test_campaign_end_to_end_from_the_command_line(cqdt, database_url, tmp_path)
     assert shown["levels"].keys() == {"so", "huyen", "xa"}
     assert shown["deadline"] == "2019-10-28T07:00:00+00:00"  # 14h00 in Hà Nội is 07:00 UTC
     assert "14h00 ngày 28/10/2019" in cqdt("campaign", "show", str(campaign_id))
+    assert "Cấp huyện (huyen): bộ tiêu chí qn2018-huyen" in cqdt("campaign", "show", str(campaign_id))
 
     # import: all 200 agencies; the same file again changes nothing
     assert "200 mới" in cqdt("agencies", "import", "--campaign", str(campaign_id), str(AGENCIES_CSV))
     again = json.loads(cqdt("agencies", "import", "--campaign", str(campaign_id), str(AGENCIES_CSV), "--json"))
     assert again == {"created": 0, "updated": 0, "unchanged": 200}
+    contacts = json.loads(cqdt("campaign", "show", str(campaign_id), "--json"))["contacts"]
+    with AGENCIES_CSV.open(encoding="utf-8") as handle:
+        listed = list(csv.DictReader(handle))
+    assert contacts == {
+        "agencies": 200,
+        "with_phone": sum(1 for r in listed if r["contact_phone"]),
+        "with_email": sum(1 for r in listed if r["contact_email"]),
+    }
+    assert f"{contacts['with_phone']}/200 đơn vị có số điện thoại" in cqdt("campaign", "show", str(campaign_id))
 
     # invitations: one deep link per agency, a QR code each, stable until used
     qr_dir = tmp_path / "qr"
@@ -167,7 +178,8 @@ def test_campaign_end_to_end_from_the_command_line(cqdt, database_url, tmp_path)
     assert not_started and all(Decimal(a["total"]) == 0 for a in not_started)
     only_xa = json.loads(cqdt("scores", "--campaign", str(campaign_id), "--level", "xa", "--json"))
     assert [lv["level"] for lv in only_xa["levels"]] == ["xa"]
-    assert "Cấp huyen" in cqdt("scores", "--campaign", str(campaign_id))
+    plain = cqdt("scores", "--campaign", str(campaign_id))
+    assert "Cấp huyện — " in plain and "Cấp sở, ban, ngành — " in plain and "Cấp huyen" not in plain
 
     # exports: the xlsx totals equal `scores --json`
     expected = {a["code"]: a for v in levels.values() for a in v}
