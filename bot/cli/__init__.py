@@ -1,7 +1,8 @@
 """The ``cqdt`` command line: set up a campaign, follow it and export its results.
 
 Every command has ``--help``; errors are one clear line on stderr and a
-non-zero exit status.
+non-zero exit status. Everything it prints is Vietnamese, click's own words
+included (:mod:`bot.cli.vietnamese`).
 """
 
 from __future__ import annotations
@@ -10,31 +11,34 @@ import sys
 
 import click
 
+from bot.cli import vietnamese
 from bot.cli.context import CliContext
-from bot.texts import refusal
+from bot.texts import phrase, refusal
 from common.errors import Refused
 from common.settings import DEFAULT_API_URL, DEFAULT_TIMEZONE, load
 from rubrics.errors import RubricError
 from storage.db import DatabaseUnavailable, SchemaOutdated
+
+vietnamese.install()  # before the commands are declared: click reads some of its words then
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.option(
     "--database-url",
     metavar="URL",
-    help="Cơ sở dữ liệu (mặc định: sqlite:///cqdt.db). [env CQDT_DATABASE_URL]",
+    help="Cơ sở dữ liệu (mặc định: sqlite:///cqdt.db). [biến môi trường CQDT_DATABASE_URL]",
 )
 @click.option(
     "--timezone",
     metavar="MÚI_GIỜ",
-    help=f"Múi giờ hiển thị (mặc định: {DEFAULT_TIMEZONE}). [env CQDT_TIMEZONE]",
+    help=f"Múi giờ hiển thị (mặc định: {DEFAULT_TIMEZONE}). [biến môi trường CQDT_TIMEZONE]",
 )
 @click.option(
     "--telegram-api-url",
     metavar="URL",
-    help=f"Địa chỉ Bot API (mặc định: {DEFAULT_API_URL}). [env CQDT_TELEGRAM_API_URL]",
+    help=f"Địa chỉ Bot API (mặc định: {DEFAULT_API_URL}). [biến môi trường CQDT_TELEGRAM_API_URL]",
 )
-@click.option("--token", metavar="TOKEN", help="Token của bot. [env TELEGRAM_BOT_TOKEN]")
+@click.option("--token", metavar="TOKEN", help="Token của bot. [biến môi trường TELEGRAM_BOT_TOKEN]")
 @click.version_option(package_name="cqdt")
 @click.pass_context
 def cli(ctx: click.Context, database_url, timezone, telegram_api_url, token) -> None:
@@ -53,6 +57,16 @@ def _register() -> None:
 
 
 _register()
+vietnamese.localize(cli)
+
+
+def _error(message: str) -> None:
+    click.echo(phrase("error", "error", message=message), err=True)
+
+
+def _one_line(text: str) -> str:
+    """click's message on one line (its list of choices has a line each)."""
+    return " ".join(text.split())
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -61,22 +75,29 @@ def main(argv: list[str] | None = None) -> int:
     except click.exceptions.Exit as exc:
         return exc.exit_code
     except click.Abort:
-        click.echo("Đã huỷ.", err=True)
+        click.echo(phrase("error", "aborted"), err=True)
         return 1
+    except click.exceptions.NoArgsIsHelpError as exc:  # a group without its command: its help
+        click.echo(exc.format_message(), err=True)
+        return exc.exit_code
+    except click.UsageError as exc:
+        command = exc.ctx.command_path if exc.ctx is not None else "cqdt"
+        click.echo(phrase("error", "usage", message=_one_line(exc.format_message()), command=command), err=True)
+        return exc.exit_code
     except click.ClickException as exc:
-        click.echo(f"Lỗi: {exc.format_message()} (xem «cqdt … --help»)", err=True)
-        return 2
+        _error(_one_line(exc.format_message()))
+        return exc.exit_code
     except Refused as exc:
-        click.echo(f"Lỗi: {refusal(exc, lang='cli')}", err=True)
+        _error(refusal(exc, lang="cli"))
         return 1
     except RubricError as exc:
-        click.echo(f"Lỗi: {exc.message}", err=True)
+        _error(exc.message)
         return 1
     except SchemaOutdated as exc:
-        click.echo(f"Lỗi: {refusal(Refused('schema_outdated', url=str(exc)), lang='cli')}", err=True)
+        _error(refusal(Refused("schema_outdated", url=str(exc)), lang="cli"))
         return 1
     except DatabaseUnavailable as exc:
-        click.echo(f"Lỗi: {refusal(Refused('database_unreachable', reason=exc.reason), lang='cli')}", err=True)
+        _error(refusal(Refused("database_unreachable", reason=exc.reason), lang="cli"))
         return 1
     return code if isinstance(code, int) else 0  # without standalone mode, click returns an Exit's code
 

@@ -16,7 +16,7 @@ from storage.invitations import agency_invitations, coordinator_invitation, deep
 bot_username_option = click.option(
     "--bot-username",
     metavar="TÊN",
-    help="Tên bot (không có @). Bỏ trống thì hỏi Telegram bằng token. [env CQDT_BOT_USERNAME]",
+    help="Tên bot (không có @). Bỏ trống thì hỏi Telegram bằng token. [biến môi trường CQDT_BOT_USERNAME]",
 )
 
 

@@ -22,12 +22,14 @@ log = logging.getLogger(__name__)
 evidence_option = click.option(
     "--evidence-dir",
     type=click.Path(file_okay=False, path_type=Path),
-    help="Tải tệp minh chứng về thư mục này (bỏ trống: chỉ lưu mã tệp của Telegram). [env CQDT_EVIDENCE_DIR]",
+    help="Tải tệp minh chứng về thư mục này (bỏ trống: chỉ lưu mã tệp của Telegram)."
+    " [biến môi trường CQDT_EVIDENCE_DIR]",
 )
 log_format_option = click.option(
     "--log-format",
     type=click.Choice(logs.FORMATS),
-    help="Định dạng nhật ký: text (dòng chữ, mặc định) hoặc json (mỗi dòng một đối tượng JSON). [env CQDT_LOG_FORMAT]",
+    help="Định dạng nhật ký: text (dòng chữ, mặc định) hoặc json (mỗi dòng một đối tượng JSON)."
+    " [biến môi trường CQDT_LOG_FORMAT]",
 )
 
 
@@ -85,12 +87,13 @@ def run(
 @click.option(
     "--webhook-url",
     metavar="URL",
-    help="Địa chỉ HTTPS công khai mà Telegram gọi tới (bắt buộc). [env CQDT_WEBHOOK_URL]",
+    help="Địa chỉ HTTPS công khai mà Telegram gọi tới (bắt buộc). [biến môi trường CQDT_WEBHOOK_URL]",
 )
 @click.option(
     "--secret",
     metavar="CHUỖI",
-    help="Mã bí mật Telegram gửi kèm trong header X-Telegram-Bot-Api-Secret-Token. [env CQDT_WEBHOOK_SECRET]",
+    help="Mã bí mật Telegram gửi kèm trong header X-Telegram-Bot-Api-Secret-Token."
+    " [biến môi trường CQDT_WEBHOOK_SECRET]",
 )
 @click.option("--path", "url_path", default="telegram", show_default=True, help="Đường dẫn nhận webhook.")
 @pass_cli
