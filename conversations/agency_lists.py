@@ -328,6 +328,7 @@ def read_xlsx(data: bytes, sheet: str | None = None) -> AgencyList:
         else:
             raise Refused("import_sheet_missing", sheet=sheet, sheets=workbook.sheetnames)
         title = worksheet.title
+        worksheet.reset_dimensions()  # a workbook that states too small a range would lose its last rows
         rows = [
             (number, [cell_text(v) for v in values])
             for number, values in enumerate(worksheet.iter_rows(min_row=1, values_only=True), start=1)

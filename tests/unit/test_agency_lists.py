@@ -4,7 +4,9 @@ phones, level names, control characters."""
 from __future__ import annotations
 
 import io
+import re
 import unicodedata
+import zipfile
 
 import pytest
 import xlsxwriter
@@ -200,6 +202,21 @@ def test_a_sheet_with_a_title_block_gives_text_and_cells():
         first.line == 4 and first.cells["code"] == "'Danh sách'!B4" and first.cells["contact_phone"] == "'Danh sách'!F4"
     )
     assert second.line == 6 and second.values["code"] == "06652"
+
+
+def test_a_sheet_that_states_too_small_a_range_is_read_whole():
+    data = xlsx([["Mã đơn vị", "Tên đơn vị", "Cấp"], ["193", "UBND Thành phố Hạ Long", "huyen"], ["X1", "Xã A", "xa"]])
+    source = zipfile.ZipFile(io.BytesIO(data))
+    stream = io.BytesIO()
+    with zipfile.ZipFile(stream, "w") as target:
+        for item in source.infolist():
+            content = source.read(item)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                content = re.sub(rb'<dimension ref="[^"]*"/>', b'<dimension ref="A1:B2"/>', content)
+                assert b'"A1:B2"' in content
+            target.writestr(item, content)
+    rows = read(stream.getvalue(), "a.xlsx").rows
+    assert [(r.values["code"], r.values["level"]) for r in rows] == [("193", "huyen"), ("X1", "xa")]
 
 
 def test_the_sheet_is_chosen_by_name():
