@@ -58,6 +58,8 @@ SYNONYMS = {
     "contact_phone": ("Điện thoại", "Số điện thoại", "ĐT", "SĐT", "Di động", "contact phone", "phone", "tel"),
     "contact_email": ("Thư điện tử", "Email", "E-mail", "Hộp thư", "contact email", "mail"),
 }
+# Forms too short to look for inside a longer header ("Mã số thuế" is not the code): the whole header only.
+EXACT = {"Mã": "code", "Mã số": "code", "Tên": "name"}
 IGNORED = ("STT", "TT", "Số TT", "Số thứ tự", "No")
 IGNORE = "-"
 HEADER_SEARCH = 30  # rows looked at for the header row, below a title block
@@ -71,6 +73,8 @@ _FORMS: list[tuple[tuple[str, ...], str]] = sorted(
     key=lambda item: -len(item[0]),
 )
 
+_EXACT = {words(form): column for form, column in EXACT.items()}
+
 
 def match_header(text: str) -> str | None:
     """The canonical column a header names, ``IGNORE`` for a row number, or None.
@@ -80,6 +84,8 @@ def match_header(text: str) -> str | None:
     found = words(text)
     if not found:
         return None
+    if found in _EXACT:
+        return _EXACT[found]
     best: set[str] = set()
     size = 0
     for form, column in _FORMS:
