@@ -35,6 +35,14 @@ def sections(rubric) -> list[Section]:
     return list(found.values())
 
 
+def scope_rank(entry: AgencyReport, entries: list[AgencyReport], scope: set[int]) -> tuple[int, int]:
+    """The agency's rank among the agencies of a coordinator's scope (equal scores share a rank, as in the
+    campaign's ranking), and how many are ranked there."""
+    kept = [e for e in entries if e.agency.id in scope]
+    total = entry.effective.total
+    return 1 + sum(1 for e in kept if e.effective.total > total), len(kept)
+
+
 def summary(detail: AgencyDetail, agency: AgencyRecord, submission: SubmissionRecord, entry: AgencyReport):
     adjustments = detail.adjustments(agency.id)
     return {

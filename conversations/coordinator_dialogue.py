@@ -177,6 +177,12 @@ class CoordinatorDialogue:
             }
             if page == 0:
                 context |= agency_detail.summary(unit.detail, agency, submission, entry)
+                context["scope_rank"] = None
+                if coordinator.scope is not None:  # a city's office: its rank among what it sees, then campaign-wide
+                    scope = unit.agencies.in_scope(campaign.id, coordinator.scope_agency_id)
+                    context["scope_rank"], context["scope_count"] = agency_detail.scope_rank(
+                        entry, report.agencies, scope
+                    )
             elif page == pages - 1:
                 context |= agency_detail.history(unit.detail, agency, rubric)
             else:

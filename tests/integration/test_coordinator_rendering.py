@@ -24,6 +24,7 @@ from storage.agency_import import import_csv
 from storage.campaigns import CampaignSpec
 from storage.invitations import coordinator_invitation
 from storage.models import Agency, Answer, Submission
+from storage.reports import campaign_report
 
 ZONE = "Asia/Ho_Chi_Minh"
 LIMIT = 4096
@@ -126,3 +127,35 @@ def test_the_status_of_a_city_of_200_names_every_level(db):
     ContactDialogue(db, clock).start(COORDINATOR, token)
     text = rendered(CoordinatorDialogue(db, clock, ZONE, by_language(ZONE)).status(COORDINATOR), "vi")[0]
     assert "Cấp xã: đã nộp 199/199" in text and "Cấp huyện: đã nộp 1/1" in text
+
+
+def test_a_city_coordinator_sees_the_rank_within_its_scope_and_across_the_province(db):
+    """/donvi of a ward for a city's office: its rank among the city's wards, then among all the wards."""
+    rows = ["HL,UBND Thành phố Hạ Long,huyen,,,,", "CP,UBND Thành phố Cẩm Phả,huyen,,,,"]
+    rows += [f"HL{i},UBND Phường {i} Hạ Long,xa,HL,,," for i in range(1, 4)]
+    rows += [f"CP{i},UBND Phường {i} Cẩm Phả,xa,CP,,," for i in range(1, 8)]
+    campaign_with(db, HEADER + "\n".join(rows) + "\n")
+    city = Person(901, 901, "Phòng VH-TT Hạ Long")
+    with db.session() as session:
+        campaign = campaigns.get(session, session.query(Agency.campaign_id).limit(1).scalar())
+        token = coordinator_invitation(session, campaign, START, "HL").token
+        totals = {e.agency.code: e.effective.total for e in campaign_report(session, campaign, ["xa"])["xa"].agencies}
+    clock = Clock(START)
+    ContactDialogue(db, clock).start(city, token)
+    dialogue = CoordinatorDialogue(db, clock, ZONE, by_language(ZONE))
+    for code in ("HL1", "HL2", "HL3"):
+        in_city = 1 + sum(1 for c in ("HL1", "HL2", "HL3") if totals[c] > totals[code])
+        in_province = 1 + sum(1 for t in totals.values() if t > totals[code])
+        outcome = dialogue.agency(city, code)
+        assert (outcome.replies[0].context["scope_rank"], outcome.replies[0].context["scope_count"]) == (in_city, 3)
+        vi, en = rendered(outcome, "vi")[0], rendered(outcome, "en")[0]
+        assert f"Xếp hạng: hạng {in_city}/3 trong phạm vi; {in_province}/10 toàn tỉnh" in vi, vi
+        assert f"Rank: {in_city}/3 within your scope; {in_province}/10 across the province" in en, en
+    assert "Không có đơn vị mã «CP1» trong phạm vi của Đồng chí" in rendered(dialogue.agency(city, "CP1"), "vi")[0]
+    province = Person(900, 900, "Sở")  # the province's office: one rank, campaign-wide
+    with db.session() as session:
+        token = coordinator_invitation(session, campaigns.get(session, campaign.id), START).token
+    ContactDialogue(db, clock).start(province, token)
+    whole = rendered(dialogue.agency(province, "HL1"), "vi")[0]
+    assert f"Xếp hạng: {1 + sum(1 for t in totals.values() if t > totals['HL1'])}/10" in whole
+    assert "trong phạm vi" not in whole
