@@ -8,7 +8,7 @@ import click
 
 from bot.cli.context import CliContext, pass_cli
 from bot.cli.preview import run_preview
-from bot.texts import render
+from bot.texts import phrase, render
 from common.errors import Refused
 from conversations.exports import group_dict, score_dict
 from rubrics.answer_file import load_answers
@@ -89,7 +89,7 @@ def rubric_validate(cli: CliContext, files: tuple[Path, ...]) -> None:
             rubric = load_file(path)
         except RubricError as exc:
             failed += 1
-            click.echo(f"Lỗi: {exc.message}", err=True)
+            click.echo(phrase("error", "error", message=exc.message), err=True)
             continue
         click.echo(render("rubric_valid", lang="cli", path=path, rubric=rubric))
     if failed:
