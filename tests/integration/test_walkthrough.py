@@ -292,7 +292,9 @@ def test_the_walkthrough_on_the_command_line(cqdt, database_url, tmp_path, monke
     plan = cqdt.ok("remind", "--campaign", campaign, "--json").json()["notifications"]
     named = [row for row in plan if row["agency"]]
     assert named and all(row["agency_code"] == "06652" for row in named)
-    assert "06652 UBND Phường Hà Phong" in cqdt.ok("remind", "--campaign", campaign).out
+    shown = cqdt.ok("remind", "--campaign", campaign).out
+    assert "nhắc hạn          chờ gửi   06652 UBND Phường Hà Phong (Telegram 4242)" in shown, shown
+    assert "reminder" not in shown and "pending" not in shown
     cqdt.help("remind")
     cqdt.bad("remind", "--campaign", "99", says="Không có đợt đánh giá số 99")
     cqdt.bad("remind", "--campaign", campaign, "--send-due", says="TELEGRAM_BOT_TOKEN")
