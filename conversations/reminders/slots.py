@@ -1,7 +1,9 @@
 """Working time: moving a reminder into office hours on a working day, before the deadline.
 
-Working days are the policy's weekdays minus Vietnam's public holidays (from the
-``holidays`` package); working hours are local (Asia/Ho_Chi_Minh by default).
+Working days are the policy's weekdays minus Vietnam's public holidays, plus the official make-up
+working days (a Saturday worked for a bridged holiday, e.g. 2024-05-04): the ``holidays`` package's
+working-day calendar, with the policy's other weekdays as its weekend. Without ``skip_holidays`` they
+are the policy's weekdays alone. Working hours are local (Asia/Ho_Chi_Minh by default).
 """
 
 from __future__ import annotations
@@ -21,19 +23,27 @@ def holiday_names(year: int) -> dict[date, str]:
     return dict(holidays.country_holidays("VN", years=[year], language="vi"))
 
 
-def public_holidays(year: int) -> frozenset[date]:
-    return frozenset(holiday_names(year))
+def working_calendar(policy: ReminderPolicy) -> holidays.HolidayBase:
+    """The library's calendar for ``is_working_day``/``get_nth_working_day``: Vietnam's holidays and
+    make-up working days when the policy skips holidays, an empty calendar otherwise; the weekend is
+    every day the policy does not work."""
+    calendar = holidays.country_holidays("VN") if policy.skip_holidays else holidays.HolidayBase()
+    calendar.weekend = set(range(7)) - set(policy.working_days)
+    return calendar
 
 
 class WorkingTime:
     def __init__(self, policy: ReminderPolicy, zone: ZoneInfo):
         self.policy = policy
         self.zone = zone
+        self.calendar = working_calendar(policy)
 
     def is_working_day(self, day: date) -> bool:
-        if day.weekday() not in self.policy.working_days:
-            return False
-        return not (self.policy.skip_holidays and day in public_holidays(day.year))
+        return bool(self.policy.working_days) and self.calendar.is_working_day(day)
+
+    def _nth_working_day(self, day: date, n: int) -> date | None:
+        """The library's next (``n=1``) or previous (``n=-1``) working day; None for a policy without days."""
+        return self.calendar.get_nth_working_day(day, n) if self.policy.working_days else None
 
     def opens(self, day: date) -> datetime:
         return datetime.combine(day, self.policy.working_start, self.zone)
@@ -53,23 +63,19 @@ class WorkingTime:
         day = local.date()
         if self.is_working_day(day) and local < self.opens(day):
             return self.opens(day)
-        for _ in range(366):
-            day += timedelta(days=1)
-            if self.is_working_day(day):
-                return self.opens(day)
-        raise ValueError("no working day within a year")
+        following = self._nth_working_day(day, 1)
+        if following is None:
+            raise ValueError("the policy has no working days")
+        return self.opens(following)
 
     def last_open_before(self, moment: datetime) -> datetime | None:
-        """The latest working time strictly before ``moment`` (the deadline), if any in the last year."""
+        """The latest working time strictly before ``moment`` (the deadline); None for a policy without days."""
         local = moment.astimezone(self.zone)
         day = local.date()
         if self.is_working_day(day) and self.opens(day) < local:
             return max(self.opens(day), min(local - timedelta(minutes=1), self.closes(day)))
-        for _ in range(366):
-            day -= timedelta(days=1)
-            if self.is_working_day(day):
-                return self.closes(day)
-        return None
+        previous = self._nth_working_day(day, -1)
+        return None if previous is None else self.closes(previous)
 
     def place(self, wanted: datetime, deadline: datetime) -> datetime | None:
         """Where a reminder wanted at ``wanted`` goes: the next working slot, or the last one before the

@@ -220,3 +220,27 @@ def test_last_open_before_sub_minute_after_opening_stays_in_working_time(wt):
     result = wt.last_open_before(deadline)
     assert result is not None and result < deadline
     assert wt.is_open(result)
+
+
+# --- Vietnam's make-up working Saturdays (the holidays package's working-day calendar) ---------------------
+
+
+@pytest.mark.parametrize("saturday", [date(2019, 1, 5), date(2019, 5, 4), date(2024, 5, 4)])
+def test_make_up_saturdays_are_working_days(wt, saturday):
+    assert saturday.weekday() == 5
+    assert wt.is_working_day(saturday)
+    assert_local(
+        wt.next_open(datetime.combine(saturday, time(6, 0), HCM)), datetime.combine(saturday, time(7, 30), HCM)
+    )
+    assert not wt.is_working_day(saturday + timedelta(days=1))  # the Sunday after stays off
+
+
+def test_make_up_saturday_is_the_last_slot_before_a_monday_deadline(wt):
+    # Fri 2024-05-03 is a working day, Sat 2024-05-04 the make-up day for the 30/4–1/5 bridge.
+    assert_local(wt.last_open_before(at(2024, 5, 6, 7, 0)), at(2024, 5, 4, 17, 30))
+
+
+def test_without_holidays_a_make_up_saturday_is_the_policys_weekend():
+    wt = WorkingTime(ReminderPolicy(skip_holidays=False), HCM)
+    assert not wt.is_working_day(date(2024, 5, 4))
+    assert wt.is_working_day(date(2024, 4, 30))  # Reunification Day counts when holidays are not skipped
