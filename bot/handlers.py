@@ -16,6 +16,7 @@ from telegram.error import BadRequest, TelegramError
 from telegram.ext import BaseUpdateProcessor, ContextTypes
 
 from bot.charts import bands_chart, totals_chart
+from bot.log_throttle import FailureLog
 from bot.rendering import MENUS, command_menu, keyboard_of, notice_of, text_of
 from bot.texts import language_of, render
 from conversations.contact_dialogue import ContactDialogue, Upload
@@ -95,7 +96,10 @@ class Handlers:
         evidence_dir: Path | None = None,
         *,
         inline_steps: bool = False,
+        failures: FailureLog | None = None,
     ):
+        self.failures = failures or FailureLog()
+        self.failures.logger = self.failures.logger or log
         self.dialogue = dialogue
         self.coordinators = coordinators
         self.zone = zone
@@ -255,7 +259,8 @@ class Handlers:
         await self.step(self.dialogue.evidence_saved, evidence_id, str(path))
 
     async def error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
-        log.error("update failed", exc_info=context.error)
+        # A flood of failing updates writes one traceback a minute, and the count of the others.
+        self.failures.log(logging.ERROR, "update failed", exc_info=context.error)
         if isinstance(update, Update) and update.effective_chat:
             lang = language_of(update.effective_user.language_code if update.effective_user else None)
             try:
