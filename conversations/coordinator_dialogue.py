@@ -10,7 +10,6 @@ button data names nothing outside it.
 from __future__ import annotations
 
 import io
-import secrets
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
@@ -19,6 +18,7 @@ from conversations import agency_detail
 from conversations.exports import ExportLabels, write_csv, write_xlsx
 from conversations.replies import Button, Outcome, Reply
 from conversations.situation import Person
+from storage import confirmations
 from storage.agencies import AgencyState
 from storage.db import Database
 from storage.notifications import Planned
@@ -302,16 +302,17 @@ class CoordinatorDialogue:
     # -- reminders now ----------------------------------------------------------
 
     def remind(self, who: Person) -> Outcome:
-        """How many reminders would go now, and buttons to send or cancel."""
-        with self.db.unit(write=False) as unit:
+        """How many reminders would go now, and buttons to send or cancel. The send button carries a token
+        stored in the database for this coordinator and scope, so only that press, once, queues them."""
+        with self.db.unit() as unit:
             coordinator = unit.contacts.coordinator(who.user_id)
             if coordinator is None:
                 return Outcome([Reply("not_coordinator")])
             targets = self._remind_targets(unit, coordinator)
+            if not targets:
+                return Outcome([Reply("remind_nothing")])
+            token = unit.remind_confirmations.issue(coordinator, self.clock())
         agencies = len({agency_id for agency_id, _ in targets})
-        if not targets:
-            return Outcome([Reply("remind_nothing")])
-        token = secrets.token_urlsafe(6)
         send = Button(f"k:r:{token}", key="remind_send", params={"count": len(targets)})
         buttons = [[send, Button("k:x", key="cancel")]]
         return Outcome([Reply("remind_confirm", {"messages": len(targets), "agencies": agencies}, buttons)])
@@ -322,12 +323,17 @@ class CoordinatorDialogue:
         return [t for t in unit.agencies.unsubmitted_contacts(coordinator.campaign_id) if t[0] in scope]
 
     def remind_confirmed(self, who: Person, token: str, message_id: int | None) -> Outcome:
-        """Queue the reminders in the outbox; the same confirmation pressed twice queues them once."""
+        """Queue the reminders in the outbox, if the token is one /nhacnho issued to this coordinator for this
+        scope, unused and not expired; a forged, reused, expired or someone else's token queues nothing."""
         now = self.clock()
         with self.db.unit() as unit:
             coordinator = unit.contacts.coordinator(who.user_id)
             if coordinator is None:
                 return Outcome([Reply("not_coordinator")], notice="refused")
+            found = unit.remind_confirmations.redeem(coordinator, token, now)
+            if found != confirmations.REDEEMED:
+                minutes = int(confirmations.REMIND_CONFIRMATION_VALIDITY.total_seconds() // 60)
+                return refusal(Refused(f"remind_token_{found}", minutes=minutes))
             campaign_id = coordinator.campaign_id
             rows = [
                 Planned(

@@ -339,13 +339,40 @@ class Notification(Base):
 
 
 class StartFailure(Base):
-    """A /start with a bad token, kept to throttle guessing."""
+    """A /start with a bad token, kept to throttle guessing (pruned once past the per-user window)."""
 
     __tablename__ = "start_failures"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     telegram_user_id: Mapped[int] = mapped_column(BigInteger, index=True)
-    at: Mapped[datetime] = mapped_column(default=utcnow)
+    at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+
+class StartFailureWindow(Base):
+    """How many bad /start tokens all users together sent in one minute: the global limit on guessing.
+
+    One row per minute, counted up atomically (an upsert), so several bot processes share the count.
+    """
+
+    __tablename__ = "start_failure_windows"
+
+    window_start: Mapped[datetime] = mapped_column(primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class RemindConfirmation(Base):
+    """The token of one /nhacnho confirmation button: issued to one coordinator for one scope, used once."""
+
+    __tablename__ = "remind_confirmations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token: Mapped[str] = mapped_column(String(32), unique=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"), index=True)
+    telegram_user_id: Mapped[int] = mapped_column(BigInteger)
+    scope_agency_id: Mapped[int | None] = mapped_column(ForeignKey("agencies.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime] = mapped_column(index=True)
+    used_at: Mapped[datetime | None]
 
 
 class AnswerChange(Base):

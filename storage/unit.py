@@ -15,6 +15,7 @@ from storage import campaigns
 from storage.agencies import Agencies
 from storage.agency_detail import AgencyDetail
 from storage.answers import Answers
+from storage.confirmations import RemindConfirmations
 from storage.contacts import Contacts
 from storage.evidence import EvidenceStore
 from storage.invitations import Invitations
@@ -37,6 +38,7 @@ class Unit:
         self.submissions = Submissions(session)
         self.verification = Verifications(session)
         self.detail = AgencyDetail(session)
+        self.remind_confirmations = RemindConfirmations(session)
 
     def campaign(self, campaign_id: int) -> CampaignFacts:
         return campaigns.facts(self._session, campaign_id)

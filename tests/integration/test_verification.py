@@ -183,9 +183,10 @@ def test_remind_now_asks_first_and_queues_each_reminder_once(world):
         assert not session.scalar(
             select(func.count()).select_from(Notification).where(Notification.key.contains(":now:"))
         )
-    for expected in (1, 0):  # pressing the same confirmation twice queues nothing more
-        queued = coordinators.button(COORDINATOR, send, 7)
-        assert queued.replies[0].context["messages"] == expected
+    queued = coordinators.button(COORDINATOR, send, 7)
+    assert queued.replies[0].context["messages"] == 1
+    again = coordinators.button(COORDINATOR, send, 7)  # pressing the same confirmation twice queues nothing more
+    assert again.notice == "refused" and "đã được xếp gửi" in texts(again)
     with db.session() as session:
         rows = session.scalars(select(Notification).where(Notification.key.contains(":now:"))).all()
     assert [(r.kind, r.telegram_user_id) for r in rows] == [("reminder", CONTACT.user_id)]
