@@ -26,14 +26,13 @@ from rubrics import answers as values
 from rubrics.answers import NA
 from rubrics.compiled import WalkStep
 from rubrics.model import MultiChoiceQuestion, SingleChoiceQuestion
+from storage import invitations
 from storage.db import Database
 from storage.notifications import Planned
 from storage.records import InvitationRecord
 from storage.unit import Unit
 
 CONTINUE = "continue"  # the data of a reminder's button
-BAD_START_LIMIT = 5
-BAD_START_WINDOW = timedelta(minutes=15)
 COMMANDS = {
     "tieptuc": "continue",
     "continue": "continue",
@@ -91,13 +90,10 @@ class ContactDialogue:
                     coordinator = unit.contacts.coordinator(who.user_id)
                     return Outcome([Reply("coordinator_welcome" if coordinator else "start_without_invitation")])
                 return self._welcome_back(place)
-            if unit.invitations.failures_since(who.user_id, now - BAD_START_WINDOW) >= BAD_START_LIMIT:
-                return Outcome([Reply("start_throttled", {"minutes": int(BAD_START_WINDOW.total_seconds() // 60)})])
             invitation = unit.invitations.find(token)
             reused = invitation is not None and invitation.used_by == who.user_id
             if invitation is None or (invitation.used_at is not None and not reused) or invitation.expires_at <= now:
-                unit.invitations.failed(who.user_id, now)
-                return Outcome([Reply("invitation_invalid")])
+                return self._wrong_token(unit, who, now)
             if invitation.role == "coordinator":
                 unit.contacts.join_as_coordinator(
                     invitation.campaign_id, invitation.scope_agency_id, who.user_id, who.name, who.language, now
@@ -105,6 +101,16 @@ class ContactDialogue:
                 unit.invitations.use(invitation.id, who.user_id, now)
                 return Outcome([Reply("coordinator_welcome", {"scope": invitation.scope})], menu="coordinator")
             return self._join_as_contact(unit, invitation, who, now)
+
+    def _wrong_token(self, unit: Unit, who: Person, now: datetime) -> Outcome:
+        """A token that opens nothing. A user past their limit is told to wait, and a flood past the global
+        limit is told the bot is busy; neither writes a row, so guessing stays slow and the table small."""
+        if unit.invitations.throttled(who.user_id, now):
+            return Outcome([Reply("start_throttled", {"minutes": invitations.WINDOW_MINUTES})])
+        if not unit.invitations.count_failure(now):
+            return Outcome([Reply("start_busy")])
+        unit.invitations.failed(who.user_id, now)
+        return Outcome([Reply("invitation_invalid")])
 
     def _join_as_contact(self, unit: Unit, invitation: InvitationRecord, who: Person, now: datetime) -> Outcome:
         elsewhere = unit.contacts.registered_elsewhere(invitation.campaign_id, who.user_id, invitation.agency_id)

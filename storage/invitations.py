@@ -2,21 +2,35 @@
 
 from __future__ import annotations
 
+import re
 import secrets
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, aliased
 
 from common.errors import Refused
 from storage import campaigns
 from storage.contacts import agency_record
-from storage.models import Agency, Campaign, Invitation, StartFailure
+from storage.models import Agency, Campaign, Invitation, StartFailure, StartFailureWindow
 from storage.records import InvitationRecord
 
 # Telegram deep-link payloads allow up to 64 characters of [A-Za-z0-9_-].
 TOKEN_BYTES = 24
 COORDINATOR_VALIDITY = timedelta(days=14)
+TOKEN_SHAPE = re.compile(r"[A-Za-z0-9_-]{1,64}")
+
+# The limits on guessing invitation tokens, stated here only (the README's "Limits on input" repeats them).
+# A wrong token is one that was never issued, is used by someone else or has expired. A valid token always
+# passes both limits: they slow guessing down and bound what a flood writes, never lock out the contact.
+START_FAILURES_PER_USER = 5  # wrong tokens from one Telegram user within START_FAILURE_WINDOW; then they wait
+START_FAILURE_WINDOW = timedelta(minutes=15)
+START_FAILURES_PER_MINUTE = 120  # wrong tokens from everyone together in one minute, counted across processes
+WINDOW_MINUTES = int(START_FAILURE_WINDOW.total_seconds() // 60)
+# rows older than the window are deleted once a minute, so start_failures never holds more than this
+MAX_START_FAILURE_ROWS = START_FAILURES_PER_MINUTE * (WINDOW_MINUTES + 1)
 
 
 def new_token() -> str:
@@ -99,15 +113,43 @@ class Invitations:
     def __init__(self, session: Session):
         self.session = session
 
-    def failures_since(self, user_id: int, since: datetime) -> int:
-        return self.session.scalar(
-            select(func.count(StartFailure.id)).where(StartFailure.telegram_user_id == user_id, StartFailure.at > since)
+    def throttled(self, user_id: int, now: datetime) -> bool:
+        """Whether this user sent :data:`START_FAILURES_PER_USER` wrong tokens within the window."""
+        count = self.session.scalar(
+            select(func.count(StartFailure.id)).where(
+                StartFailure.telegram_user_id == user_id, StartFailure.at > now - START_FAILURE_WINDOW
+            )
         )
+        return count >= START_FAILURES_PER_USER
+
+    def count_failure(self, now: datetime) -> bool:
+        """Count one wrong token in this minute's global window (one atomic upsert, shared by every process);
+        False once the minute is past :data:`START_FAILURES_PER_MINUTE`. The first failure of each minute
+        deletes what is older than the window, which keeps the tables bounded whatever the flood."""
+        window = now.astimezone(UTC).replace(second=0, microsecond=0)
+        dialect = self.session.get_bind().dialect.name
+        insert = (postgresql_insert if dialect == "postgresql" else sqlite_insert)(StartFailureWindow)
+        failures = self.session.execute(
+            insert.values(window_start=window, failures=1)
+            .on_conflict_do_update(
+                index_elements=[StartFailureWindow.window_start],
+                set_={"failures": StartFailureWindow.failures + 1},
+            )
+            .returning(StartFailureWindow.failures)
+        ).scalar_one()
+        if failures == 1:
+            since = now - START_FAILURE_WINDOW
+            self.session.execute(delete(StartFailure).where(StartFailure.at <= since))
+            self.session.execute(delete(StartFailureWindow).where(StartFailureWindow.window_start <= since))
+        return failures <= START_FAILURES_PER_MINUTE
 
     def failed(self, user_id: int, now: datetime) -> None:
         self.session.add(StartFailure(telegram_user_id=user_id, at=now))
 
     def find(self, token: str) -> InvitationRecord | None:
+        """The invitation with this token; None for any token the bot could not have issued, unread."""
+        if not TOKEN_SHAPE.fullmatch(token):
+            return None
         scope = aliased(Agency)
         found = self.session.execute(
             select(Invitation, scope)
