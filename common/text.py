@@ -18,3 +18,15 @@ def fold(text: str) -> str:
 
 def words(text: str) -> tuple[str, ...]:
     return tuple(fold(text).split())
+
+
+# C0 controls other than tab and the line breaks, DEL, and the C1 controls: never typed, and a NUL in a
+# name breaks the xlsx export later. Every input refuses them: agency lists, rubric files, typed answers,
+# coordinators' comments.
+CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+
+def control_character(text: str | None) -> str | None:
+    """The first control character in ``text`` as ``"U+0000"``, or None when it has none."""
+    found = CONTROL.search(text) if text else None
+    return f"U+{ord(found.group()):04X}" if found else None

@@ -21,14 +21,14 @@ import io
 import re
 import unicodedata
 import zipfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from typing import BinaryIO
 
 from common.errors import Refused
 from common.text import words
-from storage.agency_import import COLUMNS, REQUIRED, SourceRow
+from storage.agency_import import COLUMNS, MAX_AGENCIES, REQUIRED, SourceRow
 
 # The template's headers, and the words each column's header may be written with (English: today's codes).
 TEMPLATE_HEADERS = {
@@ -63,6 +63,9 @@ EXACT = {"Mã": "code", "Mã số": "code", "Tên": "name"}
 IGNORED = ("STT", "TT", "Số TT", "Số thứ tự", "No")
 IGNORE = "-"
 HEADER_SEARCH = 30  # rows looked at for the header row, below a title block
+# The national list (12 000 agencies, with contacts) is about 1 MB as CSV and less as xlsx: a file ten
+# times that is refused before it is decoded or unzipped.
+MAX_LIST_BYTES = 10_000_000
 TEMPLATE_ROWS = 2000  # rows of the template that carry the level drop-down and the text format
 TEMPLATE_WIDTHS = {"code": 14, "name": 45, "level": 22, "parent_code": 20, "contact_name": 28,
                    "contact_phone": 16, "contact_email": 34}  # fmt: skip
@@ -106,6 +109,8 @@ class AgencyList:
 
 def read(data: bytes, filename: str = "", *, sheet: str | None = None) -> AgencyList:
     """An agency list from a file's bytes: xlsx by its name or content, anything else as CSV."""
+    if len(data) > MAX_LIST_BYTES:
+        raise Refused("import_too_large", size=len(data), limit=MAX_LIST_BYTES)
     name = filename.lower()
     if data.startswith(b"\xd0\xcf\x11\xe0") or name.endswith(".xls"):
         raise Refused("import_xls")
@@ -255,11 +260,22 @@ def _rows(rows: Sequence[tuple[int, list[str]]], where: str | None, cell_ref) ->
 DELIMITERS = (",", ";", "\t")
 
 
+def _within_row_limit(rows: Iterable[tuple[int, list[str]]]) -> Iterator[tuple[int, list[str]]]:
+    """The rows, refused as soon as more are filled in than a campaign may have agencies (and a title)."""
+    filled = 0
+    for row in rows:
+        if any(c.strip() for c in row[1]):
+            filled += 1
+            if filled > MAX_AGENCIES + HEADER_SEARCH:
+                raise Refused("import_too_many", count=None, limit=MAX_AGENCIES)
+        yield row
+
+
 def _csv_rows(text: str, delimiter: str, limit: int | None = None) -> list[tuple[int, list[str]]]:
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     rows = []
-    for record in reader:
-        rows.append((reader.line_num, record))
+    for record in _within_row_limit((reader.line_num, record) for record in reader):
+        rows.append(record)
         if limit is not None and len(rows) >= limit:
             break
     return rows
@@ -335,10 +351,12 @@ def read_xlsx(data: bytes, sheet: str | None = None) -> AgencyList:
             raise Refused("import_sheet_missing", sheet=sheet, sheets=workbook.sheetnames)
         title = worksheet.title
         worksheet.reset_dimensions()  # a workbook that states too small a range would lose its last rows
-        rows = [
-            (number, [cell_text(v) for v in values])
-            for number, values in enumerate(worksheet.iter_rows(min_row=1, values_only=True), start=1)
-        ]
+        rows = list(
+            _within_row_limit(
+                (number, [cell_text(v) for v in values])
+                for number, values in enumerate(worksheet.iter_rows(min_row=1, values_only=True), start=1)
+            )
+        )
     finally:
         workbook.close()
     ref = sheet_ref(title)
