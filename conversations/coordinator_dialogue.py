@@ -22,7 +22,15 @@ from storage import confirmations
 from storage.agencies import AgencyState
 from storage.db import Database
 from storage.notifications import Planned
-from storage.records import AgencyRecord, CampaignFacts, CoordinatorRecord, SubmissionRecord
+from storage.records import (
+    NOT_STARTED,
+    SUBMITTED,
+    SUBMITTED_STATES,
+    AgencyRecord,
+    CampaignFacts,
+    CoordinatorRecord,
+    SubmissionRecord,
+)
 from storage.reports import Scoreboard, restrict
 from storage.unit import Unit
 from storage.verification import parse_points
@@ -188,7 +196,7 @@ class CoordinatorDialogue:
             else:
                 context |= agency_detail.answers_page(unit.detail, agency, entry, sections[page - 1])
         buttons = [_pager(f"k:a:{agency.id}", page, pages)]
-        if page == 0 and submission.state == "submitted":
+        if page == 0 and submission.state == SUBMITTED:
             buttons.insert(0, [Button(f"k:v:{agency.id}", key="verify_confirm")])
         return Outcome([Reply("agency_detail", context, [b for b in buttons if b], edit_message_id=message_id)])
 
@@ -382,9 +390,9 @@ def _counts(rows: list[AgencyState], key, campaign: CampaignFacts, now: datetime
     for r in rows:
         c = counts.setdefault(key(r), {"total": 0, "submitted": 0, "in_progress": 0, "not_started": 0, "overdue": 0})
         c["total"] += 1
-        if r.state in ("submitted", "verified"):
+        if r.state in SUBMITTED_STATES:
             c["submitted"] += 1
-        elif r.state == "not_started":
+        elif r.state == NOT_STARTED:
             c["not_started"] += 1
         else:
             c["in_progress"] += 1

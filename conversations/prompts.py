@@ -22,6 +22,17 @@ from rubrics.model import MultiChoiceQuestion, SingleChoiceQuestion
 PROMPT_ACTIONS = frozenset("atdnsbkr")
 
 
+class _Unanswered:
+    """The value of a question with no answer yet: a sentinel no answer can equal (a text answer may be any
+    string, "unset" included)."""
+
+    def __repr__(self) -> str:
+        return "UNANSWERED"
+
+
+UNANSWERED = _Unanswered()
+
+
 def section_context(step: WalkStep) -> dict[str, Any]:
     path = step.section.path
     return {"top": path[0] if path else None, "sub": path[1] if len(path) > 1 else None}
@@ -44,7 +55,7 @@ def prompt(place: Situation, step: WalkStep, *, edit_message_id: int | None = No
         contact.draft = {}
     contact.current_question = question.id
     token = place.new_prompt_token()
-    value = place.answers.get(question.id, "unset")
+    value = place.answers.get(question.id, UNANSWERED)
     chosen = contact.draft.get("toggles")
     if chosen is None and isinstance(question, MultiChoiceQuestion):
         chosen = list(value) if isinstance(value, list) else []
@@ -77,7 +88,7 @@ def prompt(place: Situation, step: WalkStep, *, edit_message_id: int | None = No
     nav = []
     if any(s.number < step.number for s in steps):
         nav.append(button("b", key="back"))
-    if value != "unset":
+    if value is not UNANSWERED:
         nav.append(button("k", key="keep"))
     if nav:
         rows.append(nav)
@@ -89,9 +100,9 @@ def prompt(place: Situation, step: WalkStep, *, edit_message_id: int | None = No
             "total": len(place.rubric.steps),
             **section_context(step),
             "value": value,
-            "unset": value == "unset",
+            "unset": value is UNANSWERED,
             "na": value is NA,
-            "by": None if value == "unset" else answered_by(place, step),
+            "by": None if value is UNANSWERED else answered_by(place, step),
             "answered": sum(1 for s in steps if s.question.id in place.answers),
             "relevant": len(steps),
             "mode": contact.draft.get("mode"),

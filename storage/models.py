@@ -28,7 +28,12 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-from storage.records import LATE_STATES, OPEN_STATES  # noqa: F401  (the states, where the tables use them)
+from storage.records import (  # noqa: F401  (the states, where the tables use them)
+    LATE_STATES,
+    NOT_STARTED,
+    OPEN_STATES,
+    SUBMISSION_STATES,
+)
 
 
 class UTCDateTime(TypeDecorator):
@@ -199,9 +204,6 @@ class Coordinator(Base):
     scope_agency: Mapped[Agency | None] = relationship()
 
 
-SUBMISSION_STATES = ("not_started", "in_progress", "submitted", "returned", "verified")
-
-
 class Submission(Base):
     """An agency's assessment in a campaign, and where it stands."""
 
@@ -210,7 +212,7 @@ class Submission(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"), index=True)
     agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id", ondelete="CASCADE"), unique=True)
-    state: Mapped[str] = mapped_column(String(20), default="not_started")
+    state: Mapped[str] = mapped_column(String(20), default=NOT_STARTED)
     started_at: Mapped[datetime | None]
     submitted_at: Mapped[datetime | None]
     returned_at: Mapped[datetime | None]

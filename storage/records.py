@@ -16,9 +16,16 @@ from typing import Any
 from rubrics.compiled import CompiledRubric
 from storage.policy import ReminderPolicy
 
-OPEN_STATES = ("not_started", "in_progress", "returned")  # not submitted: answers may change, reminders go out
-LATE_STATES = ("not_started", "in_progress")  # overdue once the campaign closes (a returned agency did submit)
-SUBMITTED_STATES = ("submitted", "verified")
+# An agency's submission states: the one spelling of each (the submissions table stores these strings).
+NOT_STARTED = "not_started"
+IN_PROGRESS = "in_progress"
+SUBMITTED = "submitted"
+RETURNED = "returned"  # indicators sent back for correction
+VERIFIED = "verified"
+SUBMISSION_STATES = (NOT_STARTED, IN_PROGRESS, SUBMITTED, RETURNED, VERIFIED)
+OPEN_STATES = (NOT_STARTED, IN_PROGRESS, RETURNED)  # not submitted: answers may change, reminders go out
+LATE_STATES = (NOT_STARTED, IN_PROGRESS)  # overdue once the campaign closes (a returned agency did submit)
+SUBMITTED_STATES = (SUBMITTED, VERIFIED)
 
 
 @dataclass(frozen=True)
