@@ -14,6 +14,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
+from common.text import control_character
 from rubrics.compiled import CompiledRubric
 from rubrics.errors import RubricError
 from rubrics.model import QUESTION_TYPES, RULE_TYPES, Rubric
@@ -63,6 +64,47 @@ for _loader in (_ExactLoader, _FastExactLoader):
     )
 
 
+# A bundled rubric is about 50 000 bytes with some 40 groups and indicators and 45 questions; twenty times
+# that is a mistake (or an attack) and is refused before it is parsed or validated item by item.
+MAX_RUBRIC_BYTES = 1_000_000
+MAX_ITEMS = 1_000  # groups, sub-groups and indicators
+MAX_QUESTIONS = 1_000
+
+
+def check_size(size: int, file: str | None) -> None:
+    if size > MAX_RUBRIC_BYTES:
+        raise RubricError(file, None, "too_large", size=size, limit=MAX_RUBRIC_BYTES)
+
+
+def check_content(data: dict, file: str | None) -> None:
+    """Before the model is built: counts of items and questions within the limits, and no control
+    character in any name or text (reported with the nearest item's code or question's id)."""
+    items = questions = 0
+    stack: list[tuple[Any, str | None, str | None]] = [(data, str(data.get("id") or "") or None, None)]
+    while stack:
+        node, code, field = stack.pop()
+        if isinstance(node, str):
+            char = control_character(node)
+            if char is not None:
+                raise RubricError(file, code, "control_character", field=field or "?", char=char)
+        elif isinstance(node, dict):
+            here = node.get("code") or node.get("id")
+            code = str(here) if isinstance(here, str | int) else code
+            for key, value in node.items():
+                if isinstance(value, list) and key in ("groups", "children"):
+                    items += len(value)
+                    if items > MAX_ITEMS:
+                        raise RubricError(file, None, "too_many_items", limit=MAX_ITEMS)
+                elif isinstance(value, list) and key == "questions":
+                    questions += len(value)
+                    if questions > MAX_QUESTIONS:
+                        raise RubricError(file, None, "too_many_questions", limit=MAX_QUESTIONS)
+                stack.append((key, code, str(key)))
+                stack.append((value, code, str(key)))
+        elif isinstance(node, list):
+            stack.extend((value, code, field) for value in node)
+
+
 def parse_yaml(text: str, file: str | None) -> Any:
     """The YAML document; a file libyaml refuses is read again by the pure-Python parser, whose error is
     the one reported."""
@@ -82,9 +124,14 @@ def parse_yaml(text: str, file: str | None) -> Any:
 
 
 def load_text(text: str, file: str | None = None) -> CompiledRubric:
-    data = parse_yaml(text, file)
+    check_size(len(text.encode("utf-8", "surrogatepass")), file)
+    try:
+        data = parse_yaml(text, file)
+    except RecursionError:
+        raise RubricError(file, None, "too_deep") from None
     if not isinstance(data, dict):
         raise RubricError(file, None, "not_mapping")
+    check_content(data, file)
     try:
         rubric = Rubric.model_validate(data)
     except ValidationError as exc:
@@ -97,6 +144,7 @@ def load_text(text: str, file: str | None = None) -> CompiledRubric:
 def load_file(path: str | Path) -> CompiledRubric:
     path = Path(path)
     try:
+        check_size(path.stat().st_size, str(path))
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise RubricError(path, None, "unreadable", reason=getattr(exc, "strerror", None) or str(exc)) from None
