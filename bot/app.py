@@ -24,13 +24,15 @@ from telegram.ext import (
 from bot.handlers import COORDINATOR_COMMANDS, Handlers, PerUserUpdateProcessor
 from bot.health import heartbeat
 from bot.labels import by_language
-from bot.reminders.sender import TICK_SECONDS, Sender
+from bot.reminders.sender import IMMEDIATE_KINDS, TICK_SECONDS, Sender, sender_bot
 from bot.rendering import command_menu
 from common.settings import Settings
 from conversations.contact_dialogue import COMMANDS, ContactDialogue
 from conversations.coordinator_dialogue import CoordinatorDialogue
 from conversations.reminders.outbox import Outbox
 from storage.db import Database
+
+SENDER = "cqdt.sender"  # the outbox's sender, in the application's bot_data
 
 
 def file_url(api_url: str) -> str:
@@ -74,8 +76,32 @@ def build_application(
     # Telegram's limits); a 429 is honoured and retried. Reminder fan-outs pace themselves.
     builder = builder.rate_limiter(AIORateLimiter(overall_max_rate=0, max_retries=3))
     application = builder.build()
+    # The outbox's sender: its own Bot without the rate limiter's retries (the sender waits out a 429
+    # itself, as `cqdt remind --send-due` does), over the application's connection pool.
+    outbox = Outbox(db, clock, settings.zone, f"{socket.gethostname()}:{os.getpid()}")
+    sender = Sender(outbox, settings.timezone)
+    bot = sender_bot(
+        settings.token_value(),
+        settings.telegram_api_url,
+        file_url(settings.telegram_api_url),
+        request=application.bot.request,
+    )
+    application.bot_data[SENDER] = sender
+
+    async def send_receipts(context: CallbackContext) -> None:
+        await sender.tick(bot, kinds=IMMEDIATE_KINDS, plan=False)
+
+    def receipt_queued() -> None:
+        """A submission committed with its receipt in the outbox: send it now, not at the next tick.
+        Called from the update's thread; the job queue is thread-safe."""
+        application.job_queue.run_once(send_receipts, 0, name="receipts")
+
     handlers = Handlers(
-        ContactDialogue(db, clock), coordinators, settings.timezone, evidence_dir, inline_steps=db.serial_writes
+        ContactDialogue(db, clock, receipts=receipt_queued),
+        coordinators,
+        settings.timezone,
+        evidence_dir,
+        inline_steps=db.serial_writes,
     )
     application.add_handler(CommandHandler("start", handlers.start))
     application.add_handler(CommandHandler(sorted(COORDINATOR_COMMANDS), handlers.coordinator_command))
@@ -95,12 +121,10 @@ def build_application(
 
     application.job_queue.run_once(warm, 0, name="scoreboard warm-up")
     if reminders:
-        outbox = Outbox(db, clock, settings.zone, f"{socket.gethostname()}:{os.getpid()}")
-        sender = Sender(outbox, settings.timezone)
 
         async def tick(context: CallbackContext) -> None:
             with heartbeat(context.application).ticking():
-                await sender.tick(context.bot)
+                await sender.tick(bot)
 
         application.job_queue.run_repeating(tick, interval=TICK_SECONDS, first=TICK_SECONDS, name="reminders")
     return application

@@ -75,9 +75,13 @@ def receipt_hash(rubric, answers: dict[str, Any]) -> str:
 
 
 class ContactDialogue:
-    def __init__(self, db: Database, clock: Callable[[], datetime]):
+    def __init__(self, db: Database, clock: Callable[[], datetime], *, receipts: Callable[[], None] | None = None):
+        """With ``receipts`` (the bot), a submission's receipt is an outbox row queued in the submission's
+        transaction, and ``receipts`` is called once it is committed to send it at once; without (the
+        preview, which has no sender), the receipt is the reply itself."""
         self.db = db
         self.clock = clock
+        self.receipts = receipts
 
     # -- registration ---------------------------------------------------------
 
@@ -331,6 +335,12 @@ class ContactDialogue:
     # -- buttons ----------------------------------------------------------------
 
     def button(self, who: Person, data: str, message_id: int | None = None) -> Outcome:
+        outcome = self._button(who, data, message_id)
+        if outcome.notice == "submitted" and self.receipts is not None:
+            self.receipts()  # the submission and its receipt's outbox row are committed
+        return outcome
+
+    def _button(self, who: Person, data: str, message_id: int | None = None) -> Outcome:
         if data == CONTINUE:  # the button of a reminder
             return self.command(who, "tieptuc")
         parsed = parse_button(data)
@@ -342,6 +352,8 @@ class ContactDialogue:
             if place is None:
                 return Outcome(notice="invalid_button")
             if kind == "m":
+                if action == "c" and place.locked:  # pressed again (or late) after the submission went through
+                    return self._already_submitted(place, notice="already_submitted")
                 if token != place.contact.menu_token:
                     return Outcome(notice="stale_button")
                 if action == "c":
@@ -397,7 +409,14 @@ class ContactDialogue:
 
     # -- submission -------------------------------------------------------------
 
+    def _already_submitted(self, place: Situation, notice: str | None = None) -> Outcome:
+        """The submission as it stands: when, its SHA-256, and that its receipt is on its way or sent."""
+        context = {"agency": place.agency, "submission": place.submission, "state": place.submission.state}
+        return Outcome([Reply("already_submitted", context)], notice=notice)
+
     def _submit(self, place: Situation) -> Outcome:
+        if place.locked:
+            return self._already_submitted(place)
         blocked = place.edit_refusal()
         if blocked:
             return Outcome([refusal(blocked), Reply("status", self._overview(place))])
@@ -429,6 +448,9 @@ class ContactDialogue:
         place.contact.current_question = None
         place.new_menu_token()
         place.new_prompt_token()
+        if self.receipts is not None:
+            queue_receipt(place)  # sent by the outbox once this transaction commits, after a crash too
+            return Outcome(notice="submitted")
         return Outcome(
             [
                 Reply(
@@ -444,6 +466,25 @@ class ContactDialogue:
             ],
             notice="submitted",
         )
+
+
+RECEIPT_CATCH_UP = timedelta(days=7)  # a receipt is sent late rather than never
+
+
+def queue_receipt(place: Situation) -> None:
+    """Queue the receipt of this submission to the contact who confirmed it: one row per submission
+    (revision), so pressing twice, or two processes, queue it once."""
+    contact, submission = place.contact, place.submission
+    row = Planned(
+        f"c{place.campaign.id}:receipt:a{place.agency.id}:r{submission.revision}",
+        "receipt",
+        contact.telegram_user_id,
+        place.agency.id,
+        place.now,
+        place.now + RECEIPT_CATCH_UP,
+        {"at": place.now.isoformat(), "hash": submission.receipt_hash},
+    )
+    place.unit.queue(place.campaign.id, [row])
 
 
 def notify_coordinators(place: Situation, score, *, again: bool = False) -> None:

@@ -1,8 +1,11 @@
 """The outbox's SQL: claiming, marking and listing rows of ``notifications``, and the reads planning needs.
 
-A sender claims a row (``pending`` → ``sending``) in its own transaction before
-it sends it and marks it ``sent`` right after, so a restart never sends a row
-twice. On PostgreSQL the next due row is taken ``FOR UPDATE SKIP LOCKED``, so
+A sender claims a row (``pending`` → ``claimed``) in its own transaction,
+records the attempt (``claimed`` → ``sending``, ``claimed_at`` then being the
+attempt's time) in another one committed just before the HTTP request, and marks
+it ``sent`` right after. So a row found ``claimed`` long after was never sent (its
+sender stopped first) and is given back; only a row found ``sending`` may have
+reached Telegram. On PostgreSQL the next due row is taken ``FOR UPDATE SKIP LOCKED``, so
 several bot processes share the work without sending anything twice; on SQLite
 the database's single writer does the same. Everything comes back as plain
 records: :mod:`conversations.reminders` decides what is planned and what each
@@ -31,6 +34,11 @@ if TYPE_CHECKING:
     from storage.db import Database
 
 ERROR_LENGTH = 300
+
+
+def _of(campaign_id: int | None) -> tuple:
+    """The condition "of this campaign", or none."""
+    return () if campaign_id is None else (Notification.campaign_id == campaign_id,)
 
 
 class Pending(NamedTuple):
@@ -193,25 +201,54 @@ class OutboxStore:
             )
         ).rowcount
 
-    def drop_missed(self, now: datetime) -> int:
+    def drop_missed(self, now: datetime, campaign_id: int | None = None) -> int:
         """Rows still pending past their catch-up window are dropped, not sent late."""
         return self.session.execute(
             update(Notification)
-            .where(Notification.status == "pending", Notification.catch_up_until < now)
+            .where(Notification.status == "pending", Notification.catch_up_until < now, *_of(campaign_id))
             .values(status="dropped", last_error="missed its catch-up window")
         ).rowcount
 
-    def mark_stale_claims(self, claimed_before: datetime) -> int:
-        """Rows a sender claimed and never marked are ``uncertain``: perhaps sent, never sent again."""
+    def release_stale_claims(self, claimed_before: datetime, campaign_id: int | None = None) -> int:
+        """Rows claimed and never attempted (the sender stopped before sending) are pending again."""
         return self.session.execute(
             update(Notification)
-            .where(Notification.status == "sending", Notification.claimed_at < claimed_before)
-            .values(status="uncertain", last_error="the sender stopped while sending")
+            .where(Notification.status == "claimed", Notification.claimed_at < claimed_before, *_of(campaign_id))
+            .values(status="pending", claimed_by=None, last_error="the sender stopped before sending")
         ).rowcount
+
+    def mark_stale_sends(
+        self,
+        attempted_before: datetime,
+        resent_kinds: frozenset[str],
+        max_attempts: int,
+        campaign_id: int | None = None,
+    ) -> tuple[int, int]:
+        """Rows attempted and never answered: perhaps sent. Those of ``resent_kinds`` tried fewer than
+        ``max_attempts`` times are pending again; the others are ``uncertain`` and never sent again.
+        Returns (sent again, uncertain)."""
+        stale = (
+            Notification.status == "sending",
+            Notification.claimed_at < attempted_before,
+            *_of(campaign_id),
+        )
+        again = self.session.execute(
+            update(Notification)
+            .where(*stale, Notification.kind.in_(resent_kinds or {""}), Notification.attempts < max_attempts)
+            .values(status="pending", claimed_by=None, last_error="no answer to the request: sent again")
+        ).rowcount
+        uncertain = self.session.execute(
+            update(Notification)
+            .where(*stale)
+            .values(status="uncertain", last_error="no answer to the request: perhaps sent, not sent again")
+        ).rowcount
+        return again, uncertain
 
     # -- claiming and marking -------------------------------------------------------------
 
-    def next_due(self, now: datetime) -> Pending | None:
+    def next_due(
+        self, now: datetime, campaign_id: int | None = None, kinds: tuple[str, ...] | None = None
+    ) -> Pending | None:
         """The earliest pending row due by ``now``, locked for this transaction (skipping rows others hold)."""
         query = (
             select(
@@ -222,10 +259,12 @@ class OutboxStore:
                 Notification.agency_id,
                 Notification.payload,
             )
-            .where(Notification.status == "pending", Notification.due_at <= now)
+            .where(Notification.status == "pending", Notification.due_at <= now, *_of(campaign_id))
             .order_by(Notification.due_at, Notification.id)
             .limit(1)
         )
+        if kinds is not None:
+            query = query.where(Notification.kind.in_(kinds))
         if self.session.get_bind().dialect.name == "postgresql":
             query = query.with_for_update(skip_locked=True, of=Notification)
         found = self.session.execute(query).first()
@@ -235,7 +274,31 @@ class OutboxStore:
         self.session.execute(
             update(Notification)
             .where(Notification.id == row_id)
-            .values(status="sending", claimed_by=worker, claimed_at=now, attempts=Notification.attempts + 1)
+            .values(status="claimed", claimed_by=worker, claimed_at=now)
+        )
+
+    def attempt(self, row_id: int, worker: str, now: datetime) -> bool:
+        """Record that this worker's request is about to go (``claimed`` → ``sending``, again before a
+        retry); False if the row is no longer this worker's claim (it was given back as stale)."""
+        return (
+            self.session.execute(
+                update(Notification)
+                .where(
+                    Notification.id == row_id,
+                    Notification.status.in_(("claimed", "sending")),
+                    Notification.claimed_by == worker,
+                )
+                .values(status="sending", claimed_at=now, attempts=Notification.attempts + 1)
+            ).rowcount
+            == 1
+        )
+
+    def not_delivered(self, row_id: int, error: str, now: datetime) -> None:
+        """Telegram answered that it did not deliver (a 429): the row is this worker's claim again."""
+        self.session.execute(
+            update(Notification)
+            .where(Notification.id == row_id, Notification.status == "sending")
+            .values(status="claimed", claimed_at=now, last_error=error[:ERROR_LENGTH])
         )
 
     def cancel(self, row_id: int) -> None:

@@ -9,12 +9,11 @@ import socket
 from datetime import time
 
 import click
-from telegram import Bot
 
 from bot.app import file_url
 from bot.cli.campaign import campaign_group, confirm_deadline, parse_deadline, yes_option
 from bot.cli.context import CliContext, pass_cli
-from bot.reminders.sender import Sender
+from bot.reminders.sender import Sender, sender_bot
 from bot.texts import render
 from common.errors import Refused
 from conversations.reminders.outbox import Outbox
@@ -119,14 +118,15 @@ def remind(cli: CliContext, campaign_id: int, send_due: bool, as_json: bool) -> 
     if send_due:
         if not cli.token:
             raise Refused("token_missing")
-        sent = asyncio.run(send(cli, outbox))
+        sent = asyncio.run(send(cli, outbox, campaign_id))
     rows = outbox.listing(campaign_id)
     cli.emit("remind", {"sent": sent, "notifications": rows}, as_json, rows=rows, sent=sent)
 
 
-async def send(cli: CliContext, outbox: Outbox) -> int:
-    async with Bot(cli.token, base_url=cli.telegram_api_url, base_file_url=file_url(cli.telegram_api_url)) as bot:
-        return await Sender(outbox, cli.timezone).tick(bot)
+async def send(cli: CliContext, outbox: Outbox, campaign_id: int) -> int:
+    """What is due for this campaign only, with the same bot and retry path as the running bot's sender."""
+    async with sender_bot(cli.token, cli.telegram_api_url, file_url(cli.telegram_api_url)) as bot:
+        return await Sender(outbox, cli.timezone).tick(bot, campaign_id)
 
 
 def render_line(cli: CliContext, name: str, **context) -> str:

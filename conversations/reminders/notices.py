@@ -16,6 +16,7 @@ from decimal import Decimal
 from typing import Any
 
 from conversations.walk import relevant_steps
+from rubrics.scoring import AgencyInput, Scorer
 from storage.outbox import AgencyStatus, OutboxStore, Pending, Recipient
 from storage.records import OPEN_STATES, SUBMITTED_STATES, CampaignFacts
 
@@ -150,6 +151,26 @@ def submitted(outbox: OutboxStore, row: Pending, campaign: CampaignFacts, now: d
     return Claimed(row.id, row.kind, row.telegram_user_id, coordinator.language_code, "submitted", context)
 
 
+def receipt(outbox: OutboxStore, row: Pending, campaign: CampaignFacts, now: datetime) -> Claimed | None:
+    """To the contact who submitted: the receipt, with the score of the answers as submitted (they are
+    locked from then on) and the SHA-256 the payload carries."""
+    contact = outbox.contact(campaign.id, row.telegram_user_id)
+    agency = outbox.agency(row.agency_id)
+    if contact is None or agency is None:
+        return None
+    rubric = campaign.rubrics[agency.level]
+    answers = outbox.answers({agency.id: rubric})[agency.id]
+    score = Scorer(rubric).score_cohort([AgencyInput(agency.id, answers)])[0]
+    context = {
+        "agency": agency,
+        "at": datetime.fromisoformat(row.payload["at"]),
+        "score": score,
+        "hash": row.payload["hash"],
+        "rubric": rubric.rubric,
+    }
+    return Claimed(row.id, row.kind, row.telegram_user_id, contact.language_code, "receipt", context)
+
+
 def _coordinator_overview(
     outbox: OutboxStore, row: Pending, campaign: CampaignFacts, now: datetime
 ) -> tuple[Recipient, dict[str, Any]] | None:
@@ -178,6 +199,7 @@ NOTICES: dict[str, Notice] = {
     "overdue": overdue,
     "returned": returned,
     "submitted": submitted,
+    "receipt": receipt,
     "digest": _overview_notice(None),  # every working morning, whatever it says
     "escalation": _overview_notice("not_started"),  # three days before: who has not started
     "overdue_list": _overview_notice("overdue"),  # at closing: who is overdue

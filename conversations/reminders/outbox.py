@@ -2,8 +2,18 @@
 
 Each call is one transaction over :class:`storage.outbox.OutboxStore`; all of it
 is synchronous, and :mod:`bot.reminders.sender` runs it from the event loop. A
-row is claimed (``pending`` → ``sending``) before it is sent and marked right
-after, so a restart never sends a row twice.
+row is claimed (``pending`` → ``claimed``), its attempt is recorded (``claimed``
+→ ``sending``) in a transaction committed before the HTTP request, and it is
+marked right after. What a sender that stopped left behind is settled by the
+next :meth:`Outbox.prepare`, from any process:
+
+- claimed and never attempted, for :data:`CLAIM_RELEASED_AFTER`: certainly not
+  sent, so pending again and sent by the next tick while within its catch-up
+  window;
+- attempted with no answer recorded, for :data:`UNANSWERED_AFTER`: the request
+  may have reached Telegram. A kind of :data:`RESENT_IF_UNCERTAIN` is sent again
+  (up to :data:`MAX_ATTEMPTS` attempts): at least once. Any other kind becomes
+  ``uncertain`` and is never sent again: at most once.
 """
 
 from __future__ import annotations
@@ -23,7 +33,18 @@ from storage.records import CampaignFacts
 
 log = logging.getLogger(__name__)
 
-STALE_CLAIM = timedelta(minutes=10)  # a row claimed this long ago and not marked: its sender stopped
+# A live sender attempts a claimed row within a second or two (its pacing); while it waits out a 429
+# the row is claimed again and the wait is at most sender.MAX_RETRY_WAIT (60 s). Claimed this long: its
+# sender stopped.
+CLAIM_RELEASED_AFTER = timedelta(minutes=2)
+# A request is answered or timed out within seconds (with the network retries, under a minute).
+UNANSWERED_AFTER = timedelta(minutes=10)
+# Sent again when perhaps sent: a second copy is harmless, a missing one is not. The receipt is the
+# contact's proof of submission; a return for correction tells the contact what to fix. Reminders,
+# overdue notices and the coordinators' notices and digests are sent at most once: a duplicate is
+# noise, and the next reminder or digest says the same.
+RESENT_IF_UNCERTAIN = frozenset({"receipt", "returned"})
+MAX_ATTEMPTS = 3
 PLANNED_AFTER_CLOSING = timedelta(days=1)  # a campaign closed longer ago is no longer planned
 
 
@@ -48,12 +69,19 @@ class Outbox:
                     continue
                 added += outbox.queue(campaign.id, plan(outbox, campaign, self.zone))
                 added += outbox.queue(campaign.id, digests(outbox, campaign, now, self.zone))
-            dropped = outbox.drop_missed(now)
-            uncertain = outbox.mark_stale_claims(now - STALE_CLAIM)
-        if dropped:
-            log.warning("dropped %d reminders that missed their catch-up window", dropped)
+            released = outbox.release_stale_claims(now - CLAIM_RELEASED_AFTER, campaign_id)
+            again, uncertain = outbox.mark_stale_sends(
+                now - UNANSWERED_AFTER, RESENT_IF_UNCERTAIN, MAX_ATTEMPTS, campaign_id
+            )
+            dropped = outbox.drop_missed(now, campaign_id)
+        if released:
+            log.warning("%d messages were claimed by a sender that stopped before sending; sent now", released)
+        if again:
+            log.warning("%d messages were being sent when a sender stopped; sent again", again)
         if uncertain:
             log.warning("%d messages were being sent when a sender stopped; not sent again", uncertain)
+        if dropped:
+            log.warning("dropped %d reminders that missed their catch-up window", dropped)
         return added
 
     def campaign(self, campaign_id: int) -> CampaignFacts:
@@ -77,14 +105,16 @@ class Outbox:
 
     # -- claiming and marking -----------------------------------------------------------
 
-    def claim(self) -> Claimed | None:
-        """The next due row, claimed for this worker."""
+    def claim(self, campaign_id: int | None = None, kinds: tuple[str, ...] | None = None) -> Claimed | None:
+        """The next due row (of one campaign, of some kinds), claimed for this worker."""
         with opened(self.db) as outbox:
-            return self._claim(outbox, self.clock())
+            return self._claim(outbox, self.clock(), campaign_id, kinds)
 
-    def _claim(self, outbox: OutboxStore, now: datetime) -> Claimed | None:
+    def _claim(
+        self, outbox: OutboxStore, now: datetime, campaign_id: int | None, kinds: tuple[str, ...] | None
+    ) -> Claimed | None:
         """Claim the next due row; rows that no longer apply are cancelled on the way."""
-        while (row := outbox.next_due(now)) is not None:
+        while (row := outbox.next_due(now, campaign_id, kinds)) is not None:
             claimed = describe(outbox, row, now)
             if claimed is not None:
                 outbox.claim(row.id, self.worker, now)
@@ -92,12 +122,32 @@ class Outbox:
             outbox.cancel(row.id)
         return None
 
-    def finish(self, row_id: int, status: str, error: str | None = None, *, claim_next: bool = False) -> Claimed | None:
-        """Mark a row sent (or blocked, failed); with ``claim_next``, claim the next one in the same transaction."""
+    def attempt(self, row_id: int) -> bool:
+        """Record, committed, that the request is about to go; False if the claim is no longer ours."""
+        with opened(self.db) as outbox:
+            return outbox.attempt(row_id, self.worker, self.clock())
+
+    def not_delivered(self, row_id: int, error: str) -> None:
+        """Telegram said it did not deliver (a 429): claimed again, not perhaps sent."""
+        with opened(self.db) as outbox:
+            outbox.not_delivered(row_id, error, self.clock())
+
+    def finish(
+        self,
+        row_id: int,
+        status: str,
+        error: str | None = None,
+        *,
+        claim_next: bool = False,
+        campaign_id: int | None = None,
+        kinds: tuple[str, ...] | None = None,
+    ) -> Claimed | None:
+        """Mark a row sent (or blocked, failed); with ``claim_next``, claim the next one (of the same
+        campaign and kinds) in the same transaction."""
         now = self.clock()
         with opened(self.db) as outbox:
             outbox.finish(row_id, status, error, now)
-            return self._claim(outbox, now) if claim_next else None
+            return self._claim(outbox, now, campaign_id, kinds) if claim_next else None
 
     def release(self, row_id: int, error: str) -> None:
         """Give a row back after a network failure, to be tried on the next tick."""

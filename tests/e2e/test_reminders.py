@@ -169,7 +169,7 @@ def test_overdue_waits_for_the_grace_hours(db, fake):
 
 
 def test_every_kind_queued_has_a_notice():
-    assert set(NOTICES) == {*PLANNED_KINDS, "digest", "returned", "submitted"}
+    assert set(NOTICES) == {*PLANNED_KINDS, "digest", "returned", "submitted", "receipt"}
 
 
 def test_a_holiday_moves_the_reminder(db):
