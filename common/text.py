@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from common.errors import Refused
+
 _NOT_WORD = re.compile(r"[^0-9a-z]+")
 
 
@@ -30,3 +32,10 @@ def control_character(text: str | None) -> str | None:
     """The first control character in ``text`` as ``"U+0000"``, or None when it has none."""
     found = CONTROL.search(text) if text else None
     return f"U+{ord(found.group()):04X}" if found else None
+
+
+def refuse_control(text: str | None, key: str) -> None:
+    """Refuse ``text`` with the refusal ``key`` (given ``char``) when it holds a control character."""
+    char = control_character(text)
+    if char is not None:
+        raise Refused(key, char=char)

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from common.errors import Refused
+from common.text import refuse_control
 from conversations import agency_detail
 from conversations.exports import ExportLabels, write_csv, write_xlsx
 from conversations.replies import Button, Outcome, Reply
@@ -251,6 +252,7 @@ class CoordinatorDialogue:
         reference, code, points, reason = parts
 
         def act(unit: Unit, agency: AgencyRecord, rubric) -> Outcome:
+            refuse_control(reason, "comment_control")
             value = parse_points(points)
             item = unit.verification.adjust(agency.id, rubric, code, value, reason, by=who.user_id, now=self.clock())
             context = {"agency_name": agency.name, "item": item, "points": value, "reason": reason}
@@ -266,6 +268,7 @@ class CoordinatorDialogue:
         reference, codes, comment = parts
 
         def act(unit: Unit, agency: AgencyRecord, rubric) -> Outcome:
+            refuse_control(comment, "comment_control")
             items = unit.verification.return_indicators(
                 agency.id, rubric, codes.split(","), comment, by=who.user_id, now=self.clock()
             )

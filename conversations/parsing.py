@@ -15,6 +15,7 @@ from typing import Any
 from babel.numbers import NumberFormatError, parse_decimal
 
 from common.errors import Refused
+from common.text import refuse_control
 from rubrics.model import Question
 
 DATE_FORMATS = ("%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y", "%Y-%m-%d")
@@ -45,6 +46,7 @@ def parse_date(text: str) -> date:
 
 def parse_reference(text: str) -> dict[str, Any]:
     """ "Số hiệu; ngày; trích yếu" (or one per line) as a document reference."""
+    refuse_control(text, "answer_control")
     parts = [p.strip() for p in re.split(r"[;\n]", text, maxsplit=2)]
     if len(parts) < 2 or not parts[0]:
         raise Refused("reference_format")
@@ -60,6 +62,7 @@ def parse_answer(question: Question, text: str) -> Any:
     kind = question.type
     if len(text) > MAX_TEXT:
         raise Refused("answer_text_too_long", max_length=getattr(question, "max_length", MAX_TEXT), length=len(text))
+    refuse_control(text, "answer_control")
     if kind in ("integer", "decimal", "percentage"):
         try:
             number = parse_number(text)
