@@ -19,12 +19,16 @@ from bot.charts import bands_chart, totals_chart
 from bot.log_throttle import FailureLog
 from bot.rendering import MENUS, command_menu, keyboard_of, notice_of, text_of
 from bot.texts import language_of, render
+from common.errors import Refused
 from conversations.contact_dialogue import ContactDialogue, Upload
 from conversations.coordinator_dialogue import CoordinatorDialogue
-from conversations.replies import Outcome
+from conversations.replies import Outcome, Reply
 from conversations.situation import Person
 
 log = logging.getLogger(__name__)
+
+MAX_TEXT_CHARS = 4096  # Telegram's longest message; only a forged webhook request sends more
+MAX_UPLOAD_BYTES = 20 * 1024 * 1024  # the Bot API's getFile limit: a larger file cannot be fetched at all
 
 
 class PerUserUpdateProcessor(BaseUpdateProcessor):
@@ -118,12 +122,36 @@ class Handlers:
         server never holds up the loop."""
         return fn(*args) if self.inline_steps else await asyncio.to_thread(fn, *args)
 
+    def oversized(self, update: Update) -> Refused | None:
+        """What is wrong with the update's size, checked before any work: a text over Telegram's limit, or
+        a file over what the Bot API lets the bot fetch."""
+        message = update.effective_message
+        text = (message.text or message.caption or "") if message else ""
+        if len(text) > MAX_TEXT_CHARS:
+            return Refused("message_too_long", length=len(text), limit=MAX_TEXT_CHARS)
+        upload = (message.document or (message.photo[-1] if message.photo else None)) if message else None
+        if upload is not None and (upload.file_size or 0) > MAX_UPLOAD_BYTES:
+            name = getattr(upload, "file_name", None) or f"photo-{upload.file_unique_id}.jpg"
+            return Refused("upload_too_large", name=name, size=upload.file_size, limit=MAX_UPLOAD_BYTES)
+        return None
+
+    async def refused_at_once(self, update: Update) -> bool:
+        """Refuse an oversized update in one sentence (True), with no database work; False to go on."""
+        refused = self.oversized(update)
+        if refused is not None:
+            await self.deliver(update, person(update), Outcome([Reply("refusal", {"refused": refused})]))
+        return refused is not None
+
     async def start(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        if await self.refused_at_once(update):
+            return
         token = context.args[0] if context.args else None
         who = person(update)
         await self.deliver(update, who, await self.step(self.dialogue.start, who, token))
 
     async def command(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        if await self.refused_at_once(update):
+            return
         text = update.effective_message.text or ""
         name = text.split()[0].lstrip("/").split("@")[0].lower()
         argument = " ".join(context.args or [])
@@ -131,6 +159,8 @@ class Handlers:
         await self.deliver(update, who, await self.step(self.dialogue.command, who, name, argument))
 
     async def coordinator_command(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        if await self.refused_at_once(update):
+            return
         name = (update.effective_message.text or "").split()[0].lstrip("/").split("@")[0].lower()
         who, argument, dialogue = person(update), " ".join(context.args or []), self.coordinators
         calls = {
@@ -148,10 +178,14 @@ class Handlers:
         await self.deliver(update, who, await self.run(calls[COORDINATOR_COMMANDS[name]]))
 
     async def text(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        if await self.refused_at_once(update):
+            return
         who = person(update)
         await self.deliver(update, who, await self.step(self.dialogue.text, who, update.effective_message.text))
 
     async def upload(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        if await self.refused_at_once(update):
+            return
         message = update.effective_message
         if message.document:
             doc = message.document

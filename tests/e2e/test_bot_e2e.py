@@ -160,12 +160,15 @@ def test_bad_input_stale_and_forged_buttons(running, db):
     user.wait_for_reply(match=is_prompt)
     user.send_command("/sua cbcc_tong")
     user.wait_for_reply(match=is_prompt)
-    for bad, expected in [("mười", "số nguyên"), ("12,5", "số nguyên"), ("1" * 5000, "")]:
+    for bad, expected in [("mười", "số nguyên"), ("12,5", "số nguyên"), ("1" * 4000, "")]:
         update = user.send_text(bad)
         refusal = user.wait_for_reply(after_update=update)
         assert expected in refusal.text and len(refusal.text) < 4096
         again = user.wait_for_reply(match=is_prompt)
         assert step_of(again).question.id == "cbcc_tong"
+    # over Telegram's 4 096 characters (only a forged request): one sentence from the handler, no work
+    refusal = user.wait_for_reply(after_update=user.send_text("1" * 5000))
+    assert "quá 4.096 ký tự" in refusal.text
     for send, expected in [
         (user.send_sticker, "chữ"),
         (user.send_voice, "chữ"),
