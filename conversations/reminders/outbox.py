@@ -12,8 +12,8 @@ next :meth:`Outbox.prepare`, from any process:
   window;
 - attempted with no answer recorded, for :data:`UNANSWERED_AFTER`: the request
   may have reached Telegram. A kind of :data:`RESENT_IF_UNCERTAIN` is sent again
-  (up to :data:`MAX_ATTEMPTS` attempts): at least once. Any other kind becomes
-  ``uncertain`` and is never sent again: at most once.
+  while it has had fewer than :data:`MAX_ATTEMPTS` requests: at least once. Any
+  other kind becomes ``uncertain`` and is never sent again: at most once.
 """
 
 from __future__ import annotations
@@ -44,7 +44,7 @@ UNANSWERED_AFTER = timedelta(minutes=10)
 # overdue notices and the coordinators' notices and digests are sent at most once: a duplicate is
 # noise, and the next reminder or digest says the same.
 RESENT_IF_UNCERTAIN = frozenset({"receipt", "returned"})
-MAX_ATTEMPTS = 3
+MAX_ATTEMPTS = 5  # requests in all, network retries included
 PLANNED_AFTER_CLOSING = timedelta(days=1)  # a campaign closed longer ago is no longer planned
 
 
