@@ -8,13 +8,18 @@ and every wait of the sender goes through an injected sleep that records it: not
 from __future__ import annotations
 
 import asyncio
+import os
+import signal
+import subprocess
+import sys
 from collections import Counter
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 from dialogue_helpers import START, Clock, answer_all, campaign_due_now, make_campaign
-from sqlalchemy import select
+from sqlalchemy import select, update
 from telegram import Bot
 from telegram.ext import CallbackContext
 from telegram.request import HTTPXRequest
@@ -192,7 +197,10 @@ def submitted_not_sent(db, clock, fake) -> None:
 
 
 def receipts_to(fake, user_id: int) -> list[str]:
-    return [c.params["text"] for c in fake.calls("sendMessage", chat_id=user_id) if "BIÊN NHẬN" in c.params["text"]]
+    """The receipts Telegram accepted for the chat."""
+    return [
+        c.params["text"] for c in fake.calls("sendMessage", chat_id=user_id) if c.ok and "BIÊN NHẬN" in c.params["text"]
+    ]
 
 
 def test_a_committed_submission_gets_its_receipt_once_after_a_restart(db, fake):
@@ -275,3 +283,78 @@ def test_pressing_confirm_twice_gives_one_receipt(running, db):
     update = user.send_command("/nop")
     assert "không cần nộp lại" in user.wait_for_reply(after_update=update).text
     assert len(receipts_to(fake, 101)) == 1 and statuses(db, "receipt") == {"sent": 1}
+
+
+def cqdt(url: str, fake: FakeTelegram, log: Path, *args: str) -> subprocess.Popen:
+    env = {
+        **os.environ,
+        "TELEGRAM_BOT_TOKEN": fake.token,
+        "CQDT_TELEGRAM_API_URL": fake.api_url,
+        "CQDT_DATABASE_URL": url,
+    }
+    return subprocess.Popen(
+        [str(Path(sys.executable).parent / "cqdt"), *args],
+        env=env,
+        stdout=log.open("a"),
+        stderr=subprocess.STDOUT,
+        cwd=Path(__file__).resolve().parents[2],
+    )
+
+
+def stop(process: subprocess.Popen) -> None:
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        process.kill()
+
+
+def test_kill_9_after_the_submission_committed_then_the_receipt_goes_once(db, database_url, fake, tmp_path):
+    """Defect 4 with a real `cqdt run` killed with SIGKILL: the submission committed, its receipt's three
+    requests failed (502) and the process died at once, before or after giving the row back. The restarted
+    sender sends the receipt exactly once; the restarted bot answers a second press with the state."""
+    campaign = make_campaign(db, datetime.now(UTC))  # the processes run on the real clock
+    log = tmp_path / "bot.log"
+    process = cqdt(database_url, fake, log, "run")
+    try:
+        user = fake.user(101, "Hà Phong")
+        user.send_command(f"/start {campaign.tokens['06652']}")
+        user.wait_for_reply(match="Câu 1/", timeout=30)
+        answer_all(db, "06652", seed=3)
+        confirm = user.wait_for_reply(after_update=user.send_command("/nop"), match="xác nhận nộp")
+        fake.fail_next("sendMessage", 3, status=502, description="Bad Gateway")
+        press = user.press("✅ Xác nhận nộp", message_id=confirm.message_id)
+        fake.wait_for_calls("sendMessage", 3, chat_id=101, after=press, timeout=30)
+        os.kill(process.pid, signal.SIGKILL)
+        process.wait(timeout=10)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    [row] = [r for r in all_receipts(db)]
+    assert row.status in ("sending", "pending") and receipts_to(fake, 101) == []
+    with db.session() as session:  # the ten minutes a row perhaps sent waits, passed
+        session.execute(
+            update(Notification)
+            .where(Notification.id == row.id)
+            .values(claimed_at=row.claimed_at - UNANSWERED_AFTER * 1.1)
+        )
+    for _ in range(2):  # the restarted sender, twice
+        assert cqdt(database_url, fake, log, "remind", "--campaign", str(campaign.id), "--send-due").wait(60) == 0, (
+            log.read_text()
+        )
+    assert len(receipts_to(fake, 101)) == 1 and statuses(db, "receipt") == {"sent": 1}
+    process = cqdt(database_url, fake, log, "run")
+    try:
+        fake.wait_for_long_poll(timeout=30)
+        again = user.press("✅ Xác nhận nộp", message_id=confirm.message_id)
+        assert "không cần nộp lại" in user.wait_for_reply(after_update=again, timeout=30).text
+    finally:
+        stop(process)
+    assert len(receipts_to(fake, 101)) == 1 and fake.token not in log.read_text()
+
+
+def all_receipts(db) -> list[Notification]:
+    with db.session() as session:
+        found = list(session.scalars(select(Notification).where(Notification.kind == "receipt")))
+        session.expunge_all()
+        return found
