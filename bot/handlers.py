@@ -29,6 +29,26 @@ log = logging.getLogger(__name__)
 
 MAX_TEXT_CHARS = 4096  # Telegram's longest message; only a forged webhook request sends more
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024  # the Bot API's getFile limit: a larger file cannot be fetched at all
+# What evidence can be: scans and photos, office documents, signed PDFs, archives of them. Anything else (a
+# program, a script, a file without a name) is refused before it is recorded.
+EVIDENCE_EXTENSIONS = frozenset(
+    "pdf doc docx odt rtf txt xls xlsx ods csv ppt pptx odp xml jpg jpeg png gif bmp tif tiff heic heif webp "
+    "zip rar 7z".split()
+)
+EVIDENCE_TYPES = frozenset(
+    {"application/pdf", "application/msword", "application/vnd.ms-excel", "application/zip", "text/plain", "text/csv"}
+)
+
+
+def evidence_type(file_name: str | None, mime_type: str | None) -> bool:
+    """Whether a document is a kind of file evidence can be, by its name's extension or its MIME type."""
+    extension = (file_name or "").rpartition(".")[2].lower() if "." in (file_name or "") else ""
+    mime = (mime_type or "").lower()
+    return (
+        extension in EVIDENCE_EXTENSIONS
+        or mime in EVIDENCE_TYPES
+        or mime.startswith(("image/", "application/vnd.openxmlformats-officedocument.", "application/vnd.oasis."))
+    )
 
 
 class PerUserUpdateProcessor(BaseUpdateProcessor):
@@ -123,8 +143,8 @@ class Handlers:
         return fn(*args) if self.inline_steps else await asyncio.to_thread(fn, *args)
 
     def oversized(self, update: Update) -> Refused | None:
-        """What is wrong with the update's size, checked before any work: a text over Telegram's limit, or
-        a file over what the Bot API lets the bot fetch."""
+        """What is wrong with the update's size or type, checked before any work: a text over Telegram's
+        limit, a file over what the Bot API lets the bot fetch, or a document no evidence can be."""
         message = update.effective_message
         text = (message.text or message.caption or "") if message else ""
         if len(text) > MAX_TEXT_CHARS:
@@ -133,6 +153,9 @@ class Handlers:
         if upload is not None and (upload.file_size or 0) > MAX_UPLOAD_BYTES:
             name = getattr(upload, "file_name", None) or f"photo-{upload.file_unique_id}.jpg"
             return Refused("upload_too_large", name=name, size=upload.file_size, limit=MAX_UPLOAD_BYTES)
+        document = message.document if message else None
+        if document is not None and not evidence_type(document.file_name, document.mime_type):
+            return Refused("upload_wrong_type", name=document.file_name or "")
         return None
 
     async def refused_at_once(self, update: Update) -> bool:

@@ -67,3 +67,22 @@ def test_a_photo_over_the_upload_limit_is_refused_before_any_work():
     photo = [{"file_id": "P1", "file_unique_id": "PU1", "width": 90, "height": 90, "file_size": MAX_UPLOAD_BYTES + 1}]
     sent = handle("upload", {"photo": photo})
     assert len(sent) == 1 and "byte" in sent[0]
+
+
+@pytest.mark.parametrize(
+    ("name", "mime"),
+    [("setup.exe", "application/x-msdownload"), ("chay.bat", None), ("macro.js", "text/javascript"), ("x", None)],
+)
+def test_a_file_no_evidence_can_be_is_refused_before_any_work(name, mime):
+    document = {"file_id": "F1", "file_unique_id": "U1", "file_name": name, "file_size": 10, "mime_type": mime}
+    sent = handle("upload", {"document": document})
+    assert len(sent) == 1 and "PDF" in sent[0] and "\n" not in sent[0]
+
+
+@pytest.mark.parametrize(
+    ("name", "mime"),
+    [("QĐ 12.PDF", "application/pdf"), ("bao-cao.docx", None), ("so-lieu.xlsx", None), ("anh", "image/heic")],
+)
+def test_evidence_files_reach_the_dialogue(name, mime):
+    with pytest.raises(AssertionError, match="upload was called"):
+        handle("upload", {"document": {"file_id": "F", "file_unique_id": "U", "file_name": name, "mime_type": mime}})
