@@ -8,7 +8,8 @@ button data: its own buttons, the province coordinator's buttons (which name age
 scope), and forged data. After every step, each reply rendered as the bot renders it, its buttons,
 its chart's data and its exported xlsx and csv (read back) name no agency outside the scope; at the
 end of every example nothing stored about an agency outside the scope has changed, and no notice
-about one was queued for the city's coordinator.
+about one was queued for the city's coordinator. The examples share one database (what they change
+inside the scope stays); each is checked against the rows outside the scope as they were before it.
 """
 
 from __future__ import annotations
