@@ -83,7 +83,11 @@ def draw(kind: str, data, lang: str) -> bytes:
 def person(update: Update) -> Person:
     user = update.effective_user
     return Person(
-        user.id, update.effective_chat.id if update.effective_chat else user.id, user.full_name, user.language_code
+        user.id,
+        update.effective_chat.id if update.effective_chat else user.id,
+        user.full_name,
+        user.language_code,
+        update.update_id,
     )
 
 

@@ -88,6 +88,8 @@ class ContactDialogue:
     def start(self, who: Person, token: str | None) -> Outcome:
         now = self.clock()
         with self.db.unit() as unit:
+            if unit.updates.seen(who.update_id, now):
+                return self._repeated(unit, who)
             if not token:
                 place = situation(unit, who.user_id, now)
                 if place is None:
@@ -172,6 +174,13 @@ class ContactDialogue:
             return Reply("corrections_done", self._overview(place))
         return prompt(place, later[0])
 
+    def _repeated(self, unit: Unit, who: Person) -> Outcome:
+        """An update Telegram delivered again after its first delivery was applied (the process stopped
+        before confirming it): nothing is applied twice; the contact gets their place as it stands, since
+        the first reply may never have gone out."""
+        place = self._load(unit, who)
+        return Outcome([self._resume(place)]) if place is not None else Outcome()
+
     def _load(self, unit: Unit, who: Person, *, lock: bool = False) -> Situation | None:
         place = situation(unit, who.user_id, self.clock(), lock=lock)
         if place is not None and who.language and place.contact.language_code != who.language:
@@ -181,6 +190,8 @@ class ContactDialogue:
     def command(self, who: Person, name: str, argument: str = "") -> Outcome:
         action = COMMANDS.get(name)
         with self.db.unit() as unit:
+            if unit.updates.seen(who.update_id, self.clock()):
+                return self._repeated(unit, who)
             place = self._load(unit, who, lock=action in ("submit",))
             if place is None:
                 coordinator = unit.contacts.coordinator(who.user_id)
@@ -262,6 +273,8 @@ class ContactDialogue:
 
     def text(self, who: Person, text: str) -> Outcome:
         with self.db.unit() as unit:
+            if unit.updates.seen(who.update_id, self.clock()):
+                return self._repeated(unit, who)
             place, step, refused = self._open_question(unit, who)
             if refused:
                 return refused
@@ -286,6 +299,8 @@ class ContactDialogue:
 
     def upload(self, who: Person, upload: Upload, evidence_dir: bool = False) -> Outcome:
         with self.db.unit() as unit:
+            if unit.updates.seen(who.update_id, self.clock()):
+                return self._repeated(unit, who)
             place, step, refused = self._open_question(unit, who)
             if refused:
                 return refused
@@ -348,6 +363,8 @@ class ContactDialogue:
             return Outcome(notice="invalid_button")
         kind, token, action, argument = parsed
         with self.db.unit() as unit:
+            if unit.updates.seen(who.update_id, self.clock()):
+                return self._repeated(unit, who)
             place = self._load(unit, who, lock=True)
             if place is None:
                 return Outcome(notice="invalid_button")

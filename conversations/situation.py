@@ -27,6 +27,7 @@ class Person:
     chat_id: int
     name: str | None = None
     language: str | None = None
+    update_id: int | None = None  # the Telegram update, so a second delivery of it is not applied twice
 
 
 @dataclass

@@ -362,6 +362,17 @@ class StartFailureWindow(Base):
     failures: Mapped[int] = mapped_column(Integer, default=0)
 
 
+class HandledUpdate(Base):
+    """A Telegram update a contact's dialogue has applied, recorded in the same transaction: Telegram
+    delivers an update again when its first delivery was not confirmed (a process killed after the commit),
+    and the second delivery must not be applied again. Kept two days (Telegram keeps an update for one)."""
+
+    __tablename__ = "handled_updates"
+
+    update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    handled_at: Mapped[datetime] = mapped_column(index=True)
+
+
 class RemindConfirmation(Base):
     """The token of one /nhacnho confirmation button: issued to one coordinator for one scope, used once."""
 

@@ -24,6 +24,7 @@ from storage.notifications import Planned, store
 from storage.records import CampaignFacts
 from storage.reports import LevelReport, Scoreboard
 from storage.submissions import Submissions
+from storage.updates import HandledUpdates
 from storage.verification import Verifications
 
 
@@ -39,6 +40,7 @@ class Unit:
         self.verification = Verifications(session)
         self.detail = AgencyDetail(session)
         self.remind_confirmations = RemindConfirmations(session)
+        self.updates = HandledUpdates(session)
 
     def campaign(self, campaign_id: int) -> CampaignFacts:
         return campaigns.facts(self._session, campaign_id)

@@ -1,0 +1,40 @@
+"""Which Telegram updates the contacts' dialogues have applied, so a second delivery of one is not applied again."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from storage.models import HandledUpdate
+
+KEPT = timedelta(days=2)  # Telegram keeps an unconfirmed update for 24 hours
+PRUNE_EVERY = 500  # update ids: one update in this many deletes what is older than KEPT
+
+
+class HandledUpdates:
+    def __init__(self, session: Session):
+        self.session = session
+
+    def seen(self, update_id: int | None, now: datetime) -> bool:
+        """Whether this update was applied before; if not, it is recorded as applied, in this transaction,
+        so it counts only if the dialogue's work commits. A concurrent delivery in another process waits
+        on the first one's row and then sees it. None (no update behind the call: tests, the CLI) is never seen."""
+        if update_id is None:
+            return False
+        dialect = self.session.get_bind().dialect.name
+        insert = (postgresql_insert if dialect == "postgresql" else sqlite_insert)(HandledUpdate)
+        added = (
+            self.session.execute(  # RETURNING, since an ORM insert's rowcount is -1 on PostgreSQL
+                insert.values(update_id=update_id, handled_at=now)
+                .on_conflict_do_nothing(index_elements=[HandledUpdate.update_id])
+                .returning(HandledUpdate.update_id)
+            ).scalar_one_or_none()
+            is not None
+        )
+        if added and update_id % PRUNE_EVERY == 0:
+            self.session.execute(delete(HandledUpdate).where(HandledUpdate.handled_at < now - KEPT))
+        return not added
