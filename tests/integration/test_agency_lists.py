@@ -12,10 +12,10 @@ from datetime import UTC, datetime
 
 import pytest
 import xlsxwriter
+from cli_helpers import Cli, without_settings
 from openpyxl import load_workbook
 from sqlalchemy import select
 
-from bot.cli import main
 from rubrics.bundled import bundled
 from storage import campaigns
 from storage.campaigns import CampaignSpec
@@ -37,21 +37,9 @@ def windows_1258(text: str) -> bytes:
     return "".join(out).encode("cp1258")
 
 
-class Cli:
-    def __init__(self, capsys, url: str):
-        self.capsys, self.url = capsys, url
-
-    def __call__(self, *args: str, expect: int = 0) -> str:
-        code = main(["--database-url", self.url, *args])
-        captured = self.capsys.readouterr()
-        assert code == expect, f"exit {code}: {captured.err}{captured.out}"
-        return captured.out if expect == 0 else captured.err
-
-
 @pytest.fixture
 def cqdt(capsys, database_url, monkeypatch):
-    for name in ("CQDT_BOT_USERNAME", "TELEGRAM_BOT_TOKEN", "CQDT_DATABASE_URL"):
-        monkeypatch.delenv(name, raising=False)
+    without_settings(monkeypatch)
     database = Database(database_url, ensure=False)
     upgrade(database.engine)
     database.dispose()

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 import vietnam_provinces as vp
+from cli_helpers import Cli, without_settings
 from sqlalchemy import select
 
-from bot.cli import main
 from storage.db import Database
 from storage.models import Agency
 
@@ -20,21 +20,9 @@ HAS_LEGACY = importlib.util.find_spec("vietnam_provinces.legacy") is not None
 needs_legacy = pytest.mark.skipif(not HAS_LEGACY, reason="this vietnam-provinces has no pre-2025 map (legacy)")
 
 
-class Cli:
-    def __init__(self, capsys, url: str):
-        self.capsys, self.url = capsys, url
-
-    def __call__(self, *args: str, expect: int = 0) -> str:
-        code = main(["--database-url", self.url, *args])
-        captured = self.capsys.readouterr()
-        assert code == expect, f"exit {code}: {captured.err}"
-        return captured.out if expect == 0 else captured.err
-
-
 @pytest.fixture
 def cqdt(capsys, database_url, monkeypatch):
-    for name in ("CQDT_BOT_USERNAME", "TELEGRAM_BOT_TOKEN", "CQDT_DATABASE_URL"):
-        monkeypatch.delenv(name, raising=False)
+    without_settings(monkeypatch)
     cli = Cli(capsys, database_url)
     cli("db", "upgrade")
     return cli

@@ -18,6 +18,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from cli_helpers import Cli, without_settings
 from openpyxl import load_workbook
 from sqlalchemy import func, select
 
@@ -32,21 +33,9 @@ FIXTURES = Path(__file__).parents[1] / "fixtures"
 AGENCIES_CSV = FIXTURES / "quang_ninh_200.csv"
 
 
-class Cli:
-    def __init__(self, capsys, url: str):
-        self.capsys, self.url = capsys, url
-
-    def __call__(self, *args: str, expect: int = 0) -> str:
-        code = main(["--database-url", self.url, *args])
-        captured = self.capsys.readouterr()
-        assert code == expect, f"exit {code}: {captured.err}"
-        return captured.out if expect == 0 else captured.err
-
-
 @pytest.fixture
 def cqdt(capsys, database_url, monkeypatch):
-    for name in ("CQDT_BOT_USERNAME", "TELEGRAM_BOT_TOKEN", "CQDT_DATABASE_URL"):
-        monkeypatch.delenv(name, raising=False)
+    without_settings(monkeypatch)
     return Cli(capsys, database_url)
 
 
