@@ -9,7 +9,7 @@ from typing import Any
 from rubrics.answers import NA
 from rubrics.compiled import WalkStep
 from storage.agency_detail import AgencyDetail
-from storage.records import AgencyRecord, SubmissionRecord
+from storage.records import SUBMITTED_STATES, AgencyRecord, SubmissionRecord
 from storage.reports import AgencyReport
 
 HISTORY_SHOWN = 25
@@ -55,7 +55,7 @@ def summary(detail: AgencyDetail, agency: AgencyRecord, submission: SubmissionRe
             for code, score in entry.score.indicators.items()
         ],
         "returns": detail.open_returns(agency.id),
-        "verifiable": submission.state in ("submitted", "verified"),
+        "verifiable": submission.state in SUBMITTED_STATES,
     }
 
 

@@ -15,7 +15,7 @@ from typing import Any
 from common.errors import Refused
 from rubrics.compiled import CompiledRubric, WalkStep
 from rubrics.scoring import AgencyInput, AgencyScore, Scorer
-from storage.records import OPEN_STATES, AgencyRecord, CampaignFacts, ContactRecord, SubmissionRecord
+from storage.records import OPEN_STATES, RETURNED, AgencyRecord, CampaignFacts, ContactRecord, SubmissionRecord
 from storage.unit import Unit
 
 
@@ -61,7 +61,7 @@ class Situation:
     @property
     def correcting(self) -> bool:
         """Indicators were returned for correction: only their questions may change, even after the deadline."""
-        return self.submission.state == "returned"
+        return self.submission.state == RETURNED
 
     def edit_refusal(self, question_id: str | None = None) -> Refused | None:
         """Why answers (or the given question's answer) may not change now, if they may not."""
@@ -102,6 +102,6 @@ def situation(unit: Unit, who_id: int, now: datetime, *, lock: bool = False) -> 
     rubric = world.campaign.rubrics[world.agency.level]
     found = Situation(unit, now, world.contact, world.agency, world.campaign, world.submission, rubric)
     found.answers = unit.answers.of(rubric, world.agency.id)
-    if world.submission.state == "returned":
+    if world.submission.state == RETURNED:
         found.returned = unit.verification.returned_questions(rubric, world.agency.id)
     return found

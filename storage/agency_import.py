@@ -24,6 +24,7 @@ from common.phones import normalise_phone
 from common.text import control_character, words
 from storage import campaigns
 from storage.models import Agency, Campaign, Submission
+from storage.records import NOT_STARTED
 
 COLUMNS = ("code", "name", "level", "parent_code", "contact_name", "contact_phone", "contact_email")
 REQUIRED = ("code", "name", "level")
@@ -291,7 +292,7 @@ def import_rows(
         session.execute(update(Agency), updates)
     with_submission = set(session.scalars(select(Submission.agency_id).where(Submission.campaign_id == campaign.id)))
     missing = [
-        {"campaign_id": campaign.id, "agency_id": id_of[row.code], "state": "not_started"}
+        {"campaign_id": campaign.id, "agency_id": id_of[row.code], "state": NOT_STARTED}
         for _, row in valid
         if id_of[row.code] not in with_submission
     ]

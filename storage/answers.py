@@ -17,7 +17,7 @@ from rubrics.answers import NA
 from rubrics.compiled import CompiledRubric
 from storage.models import OPEN_STATES, AnswerChange, Contact, Submission
 from storage.models import Answer as AnswerRow
-from storage.records import SubmissionRecord
+from storage.records import IN_PROGRESS, NOT_STARTED, SubmissionRecord
 
 
 def set_answer(
@@ -114,7 +114,7 @@ def mark_started(session: Session, agency_id: int, now: datetime, submission: Su
         update(Submission)
         .where(Submission.agency_id == agency_id, Submission.state.in_(OPEN_STATES))
         .values(
-            state=case((Submission.state == "not_started", "in_progress"), else_=Submission.state),
+            state=case((Submission.state == NOT_STARTED, IN_PROGRESS), else_=Submission.state),
             started_at=func.coalesce(Submission.started_at, now),
             updated_at=now,
             revision=Submission.revision + 1,
@@ -124,7 +124,7 @@ def mark_started(session: Session, agency_id: int, now: datetime, submission: Su
     if not changed:
         raise Refused("submission_locked")
     if submission is not None:
-        submission.state = "in_progress" if submission.state == "not_started" else submission.state
+        submission.state = IN_PROGRESS if submission.state == NOT_STARTED else submission.state
         submission.revision += 1
 
 

@@ -18,7 +18,7 @@ from rubrics.validate import Validator
 from storage import rubric_store
 from storage.models import Agency, Campaign, CampaignLevel, Notification, StoredRubric, Submission
 from storage.policy import ReminderPolicy
-from storage.records import CampaignFacts
+from storage.records import SUBMITTED_STATES, CampaignFacts
 
 
 @dataclass
@@ -173,7 +173,7 @@ def listing(session: Session) -> list[tuple[Campaign, int, int]]:
     agencies = select(func.count(Agency.id)).where(Agency.campaign_id == Campaign.id).scalar_subquery()
     submitted = (
         select(func.count(Submission.id))
-        .where(Submission.campaign_id == Campaign.id, Submission.state.in_(("submitted", "verified")))
+        .where(Submission.campaign_id == Campaign.id, Submission.state.in_(SUBMITTED_STATES))
         .scalar_subquery()
     )
     rows = session.execute(

@@ -33,6 +33,7 @@ from rubrics.scoring import AgencyInput, AgencyScore, Scorer, rank
 from storage import answers as answer_store
 from storage.campaigns import rubrics_by_level
 from storage.models import Agency, Campaign, CampaignLevel, StoredRubric, Submission
+from storage.records import VERIFIED
 from storage.verification import adjustments_of
 
 
@@ -225,7 +226,7 @@ class Scoreboard:
                 for row in rows:
                     score = scores[row.id]
                     verified = None
-                    if row.state == "verified" or row.id in adjustments:
+                    if row.state == VERIFIED or row.id in adjustments:
                         verified, score.rank = scorer.adjust(score, adjustments.get(row.id, {})), None
                     report.agencies.append(AgencyReport(row, score, answers[row.id], verified))
                 rank([entry.effective for entry in report.agencies])

@@ -8,7 +8,7 @@ from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from storage.models import Submission
-from storage.records import SubmissionRecord
+from storage.records import SUBMITTED, SubmissionRecord
 
 
 class Submissions:
@@ -17,13 +17,13 @@ class Submissions:
 
     def submit(self, submission: SubmissionRecord, receipt_hash: str, now: datetime) -> None:
         """Mark the submission submitted with the receipt's hash; the record follows the row."""
-        submission.state, submission.submitted_at, submission.receipt_hash = "submitted", now, receipt_hash
+        submission.state, submission.submitted_at, submission.receipt_hash = SUBMITTED, now, receipt_hash
         submission.revision += 1
         self.session.execute(
             update(Submission)
             .where(Submission.id == submission.id)
             .values(
-                state="submitted",
+                state=SUBMITTED,
                 submitted_at=now,
                 updated_at=now,
                 receipt_hash=receipt_hash,

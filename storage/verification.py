@@ -26,8 +26,9 @@ from storage.models import (
     VerificationEvent,
 )
 from storage.notifications import Planned, store
+from storage.records import RETURNED, SUBMITTED_STATES, VERIFIED
 
-VERIFIABLE_STATES = ("submitted", "verified")
+VERIFIABLE_STATES = SUBMITTED_STATES
 
 
 def _checked(submission: Submission, agency: Agency) -> None:
@@ -48,7 +49,7 @@ def _log(session: Session, agency: Agency, kind: str, by: int | None, now: datet
 
 def confirm(session: Session, submission: Submission, agency: Agency, *, by: int | None, now: datetime) -> None:
     _checked(submission, agency)
-    submission.state, submission.verified_at, submission.verified_by = "verified", now, by
+    submission.state, submission.verified_at, submission.verified_by = VERIFIED, now, by
     submission.revision += 1
     _log(session, agency, "confirmed", by, now)
 
@@ -114,7 +115,7 @@ def return_indicators(
     for item in items:
         session.add(ReturnedIndicator(agency_id=agency.id, indicator=item.code, comment=comment.strip(), by=by, at=now))
         _log(session, agency, "returned", by, now, indicator=item.code, note=comment.strip())
-    submission.state, submission.returned_at = "returned", now
+    submission.state, submission.returned_at = RETURNED, now
     submission.revision += 1
     payload = {"indicators": [{"code": i.code, "title": i.title} for i in items], "comment": comment.strip()}
     contacts = session.scalars(select(Contact.telegram_user_id).where(Contact.agency_id == agency.id))

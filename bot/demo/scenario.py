@@ -51,6 +51,7 @@ from storage.agency_import import import_csv
 from storage.campaigns import CampaignSpec
 from storage.db import Database
 from storage.invitations import agency_invitations, coordinator_invitation
+from storage.records import VERIFIED as VERIFIED_STATE
 from storage.reports import AgencyReport, campaign_report
 from storage.rubric_store import resolve
 
@@ -352,7 +353,7 @@ def verify(demo: Demo) -> dict[str, Any]:
     demo.ask(f"/xacnhan {code}", "Đã xác nhận", "verify")
     demo.ask(f"/diem {demo.levels[code]}", "thẩm định", "scores")
     after = demo.report(code)
-    if demo.state(code) != "verified" or after.verified is None:
+    if demo.state(code) != VERIFIED_STATE or after.verified is None:
         raise RuntimeError(f"{code} is not verified: {demo.state(code)}")
     return {
         "agency": demo.names[code],

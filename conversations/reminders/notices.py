@@ -18,7 +18,7 @@ from typing import Any
 from conversations.walk import relevant_steps
 from rubrics.scoring import AgencyInput, Scorer
 from storage.outbox import AgencyStatus, OutboxStore, Pending, Recipient
-from storage.records import OPEN_STATES, SUBMITTED_STATES, CampaignFacts
+from storage.records import IN_PROGRESS, NOT_STARTED, OPEN_STATES, RETURNED, SUBMITTED_STATES, CampaignFacts
 
 log = logging.getLogger(__name__)
 
@@ -78,12 +78,12 @@ def overview(outbox: OutboxStore, campaign: CampaignFacts, scope: set[int], now:
 
     def at_risk(r: AgencyStatus) -> bool:
         answered, relevant = done.get(r.id, (0, 1))
-        return r.state in OPEN_STATES and (r.state == "not_started" or answered * 2 < relevant)
+        return r.state in OPEN_STATES and (r.state == NOT_STARTED or answered * 2 < relevant)
 
     return {
         "by_level": by_level,
-        "not_started": [r for r in rows if r.state == "not_started"],
-        "in_progress": [r for r in rows if r.state in ("in_progress", "returned")],
+        "not_started": [r for r in rows if r.state == NOT_STARTED],
+        "in_progress": [r for r in rows if r.state in (IN_PROGRESS, RETURNED)],
         "at_risk": [r for r in rows if at_risk(r)] if days_left < AT_RISK_DAYS else [],
         "blocked": outbox.blocked(campaign.id, scope),
         "overdue": [r for r in rows if campaign.overdue(r.state, now)],
