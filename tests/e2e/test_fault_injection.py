@@ -21,13 +21,12 @@ import random
 import re
 import signal
 import subprocess
-import sys
 import urllib.request
 from datetime import UTC, datetime
-from pathlib import Path
 
 from dialogue_helpers import make_campaign
 from sqlalchemy import select
+from test_bot_e2e import start_bot
 from test_webhook import CQDT, bot_env, free_port, stop
 
 from bot.demo.contacts import typed
@@ -47,18 +46,6 @@ SEED = int(os.environ.get("CQDT_FAULT_SEED", "15"))  # another seed explores oth
 TIMEOUT = 30
 AGENCIES = {"06652": "qn2018-xa", "06655": "qn2018-xa", "193": "qn2018-huyen"}
 STALE = ("Nút này thuộc tin nhắn cũ", "không hợp lệ")
-
-
-def start_bot(url: str, fake: FakeTelegram, log: Path) -> subprocess.Popen:
-    env = {**os.environ, "TELEGRAM_BOT_TOKEN": fake.token, "CQDT_TELEGRAM_API_URL": fake.api_url}
-    env["CQDT_DATABASE_URL"] = url
-    return subprocess.Popen(
-        [str(Path(sys.executable).parent / "cqdt"), "run"],
-        env=env,
-        stdout=log.open("a"),
-        stderr=subprocess.STDOUT,
-        cwd=Path(__file__).resolve().parents[2],
-    )
 
 
 class Contact:
