@@ -212,6 +212,13 @@ class RatioRule(Strict):
     on_zero: Literal["zero", "full", "not_applicable"] = "zero"
 
 
+class SelfScoredRule(Strict):
+    """The points the agency claims, answered to a number ``question``; capped at max and verified like any other."""
+
+    type: Literal["self_scored"]
+    question: Identifier
+
+
 class Tier(Strict):
     min: Decimal
     points: Points
@@ -288,10 +295,22 @@ Rule = Annotated[
     | NormalizedRule
     | BasePlusRule
     | SumRule
-    | ChildrenShareRule,
+    | ChildrenShareRule
+    | SelfScoredRule,
     Field(discriminator="type"),
 ]
-RULE_TYPES = ("yes_no", "option", "ratio", "tiers", "per_unit", "normalized", "base_plus", "sum", "children_share")
+RULE_TYPES = (
+    "yes_no",
+    "option",
+    "ratio",
+    "tiers",
+    "per_unit",
+    "normalized",
+    "base_plus",
+    "sum",
+    "children_share",
+    "self_scored",
+)
 Part.model_rebuild()
 
 
@@ -305,7 +324,9 @@ class Item(Strict):
     title: str = Field(min_length=1)
     title_en: str | None = None
     max: Points
+    scoring: str | None = None  # cách tính điểm, as the criteria table words it
     evidence: str | None = None
+    data_source: str | None = None  # nguồn số liệu
     verified_by: str | None = None
     sample: bool = False
     questions: list[Question] = Field(default_factory=list)

@@ -24,6 +24,7 @@ from rubrics.model import (
     Question,
     RatioRule,
     Rule,
+    SelfScoredRule,
     SumRule,
     TiersRule,
     YesNoRule,
@@ -89,6 +90,8 @@ def compile_rule(rule: Rule, maximum: Decimal, questions: Mapping[str, Question]
         return _normalized(rule, maximum, questions)
     if isinstance(rule, BasePlusRule):
         return _base_plus(rule, maximum)
+    if isinstance(rule, SelfScoredRule):
+        return _self_scored(rule, maximum)
     raise TypeError(f"unhandled rule {type(rule).__name__}")
 
 
@@ -291,3 +294,18 @@ def _base_plus(rule: BasePlusRule, maximum: Decimal) -> Compiled:
         return (total if total < maximum else maximum).quantize(CENT, ROUND_HALF_UP), ZERO
 
     return base_plus
+
+
+def _self_scored(rule: SelfScoredRule, maximum: Decimal) -> Compiled:
+    qid, not_applicable = rule.question, (ZERO, maximum)
+    zero = (_capped(ZERO, maximum), ZERO)
+
+    def self_scored(answers: Answers, best: Best, children: Children) -> tuple[Decimal, Decimal]:
+        value = answers.get(qid)
+        if value is NA:
+            return not_applicable
+        if value is None:
+            return zero
+        return _capped(Decimal(value), maximum), ZERO
+
+    return self_scored

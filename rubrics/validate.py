@@ -28,6 +28,7 @@ from rubrics.model import (
     QuestionRef,
     RatioRule,
     Rule,
+    SelfScoredRule,
     SingleChoiceQuestion,
     SumRule,
     TiersRule,
@@ -182,7 +183,7 @@ class Validator:
     def check_rule_types(self) -> None:
         for item in self.all_items():
             if item.rule is not None:
-                self.check_rule_type(item.code, item.rule)
+                self.check_rule_type(item.code, item.rule, item.max)
 
     def expect(self, code: str, where: str, ref: str, allowed: set[str] | frozenset[str]) -> Question:
         question = self.compiled.question(ref)
@@ -192,11 +193,11 @@ class Validator:
             )
         return question
 
-    def check_rule_type(self, code: str, rule: Rule) -> None:
+    def check_rule_type(self, code: str, rule: Rule, maximum: Decimal) -> None:
         where = f"quy tắc «{rule.type}»"
         if isinstance(rule, SumRule):
             for part in rule.parts:
-                self.check_rule_type(code, part.rule)
+                self.check_rule_type(code, part.rule, part.max)
         elif isinstance(rule, YesNoRule):
             self.expect(code, where, rule.question, {"yes_no"})
         elif isinstance(rule, OptionRule):
@@ -213,6 +214,10 @@ class Validator:
             self.expect(code, where, rule.question, COUNTABLE)
         elif isinstance(rule, NormalizedRule):
             self.expect(code, where, rule.question, NUMERIC_TYPES)
+        elif isinstance(rule, SelfScoredRule):
+            question = self.expect(code, where, rule.question, {"integer", "decimal"})
+            if not isinstance(question.max, Decimal) or question.max > maximum:
+                raise self.fail(code, "self_scored_bound", ref=question.id, maximum=maximum)
         elif isinstance(rule, BasePlusRule):
             self.expect(code, where, rule.question, {"yes_no"})
             for add_on in rule.add_ons:

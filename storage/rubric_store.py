@@ -10,18 +10,19 @@ from sqlalchemy.orm import Session
 from rubrics.bundled import bundled
 from rubrics.compiled import CompiledRubric
 from rubrics.errors import RubricError
-from rubrics.loader import load_file, load_text
+from rubrics.loader import load_text
+from rubrics.table_import import TABLE_SUFFIXES, load_source
 from storage.models import StoredRubric
 
 
 def resolve(id_or_file: str) -> CompiledRubric:
-    """A bundled rubric by id, or a rubric file by path."""
+    """A bundled rubric by id, or a rubric file or criteria table (.xlsx) by path."""
     catalogue = bundled()
     if id_or_file in catalogue:
         return catalogue[id_or_file]
     path = Path(id_or_file)
-    if path.suffix in (".yaml", ".yml") or path.exists():
-        return load_file(path)
+    if path.suffix.lower() in (".yaml", ".yml", *TABLE_SUFFIXES) or path.exists():
+        return load_source(path)
     raise RubricError(None, id_or_file, "unknown_rubric", known=sorted(catalogue))
 
 

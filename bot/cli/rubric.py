@@ -15,7 +15,8 @@ from rubrics.answer_file import load_answers
 from rubrics.bundled import bundled
 from rubrics.compiled import CompiledRubric
 from rubrics.errors import RubricError
-from rubrics.loader import load_file
+from rubrics.table_import import import_table, load_source
+from rubrics.table_template import write_template
 from rubrics.scoring import AgencyInput, Scorer
 from storage.rubric_store import resolve
 
@@ -86,7 +87,7 @@ def rubric_validate(cli: CliContext, files: tuple[Path, ...]) -> None:
     failed = 0
     for path in files:
         try:
-            rubric = load_file(path)
+            rubric = load_source(path)
         except RubricError as exc:
             failed += 1
             click.echo(phrase("error", "error", message=exc.message), err=True)
@@ -135,6 +136,50 @@ def rubric_preview(cli: CliContext, rubric_id: str, lang: str) -> None:
     kết thúc. Dùng một cơ sở dữ liệu tạm, không đụng đến --database-url.
     """
     run_preview(resolve(rubric_id), lang=lang, zone=cli.timezone, clock=cli.now)
+
+
+@rubric_group.command("import")
+@click.argument("table", type=click.Path(dir_okay=False, path_type=Path), metavar="BẢNG.xlsx")
+@click.option("--sheet", metavar="TÊN_TRANG", help="Trang chứa bảng (mặc định: trang đầu tiên có dòng tiêu đề).")
+@click.option("--level", metavar="CẤP", default="so", show_default=True, help="Mã cấp đơn vị của bộ tiêu chí.")
+@click.option("--id", "rubric_id", metavar="MÃ", help="Mã bộ tiêu chí (mặc định: theo tên tệp).")
+@click.option(
+    "-o",
+    "--output",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    metavar="BỘ_TIÊU_CHÍ.yaml",
+    help="Tệp YAML được ghi ra.",
+)
+@pass_cli
+def rubric_import(cli: CliContext, table: Path, sheet, level, rubric_id, output: Path) -> None:
+    """Đọc bảng tiêu chí Excel (STT · chỉ số · điểm tối đa · cách tính điểm · tài liệu kiểm chứng · nguồn số
+    liệu · đơn vị thẩm định) thành một bộ tiêu chí YAML; không ghi gì nếu bảng có lỗi."""
+    imported = import_table(table, sheet=sheet, level=level, rubric_id=rubric_id)
+    try:
+        output.write_text(imported.yaml_text, encoding="utf-8")
+    except OSError as exc:
+        raise Refused("output_unwritable", path=str(output), reason=exc.strerror or exc) from None
+    click.echo(render("rubric_imported", lang="cli", table=table, output=output, imported=imported))
+
+
+@rubric_group.command("template")
+@click.option(
+    "-o",
+    "--output",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    metavar="TỆP.xlsx",
+    help="Tệp Excel được ghi ra.",
+)
+@pass_cli
+def rubric_template(cli: CliContext, output: Path) -> None:
+    """Ghi một bảng tiêu chí trống đúng mẫu cqdt rubric import đọc, mỗi loại dòng có một dòng ví dụ."""
+    try:
+        write_template(output)
+    except OSError as exc:
+        raise Refused("output_unwritable", path=str(output), reason=exc.strerror or exc) from None
+    click.echo(render("rubric_template", lang="cli", output=output))
 
 
 COMMANDS = [rubric_group]
