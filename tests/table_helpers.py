@@ -24,13 +24,27 @@ def dti_rows(*, first_group: int = 500) -> list[list]:
     return [
         ["I", "NHÓM CHỈ SỐ NỀN TẢNG CHUNG", first_group, None, None, None, None],
         ["1", "Nhận thức số", 100, None, None, None, None],
-        ["1.1", "Người đứng đầu làm Trưởng Ban chỉ đạo chuyển đổi số", "40", None,
-         "Trích dẫn số hiệu, tên văn bản, ngày văn bản, trích yếu đầy đủ", "Báo cáo của cơ quan", "Sở KH&CN"],
+        [
+            "1.1",
+            "Người đứng đầu làm Trưởng Ban chỉ đạo chuyển đổi số",
+            "40",
+            None,
+            "Trích dẫn số hiệu, tên văn bản, ngày văn bản, trích yếu đầy đủ",
+            "Báo cáo của cơ quan",
+            "Sở KH&CN",
+        ],
         ["a", "Bí thư hoặc Chủ tịch là Trưởng ban", "Điểm tối đa", None, None, None, None],
         ["b", "Phó Chủ tịch là Trưởng ban", "1/2 điểm tối đa", None, None, None, None],
         ["c", "Chưa thành lập", "0", None, None, None, None],
-        ["1.2", "Tỷ lệ văn bản chỉ đạo về chuyển đổi số", "60đ", "(a ÷ b) × điểm tối đa",
-         "Danh sách văn bản", "Hệ thống quản lý văn bản", None],
+        [
+            "1.2",
+            "Tỷ lệ văn bản chỉ đạo về chuyển đổi số",
+            "60đ",
+            "(a ÷ b) × điểm tối đa",
+            "Danh sách văn bản",
+            "Hệ thống quản lý văn bản",
+            None,
+        ],
         [None, "a là số văn bản do người đứng đầu ký", None, None, None, None, None],
         ["2", "Hạ tầng số", component, None, None, None, None],
         ["2.1", "Tỷ lệ CBCC có máy tính", "50,0", "Tỷ lệ × điểm tối đa", "Danh sách máy tính", None, None],
@@ -61,7 +75,7 @@ def write_table(path: Path, rows: list[list], *, sheet: str = "Sheet1", two_row_
     ws.append(["(Kèm theo Quyết định số 123/QĐ-UBND ngày 15/01/2026 của UBND tỉnh)"])
     ws.merge_cells("A3:G3")
     if two_row_header:
-        ws.append(["STT", "Chỉ số", "Điểm", "Cách tính điểm", "Tài liệu kiểm chứng", "Nguồn số liệu", "Đơn vị thẩm định"])
+        ws.append(["STT", "Chỉ số", "Điểm", *HEADER[3:]])
         ws.append([None, None, "Tối đa", None, None, None, None])
         for col in "ABDEFG":
             ws.merge_cells(f"{col}4:{col}5")

@@ -15,9 +15,9 @@ from rubrics.answer_file import load_answers
 from rubrics.bundled import bundled
 from rubrics.compiled import CompiledRubric
 from rubrics.errors import RubricError
+from rubrics.scoring import AgencyInput, Scorer
 from rubrics.table_import import import_table, load_source
 from rubrics.table_template import write_template
-from rubrics.scoring import AgencyInput, Scorer
 from storage.rubric_store import resolve
 
 
