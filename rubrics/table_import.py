@@ -344,7 +344,7 @@ def question_id(code: str) -> str:
     return "diem_" + code.replace("-", "_")[:34]
 
 
-def item_of(row: Row) -> dict[str, Any]:
+def item_of(row: Row, sample: bool) -> dict[str, Any]:
     texts = dict(row.texts)
     if row.levels:
         lines = [str(_words.level(level.stt, level.title, level.max)).strip() for level in row.levels]
@@ -352,8 +352,10 @@ def item_of(row: Row) -> dict[str, Any]:
     item: dict[str, Any] = {"code": row.code, "title": row.title, "max": row.max}
     item.update((name, texts[name]) for name in TEXT_FIELDS if texts.get(name))
     if row.children:
-        item["children"] = [item_of(child) for child in row.children]
+        item["children"] = [item_of(child, sample) for child in row.children]
         return item
+    if sample:
+        item["sample"] = True
     evidence = "required" if texts.get("evidence") else "optional"
     qid = question_id(row.code)
     if row.max == 0:
@@ -413,9 +415,15 @@ _Dumper.add_representer(str, _text)
 
 
 def import_table(
-    path: str | Path, *, sheet: str | None = None, level: str | None = None, rubric_id: str | None = None
+    path: str | Path,
+    *,
+    sheet: str | None = None,
+    level: str | None = None,
+    rubric_id: str | None = None,
+    sample: bool = False,
 ) -> ImportedTable:
-    """Read a criteria table; the rubric it gives, with its YAML text. Raises :class:`RubricError`."""
+    """Read a criteria table; the rubric it gives, with its YAML text. Raises :class:`RubricError`.
+    ``sample`` marks the rubric and each indicator as a sample, for a table that is not the official one."""
     path = Path(path)
     file = str(path)
     try:
@@ -457,8 +465,9 @@ def import_table(
         "level": level,
         "level_name": str(_words.level_name(level)).strip(),
         "source": _source(lines) or str(_words.source(path.name, table.title)).strip(),
+        "sample": sample,
         "max": total,
-        "groups": [item_of(r) for r in rows],
+        "groups": [item_of(r, sample) for r in rows],
     }
     head = str(_words.header(path.name, table.title, len(rows))).strip()
     body = yaml.dump(data, Dumper=_Dumper, allow_unicode=True, sort_keys=False, width=120)
@@ -467,7 +476,7 @@ def import_table(
 
 
 def _title(lines: list[str]) -> str | None:
-    wanted = ("chi so", "tieu chi", "bang")
+    wanted = ("chi so", "tieu chi", "bang", "phieu", "danh gia")
     return next((line for line in lines if any(w in fold(line) for w in wanted)), lines[0] if lines else None)
 
 

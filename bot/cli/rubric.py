@@ -143,6 +143,7 @@ def rubric_preview(cli: CliContext, rubric_id: str, lang: str) -> None:
 @click.option("--sheet", metavar="TÊN_TRANG", help="Trang chứa bảng (mặc định: trang đầu tiên có dòng tiêu đề).")
 @click.option("--level", metavar="CẤP", default="so", show_default=True, help="Mã cấp đơn vị của bộ tiêu chí.")
 @click.option("--id", "rubric_id", metavar="MÃ", help="Mã bộ tiêu chí (mặc định: theo tên tệp).")
+@click.option("--sample", is_flag=True, help="Đánh dấu bộ và mọi chỉ số là mẫu (sample: true).")
 @click.option(
     "-o",
     "--output",
@@ -152,10 +153,10 @@ def rubric_preview(cli: CliContext, rubric_id: str, lang: str) -> None:
     help="Tệp YAML được ghi ra.",
 )
 @pass_cli
-def rubric_import(cli: CliContext, table: Path, sheet, level, rubric_id, output: Path) -> None:
+def rubric_import(cli: CliContext, table: Path, sheet, level, rubric_id, sample: bool, output: Path) -> None:
     """Đọc bảng tiêu chí Excel (STT · chỉ số · điểm tối đa · cách tính điểm · tài liệu kiểm chứng · nguồn số
     liệu · đơn vị thẩm định) thành một bộ tiêu chí YAML; không ghi gì nếu bảng có lỗi."""
-    imported = import_table(table, sheet=sheet, level=level, rubric_id=rubric_id)
+    imported = import_table(table, sheet=sheet, level=level, rubric_id=rubric_id, sample=sample)
     try:
         output.write_text(imported.yaml_text, encoding="utf-8")
     except OSError as exc:

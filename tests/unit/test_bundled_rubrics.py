@@ -22,7 +22,35 @@ SOURCED = {
     "tth2018-huyen": ("huyen", [50, 100], 150),
     "tth2018-xa": ("xa", [30, 60], 90),
     "tth2018-tinh": ("tinh", None, None),  # Phụ lục I: its maxima are not in the sources
+    "dti-so": ("so", [500, 500], 1000),  # QĐ 922/QĐ-BTTTT: nền tảng chung 500 + hoạt động 500
+    "dti-xa": ("xa", [500, 500], 1000),
+    "pt2016-so": ("so", None, None),  # QĐ 1702/QĐ-UBND 2016: its maxima are not in the sources
+    "pt2016-huyen": ("huyen", None, None),
+    "vt2019-phong": ("phong", None, None),  # letter 436/STTTT-CNTT 2019
+    "vt2019-xa": ("xa", None, None),
 }
+
+# RUBRIC-SOURCES.md, DTI cấp tỉnh (922/2022): the main indicators and their points; Đô thị thông minh is
+# collected, not scored.
+DTI_MAIN = [
+    ("Nhận thức số", 100),
+    ("Thể chế số", 100),
+    ("Hạ tầng số", 100),
+    ("Nhân lực số", 100),
+    ("An toàn thông tin mạng", 100),
+    ("Đô thị thông minh", 0),
+    ("Hoạt động chính quyền số", 200),
+    ("Hoạt động kinh tế số", 150),
+    ("Hoạt động xã hội số", 150),
+]
+
+
+@pytest.mark.parametrize("rubric_id", ["dti-so", "dti-xa"])
+def test_the_dti_samples_follow_the_sourced_pillars_and_main_indicators(rubric_id):
+    rubric = bundled()[rubric_id]
+    main = [(m.title, m.max) for g in rubric.rubric.groups for m in g.children]
+    assert main == [(title, D(points)) for title, points in DTI_MAIN]
+    assert "922/QĐ-BTTTT ngày 20/05/2022" in rubric.rubric.source
 
 
 def rule_types(rule) -> set[str]:
