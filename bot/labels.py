@@ -39,6 +39,12 @@ class TemplateLabels:
     def questions_sheet(self) -> str:
         return self._render("sheet_questions")
 
+    def indicators_sheet(self) -> str:
+        return self._render("sheet_indicators")
+
+    def campaign_sheet(self) -> str:
+        return self._render("sheet_campaign")
+
     def state(self, name: str) -> str:
         return self._render("state", name)
 

@@ -478,6 +478,7 @@ class ContactDialogue:
                         "score": score,
                         "hash": submission.receipt_hash,
                         "rubric": place.rubric.rubric,
+                        "office": place.campaign.office,
                     },
                 )
             ],

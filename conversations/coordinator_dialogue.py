@@ -284,7 +284,7 @@ class CoordinatorDialogue:
         campaign, reports, refused = self._scoped_report(who)
         if refused:
             return refused
-        documents = _documents(reports, self.labels(lang), self.zone, f"cqdt-dot-{campaign.id}")
+        documents = _documents(campaign, reports, self.labels(lang), self.zone, f"cqdt-dot-{campaign.id}")
         count = sum(len(r.agencies) for r in reports.values())
         return Outcome(
             [
@@ -404,9 +404,9 @@ def _counts(rows: list[AgencyState], key, campaign: CampaignFacts, now: datetime
     return counts
 
 
-def _documents(reports, labels: ExportLabels, zone: str, stem: str) -> list[tuple[str, bytes]]:
+def _documents(campaign, reports, labels: ExportLabels, zone: str, stem: str) -> list[tuple[str, bytes]]:
     """The workbook and the table, as (file name, content)."""
     workbook, table = io.BytesIO(), io.BytesIO()
-    write_xlsx(workbook, reports, labels, zone=zone)
+    write_xlsx(workbook, reports, labels, zone=zone, campaign=campaign)
     write_csv(table, reports, labels, zone=zone)
     return [(f"{stem}.xlsx", workbook.getvalue()), (f"{stem}.csv", table.getvalue())]

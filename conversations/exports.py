@@ -55,6 +55,17 @@ SUMMARY_COLUMNS = (
     "change",
 )
 QUESTION_COLUMNS = ("level", "number", "question_id", "section", "question_text")
+INDICATOR_COLUMNS = (
+    "level",
+    "indicator_code",
+    "indicator_title",
+    "max",
+    "scoring",
+    "evidence",
+    "data_source",
+    "verified_by",
+)
+CAMPAIGN_FIELDS = ("campaign_name", "office_name", "office_letter", "office_contact", "deadline", "period")
 SCORE_FORMAT = "0.00"
 TIME_FORMAT = "dd/mm/yyyy hh:mm"
 CSV_TIME = "%d/%m/%Y %H:%M"
@@ -79,6 +90,10 @@ class ExportLabels(Protocol):
     def question_column(self, number: int, question_id: str) -> str: ...
 
     def questions_sheet(self) -> str: ...
+
+    def indicators_sheet(self) -> str: ...
+
+    def campaign_sheet(self) -> str: ...
 
     def state(self, name: str) -> str: ...
 
@@ -161,6 +176,7 @@ def campaign_dict(campaign: CampaignFacts) -> dict[str, Any]:
         "period_from": campaign.period_from,
         "period_to": campaign.period_to,
         "state": campaign.state,
+        "office": {"name": campaign.office.name, "contact": campaign.office.contact, "letter": campaign.office.letter},
     }
 
 
@@ -303,6 +319,23 @@ def question_rows(reports: Mapping[str, LevelReport]) -> Iterator[list[Any]]:
             yield [report.level, step.number, step.question.id, section, step.question.text]
 
 
+def indicator_rows(reports: Mapping[str, LevelReport]) -> Iterator[list[Any]]:
+    """Each level's indicators as the criteria table gives them: points, how scored, evidence, data source and
+    verifying unit."""
+    for report in reports.values():
+        for item in report.rubric.indicators:
+            fields = (item.scoring, item.evidence, item.data_source, item.verified_by)
+            yield [report.level, item.code, item.title, item.max, *fields]
+
+
+def campaign_rows(campaign: CampaignFacts, labels: ExportLabels, zone: ZoneInfo) -> list[list[Any]]:
+    """The campaign and its coordinating office, a field a row."""
+    office = campaign.office
+    period = f"{vn_date(campaign.period_from)}–{vn_date(campaign.period_to)}" if campaign.period_from else None
+    values = (campaign.name, office.name, office.letter, office.contact, local(campaign.deadline, zone), period)
+    return [[labels.column(name), value] for name, value in zip(CAMPAIGN_FIELDS, values)]
+
+
 def sheet_title(name: str, taken: set[str]) -> str:
     """A sheet name Excel accepts (31 characters, none of []:*?/\\, no apostrophe at either end),
     unique in the workbook regardless of case."""
@@ -349,8 +382,16 @@ class _SheetWriter:
                 string(row, col, printable(str(value)))
 
 
-def write_xlsx(stream: BinaryIO, reports: Mapping[str, LevelReport], labels: ExportLabels, *, zone: str) -> None:
-    """The workbook: one sheet per level, then the questions, written row by row to ``stream``."""
+def write_xlsx(
+    stream: BinaryIO,
+    reports: Mapping[str, LevelReport],
+    labels: ExportLabels,
+    *,
+    zone: str,
+    campaign: CampaignFacts | None = None,
+) -> None:
+    """The workbook: one sheet per level, then the questions, the indicators and (given ``campaign``) the
+    campaign with its office, written row by row to ``stream``."""
     tz = ZoneInfo(zone)
     workbook = xlsxwriter.Workbook(stream, {"constant_memory": True})
     score = workbook.add_format({"num_format": SCORE_FORMAT})
@@ -371,6 +412,16 @@ def write_xlsx(stream: BinaryIO, reports: Mapping[str, LevelReport], labels: Exp
     writer.write(0, [labels.column(column) for column in QUESTION_COLUMNS])
     for n, row in enumerate(question_rows(reports), start=1):
         writer.write(n, row)
+    sheet = workbook.add_worksheet(sheet_title(labels.indicators_sheet(), taken))
+    sheet.freeze_panes(1, 0)
+    writer = _SheetWriter(sheet, score, time)
+    writer.write(0, [labels.column(column) for column in INDICATOR_COLUMNS])
+    for n, row in enumerate(indicator_rows(reports), start=1):
+        writer.write(n, row)
+    if campaign is not None:
+        writer = _SheetWriter(workbook.add_worksheet(sheet_title(labels.campaign_sheet(), taken)), score, time)
+        for n, row in enumerate(campaign_rows(campaign, labels, tz)):
+            writer.write(n, row)
     workbook.close()
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from datetime import date, datetime
 from types import MappingProxyType
@@ -11,6 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, joinedload, object_session, selectinload
 
 from common.errors import Refused
+from common.text import refuse_control
 from rubrics.compiled import CompiledRubric
 from rubrics.errors import RubricError
 from rubrics.rules import children_rules
@@ -18,7 +20,7 @@ from rubrics.validate import Validator
 from storage import rubric_store
 from storage.models import Agency, Campaign, CampaignLevel, Notification, StoredRubric, Submission
 from storage.policy import ReminderPolicy
-from storage.records import SUBMITTED_STATES, CampaignFacts
+from storage.records import SUBMITTED_STATES, CampaignFacts, Office
 
 
 @dataclass
@@ -28,6 +30,7 @@ class CampaignSpec:
     deadline: datetime  # timezone-aware
     period: tuple[date, date] | None = None
     grace_hours: int = 0
+    office: Office = Office()
 
 
 def check_levels(rubrics: dict[str, CompiledRubric]) -> None:
@@ -66,6 +69,26 @@ def check_levels(rubrics: dict[str, CompiledRubric]) -> None:
                     ) from None
 
 
+LETTER = re.compile(
+    r"^\s*(?:(?:công văn|văn bản|kế hoạch|thông báo)\s+)?(?:số\s+)?\d+/[0-9A-Za-zĐđ&.\-]+", re.IGNORECASE
+)
+OFFICE_LIMITS = {"name": 300, "contact": 300, "letter": 200}
+
+
+def check_office(office: Office) -> None:
+    """The office's fields within their lengths, without control characters, and a letter that starts with
+    its number and symbol as Nghị định 30/2020 writes it ("436/STTTT-CNTT ngày 07/10/2019")."""
+    for name, limit in OFFICE_LIMITS.items():
+        value = getattr(office, name)
+        if value is None:
+            continue
+        refuse_control(value, "office_control")
+        if not value.strip() or len(value) > limit:
+            raise Refused("office_field", field=name, limit=limit)
+    if office.letter is not None and not LETTER.match(office.letter):
+        raise Refused("office_letter", value=office.letter)
+
+
 def check_spec(spec: CampaignSpec, *, check_children: bool = True) -> None:
     """Refuse a campaign that cannot be created, before anything is written."""
     if not spec.name.strip():
@@ -79,6 +102,7 @@ def check_spec(spec: CampaignSpec, *, check_children: bool = True) -> None:
         raise Refused("period_reversed", start=spec.period[0], end=spec.period[1])
     if spec.grace_hours < 0:
         raise Refused("grace_negative")
+    check_office(spec.office)
     if check_children:
         check_levels(spec.rubrics)
 
@@ -95,6 +119,9 @@ def create(session: Session, spec: CampaignSpec, *, check_children: bool = True)
         period_to=spec.period[1] if spec.period else None,
         reminder_policy=ReminderPolicy().model_dump(mode="json"),
         state="open",
+        office_name=_stripped(spec.office.name),
+        office_contact=_stripped(spec.office.contact),
+        office_letter=_stripped(spec.office.letter),
     )
     session.add(campaign)
     session.flush()
@@ -104,6 +131,14 @@ def create(session: Session, spec: CampaignSpec, *, check_children: bool = True)
         )
     session.flush()
     return campaign
+
+
+def _stripped(value: str | None) -> str | None:
+    return " ".join(value.split()) if value else None
+
+
+def office_of(campaign: Campaign) -> Office:
+    return Office(campaign.office_name, campaign.office_contact, campaign.office_letter)
 
 
 def get(session: Session, campaign_id: int) -> Campaign:
@@ -139,6 +174,7 @@ def _revision(campaign: Campaign) -> tuple:
         campaign.grace_hours,
         campaign.state,
         policy,
+        office_of(campaign),
     )
 
 
@@ -159,6 +195,7 @@ def facts_of(campaign: Campaign) -> CampaignFacts:
         state=campaign.state,
         policy=ReminderPolicy.model_validate(campaign.reminder_policy or {}),
         rubrics=MappingProxyType(rubrics),
+        office=office_of(campaign),
     )
     _facts[key] = (revision, facts)
     return facts
@@ -251,6 +288,7 @@ class CampaignSummary:
     period_from: date | None
     period_to: date | None
     levels: dict[str, LevelRubric]
+    office: Office = Office()
     agencies: int | None = None
     submitted: int | None = None
 
@@ -271,6 +309,7 @@ def summary_of(campaign: Campaign, agencies: int | None = None, submitted: int |
             )
             for cl in campaign.levels
         },
+        office=office_of(campaign),
         agencies=agencies,
         submitted=submitted,
     )

@@ -102,6 +102,9 @@ class Campaign(Base):
     reminder_policy: Mapped[dict[str, Any]] = mapped_column(default=dict)
     state: Mapped[str] = mapped_column(String(20), default="open")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    office_name: Mapped[str | None] = mapped_column(String(300))  # the coordinating office
+    office_contact: Mapped[str | None] = mapped_column(String(300))  # its line for questions
+    office_letter: Mapped[str | None] = mapped_column(String(200))  # "436/STTTT-CNTT ngày 07/10/2019"
 
     levels: Mapped[list[CampaignLevel]] = relationship(back_populates="campaign", order_by="CampaignLevel.id")
 

@@ -29,6 +29,19 @@ SUBMITTED_STATES = (SUBMITTED, VERIFIED)
 
 
 @dataclass(frozen=True)
+class Office:
+    """The office that coordinates a campaign, as its letter names it: every message that says who is
+    asking, whom to call and under which letter reads it from here (``campaign.office``)."""
+
+    name: str | None = None  # "Sở Khoa học và Công nghệ tỉnh Quảng Ninh", "Phòng Văn hóa và Thông tin …"
+    contact: str | None = None  # "Đồng chí Nguyễn Văn A, 0210 3846 000"
+    letter: str | None = None  # "436/STTTT-CNTT ngày 07/10/2019"
+
+    def __bool__(self) -> bool:
+        return bool(self.name or self.contact or self.letter)
+
+
+@dataclass(frozen=True)
 class CampaignFacts:
     id: int
     name: str
@@ -39,6 +52,7 @@ class CampaignFacts:
     state: str
     policy: ReminderPolicy
     rubrics: Mapping[str, CompiledRubric]  # level → the rubric the campaign started with
+    office: Office = Office()
 
     @property
     def closes_at(self) -> datetime:

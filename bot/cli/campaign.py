@@ -14,6 +14,7 @@ from common.errors import Refused
 from conversations.deadlines import DeadlineCheck, check_deadline
 from storage import campaigns
 from storage.campaigns import CampaignSpec, CampaignSummary, check_spec
+from storage.records import Office
 from storage.rubric_store import resolve
 
 
@@ -120,10 +121,15 @@ def campaign_group() -> None:
 @click.option("--deadline", required=True, metavar='"YYYY-MM-DD HH:MM"', help="Hạn chót, giờ địa phương.")
 @click.option("--period", metavar="TỪ:ĐẾN", help="Kỳ số liệu, ví dụ 2018-10-15:2019-10-15.")
 @click.option("--grace", type=click.IntRange(min=0), default=0, show_default=True, help="Số giờ gia hạn sau hạn chót.")
+@click.option("--office", metavar="TÊN", help='Cơ quan điều phối, ví dụ "Sở Khoa học và Công nghệ tỉnh Quảng Ninh".')
+@click.option("--contact", metavar="LIÊN_HỆ", help='Đầu mối giải đáp, ví dụ "Đồng chí Nguyễn Văn A, 0203 3826 000".')
+@click.option("--letter", metavar="SỐ_HIỆU", help='Văn bản phát động, ví dụ "436/STTTT-CNTT ngày 07/10/2019".')
 @click.option("--json", "as_json", is_flag=True, help="In dạng JSON.")
 @yes_option
 @pass_cli
-def campaign_create(cli: CliContext, name, rubric_options, deadline, period, grace, as_json, yes) -> None:
+def campaign_create(
+    cli: CliContext, name, rubric_options, deadline, period, grace, office, contact, letter, as_json, yes
+) -> None:
     """Tạo đợt đánh giá; in mã số của đợt mới."""
     spec = CampaignSpec(
         name=name,
@@ -131,6 +137,7 @@ def campaign_create(cli: CliContext, name, rubric_options, deadline, period, gra
         deadline=parse_deadline(deadline, cli),
         period=parse_period(period),
         grace_hours=grace,
+        office=Office(office, contact, letter),
     )
     check_spec(spec)  # a wrong rubric is said before the deadline is asked about
     check = confirm_deadline(cli, spec.deadline, yes)

@@ -49,7 +49,7 @@ def export(cli: CliContext, campaign_id: int, fmt: str, output: Path) -> None:
     try:
         with output.open("wb") as stream:
             if fmt == "xlsx":
-                write_xlsx(stream, reports, labels("vi", cli.timezone), zone=cli.timezone)
+                write_xlsx(stream, reports, labels("vi", cli.timezone), zone=cli.timezone, campaign=campaign)
             elif fmt == "csv":
                 write_csv(stream, reports, labels("vi", cli.timezone), zone=cli.timezone)
             else:

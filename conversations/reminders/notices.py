@@ -167,6 +167,7 @@ def receipt(outbox: OutboxStore, row: Pending, campaign: CampaignFacts, now: dat
         "score": score,
         "hash": row.payload["hash"],
         "rubric": rubric.rubric,
+        "office": campaign.office,
     }
     return Claimed(row.id, row.kind, row.telegram_user_id, contact.language_code, "receipt", context)
 

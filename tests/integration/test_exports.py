@@ -94,7 +94,7 @@ def column_letter(index: int) -> str:
 def test_the_workbook_has_a_sheet_per_level_and_the_questions(db):
     reports = export_campaign(db)
     workbook = load_workbook(io.BytesIO(xlsx_of(reports)))
-    assert workbook.sheetnames == ["Cấp huyện", "Cấp xã", "Câu hỏi"]
+    assert workbook.sheetnames == ["Cấp huyện", "Cấp xã", "Câu hỏi", "Chỉ số"]
     assert all(sheet.freeze_panes == "A2" for sheet in workbook.worksheets)
     rows = list(workbook["Cấp xã"].iter_rows(values_only=True))
     header = rows[0]
