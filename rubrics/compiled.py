@@ -37,6 +37,13 @@ class WalkStep:
     question: Question
     section: Section
 
+    @property
+    def indicator(self) -> Item | None:
+        """The indicator the question belongs to (its scoring text, evidence, data source and verifying unit
+        are shown with it), or None for a general question or one of a group."""
+        path = self.section.path
+        return path[-1] if path and path[-1].is_indicator else None
+
 
 @dataclass
 class CompiledRubric:

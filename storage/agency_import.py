@@ -28,6 +28,7 @@ from storage.records import NOT_STARTED
 
 COLUMNS = ("code", "name", "level", "parent_code", "contact_name", "contact_phone", "contact_email")
 REQUIRED = ("code", "name", "level")
+UNASSESSED = ""  # the level of a unit that is not assessed: never invited or ranked, a parent and a scope
 CONTACT_FIELDS = ("contact_name", "contact_phone", "contact_email")
 MAX_REPORTED = 20
 # A province has a few hundred agencies; the whole country about 12 000 (commune, district and province
@@ -40,7 +41,7 @@ class AgencyRow(BaseModel):
 
     code: Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$", max_length=40)]
     name: Annotated[str, Field(min_length=1, max_length=300)]
-    level: Annotated[str, Field(min_length=1, max_length=40)]
+    level: Annotated[str, Field(max_length=40)] = UNASSESSED  # empty: an organisational unit, not assessed
     parent_code: str | None = None
     contact_name: Annotated[str, Field(max_length=200)] | None = None
     contact_phone: Annotated[str, Field(max_length=40)] | None = None
@@ -294,7 +295,7 @@ def import_rows(
     missing = [
         {"campaign_id": campaign.id, "agency_id": id_of[row.code], "state": NOT_STARTED}
         for _, row in valid
-        if id_of[row.code] not in with_submission
+        if id_of[row.code] not in with_submission and row.level != UNASSESSED
     ]
     if missing:
         session.execute(insert(Submission), missing)

@@ -228,7 +228,7 @@ def contact_counts(session: Session, campaign_id: int) -> dict[str, int]:
             func.count(Agency.id),
             func.count(func.nullif(Agency.contact_phone, "")),
             func.count(func.nullif(Agency.contact_email, "")),
-        ).where(Agency.campaign_id == campaign_id)
+        ).where(Agency.campaign_id == campaign_id, Agency.level != "")
     ).one()
     return {"agencies": agencies, "with_phone": phones, "with_email": emails}
 

@@ -49,7 +49,11 @@ def agency_invitations(
     Running this twice gives the same links until someone uses one, so a printed
     letter stays valid; a used link is replaced for the next colleague.
     """
-    query = select(Agency).where(Agency.campaign_id == campaign.id).order_by(Agency.level, Agency.code)
+    query = (
+        select(Agency)
+        .where(Agency.campaign_id == campaign.id, Agency.level != "")  # a unit that is not assessed is not invited
+        .order_by(Agency.level, Agency.code)
+    )
     if agency_code is not None:
         query = query.where(Agency.code == agency_code)
     agencies = list(session.scalars(query))
