@@ -485,8 +485,8 @@ def _source(lines: list[str]) -> str | None:
     return next((line.strip("()") for line in lines if any(w in fold(line) for w in wanted)), None)
 
 
-def load_source(path: str | Path) -> CompiledRubric:
-    """A rubric file, or a criteria table read as ``cqdt rubric import`` reads it."""
+def load_source(path: str | Path, level: str | None = None) -> CompiledRubric:
+    """A rubric file, or a criteria table read as ``cqdt rubric import`` reads it (for ``level``)."""
     if Path(path).suffix.lower() in TABLE_SUFFIXES:
-        return import_table(path).rubric
+        return import_table(path, level=level).rubric
     return load_file(path)

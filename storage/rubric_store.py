@@ -15,14 +15,14 @@ from rubrics.table_import import TABLE_SUFFIXES, load_source
 from storage.models import StoredRubric
 
 
-def resolve(id_or_file: str) -> CompiledRubric:
-    """A bundled rubric by id, or a rubric file or criteria table (.xlsx) by path."""
+def resolve(id_or_file: str, level: str | None = None) -> CompiledRubric:
+    """A bundled rubric by id, or a rubric file or criteria table (.xlsx, read for ``level``) by path."""
     catalogue = bundled()
     if id_or_file in catalogue:
         return catalogue[id_or_file]
     path = Path(id_or_file)
     if path.suffix.lower() in (".yaml", ".yml", *TABLE_SUFFIXES) or path.exists():
-        return load_source(path)
+        return load_source(path, level)
     raise RubricError(None, id_or_file, "unknown_rubric", known=sorted(catalogue))
 
 

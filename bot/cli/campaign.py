@@ -26,7 +26,7 @@ def parse_rubric_options(options: tuple[str, ...]) -> dict:
             raise Refused("bad_rubric_option", value=option)
         if level.strip() in rubrics:
             raise Refused("duplicate_level", level=level.strip())
-        rubrics[level.strip()] = resolve(ref.strip())
+        rubrics[level.strip()] = resolve(ref.strip(), level.strip())
     return rubrics
 
 
