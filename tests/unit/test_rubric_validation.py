@@ -62,6 +62,7 @@ CASES: dict[str, Expected] = {
     "unknown_option_rule": Expected("unknown_option", "1.3", ("q_lc", "khong_co")),
     "unknown_option_condition": Expected("unknown_option", "q_co_ht", ("q_lc", "khong_co")),
     "bound_order": Expected("bound_order", "q_so_dv"),
+    "self_scored_unbounded": Expected("self_scored_bound", "1.1", ("q_diem", "10")),
     # bands
     "bands_overlap": Expected("band_overlap", "bands[total]", ("Khá", "Tốt")),
     "bands_gap": Expected("band_gap", "bands[total]", ("75", "80")),
