@@ -181,3 +181,44 @@ def test_each_sample_is_its_bundled_table_imported(rubric_id):
     level = bundled()[rubric_id].level
     imported = import_table(BUNDLED_DIR / "tables" / f"{rubric_id}.xlsx", level=level, rubric_id=rubric_id, sample=True)
     assert imported.yaml_text == (BUNDLED_DIR / f"{rubric_id}.yaml").read_text(encoding="utf-8")
+
+
+def sheet_of(tmp_path, rows, name="bang.xlsx"):
+    workbook = Workbook()
+    ws = workbook.active
+    ws.append(["STT", "Nội dung", "Điểm tối đa", "Cách chấm"])
+    for row in rows:
+        ws.append(row)
+    path = tmp_path / name
+    workbook.save(path)
+    return path
+
+
+def test_numbering_that_restarts_in_each_pillar_and_letters_that_add_up(tmp_path):
+    path = sheet_of(
+        tmp_path,
+        [
+            ["I", "Nền tảng", 30, None],
+            ["1", "Hạ tầng", 30, None],
+            ["a", "Máy tính", 10, None],
+            ["b", "Mạng LAN", 20, None],
+            ["II", "Hoạt động", 20, None],
+            ["1", "Dịch vụ công", 20, None],
+            [None, "Tổng cộng", 50, None],
+        ],
+    )
+    rubric = import_table(path).rubric
+    assert [i.code for i in rubric.indicators] == ["1.a", "1.b", "II.1"]
+    assert rubric.items["1"].max == D(30) and rubric.items["II.1"].max == D(20)
+
+
+def test_a_total_row_that_disagrees_and_a_leaf_without_points_name_their_cells(tmp_path):
+    total = sheet_of(tmp_path, [["1", "Hạ tầng", 30, None], [None, "Tổng điểm", "40", None]], "tong.xlsx")
+    with pytest.raises(RubricError, match=r"Sheet!C3: dòng tổng ghi 40 điểm nhưng các nhóm cộng lại 30"):
+        import_table(total)
+    empty = sheet_of(tmp_path, [["1", "Hạ tầng", None, None], ["1.1", "Máy tính", None, None]], "trong.xlsx")
+    with pytest.raises(RubricError, match=r"Sheet!C3: chỉ số 1.1 không có điểm tối đa"):
+        import_table(empty)
+    wrong = sheet_of(tmp_path, [["1", "Hạ tầng", 10, None], ["1,1", "Máy tính", 10, None]], "stt.xlsx")
+    with pytest.raises(RubricError, match=r"Sheet!A3: STT «1,1» không phải dạng"):
+        import_table(wrong)
