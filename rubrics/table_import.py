@@ -54,7 +54,8 @@ REQUIRED = ("stt", "title", "max")
 TEXT_FIELDS = ("scoring", "evidence", "data_source", "verified_by")
 FILLED_DOWN = frozenset(TEXT_FIELDS)  # a text merged over several rows belongs to each of them
 
-ROMAN = re.compile(r"^[IVXL]+$")
+ROMAN = re.compile(r"^[IVXLCD]+$")
+CAPITAL = re.compile(r"^[A-H]$")
 NUMBER = re.compile(r"^\d+$")
 DOTTED = re.compile(r"^\d+(\.\d+)+$")
 LETTER = re.compile(r"^[a-z]$")
@@ -237,9 +238,13 @@ def read_points(value: Any, whole: Decimal | None, file: str, cell: str) -> Deci
     return number
 
 
-def classify(stt: str) -> tuple[int, str] | None:
-    """(rank, normalised STT) of a numbering: I → 0; 1 → 1; 1.1 → 2; 1.1.1 → 3; a → 10."""
+def classify(stt: str, last_capital: str | None = None) -> tuple[int, str] | None:
+    """(rank, normalised STT) of a numbering: A → -1 (a pillar above the Roman groups); I → 0; 1 → 1; 1.1 → 2;
+    1.1.1 → 3; a → 10. C and D are the capitals after B and C, Roman numerals otherwise."""
     mark = stt.strip().rstrip(".)").lstrip("(").strip()
+    follows = last_capital is not None and len(mark) == 1 and ord(mark) == ord(last_capital) + 1
+    if CAPITAL.match(mark) and (not ROMAN.match(mark) or follows):
+        return -1, mark
     if ROMAN.match(mark):
         return 0, mark
     if NUMBER.match(mark):
@@ -258,6 +263,7 @@ def read_rows(sheet: _Sheet, header: int, columns: dict[str, int], file: str) ->
     last: Row | None = None
     total: Row | None = None
     codes: set[str] = set()
+    last_capital: str | None = None
     for line in range(header + 1, len(sheet.values) + 1):
 
         def value(name: str, line: int = line) -> Any:
@@ -280,10 +286,12 @@ def read_rows(sheet: _Sheet, header: int, columns: dict[str, int], file: str) ->
                 raise RubricError(file, cells["stt"], "table_no_stt", title=title or text_of(points))
             _continue(last, title, texts)
             continue
-        kind = classify(stt)
+        kind = classify(stt, last_capital)
         if kind is None:
             raise RubricError(file, cells["stt"], "table_stt", value=stt)
         rank, mark = kind
+        if rank == -1:
+            last_capital = mark
         while stack and stack[-1].rank >= rank:
             stack.pop()
         parent = stack[-1] if stack else None

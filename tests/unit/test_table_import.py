@@ -222,3 +222,22 @@ def test_a_total_row_that_disagrees_and_a_leaf_without_points_name_their_cells(t
     wrong = sheet_of(tmp_path, [["1", "Hạ tầng", 10, None], ["1,1", "Máy tính", 10, None]], "stt.xlsx")
     with pytest.raises(RubricError, match=r"Sheet!A3: STT «1,1» không phải dạng"):
         import_table(wrong)
+
+
+def test_capital_letters_are_pillars_above_roman_groups(tmp_path):
+    path = sheet_of(
+        tmp_path,
+        [
+            ["A", "Chính quyền số", 20, None],
+            ["I", "Hạ tầng", 20, None],
+            ["1", "Máy tính", 20, None],
+            ["B", "Kinh tế số", 10, None],
+            ["II", "Thanh toán", 10, None],
+            ["2", "Thanh toán trực tuyến", 10, None],
+            ["C", "Xã hội số", 5, None],
+            ["3", "Định danh điện tử", 5, None],
+        ],
+    )
+    rubric = import_table(path).rubric
+    assert [(g.code, g.max) for g in rubric.rubric.groups] == [("A", 20), ("B", 10), ("C", 5)]
+    assert rubric.items["3"].max == 5 and rubric.parents["3"] == "C"
