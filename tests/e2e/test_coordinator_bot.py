@@ -85,7 +85,8 @@ def test_status_scores_and_exports_for_the_whole_campaign(running):
         if c.chat_id == 900
     }
     workbook = load_workbook(io.BytesIO(documents[f"cqdt-dot-{campaign.id}.xlsx"]), read_only=True)
-    codes = {row[1] for sheet in workbook.worksheets[:-1] for row in sheet.iter_rows(min_row=2, values_only=True)}
+    levels = [sheet for sheet in workbook.worksheets if sheet.title.startswith("Cấp")]  # not questions, indicators
+    codes = {row[1] for sheet in levels for row in sheet.iter_rows(min_row=2, values_only=True)}
     assert codes == {"193", "06652", "06655"}
     rows = list(csv.DictReader(io.StringIO(documents[f"cqdt-dot-{campaign.id}.csv"].decode("utf-8-sig"))))
     assert {r["Mã đơn vị"] for r in rows} == {"193", "06652", "06655"}
@@ -113,7 +114,8 @@ def test_a_city_coordinator_sees_only_its_scope(running):
         if c.chat_id == 901 and c.params["document"].filename.endswith(".xlsx")
     )
     workbook = load_workbook(io.BytesIO(xlsx), read_only=True)
-    codes = {row[1] for sheet in workbook.worksheets[:-1] for row in sheet.iter_rows(min_row=2, values_only=True)}
+    levels = [sheet for sheet in workbook.worksheets if sheet.title.startswith("Cấp")]  # not questions, indicators
+    codes = {row[1] for sheet in levels for row in sheet.iter_rows(min_row=2, values_only=True)}
     assert codes == {"06655"}
     forged = coordinator.press(data="k:s:huyen:0")  # a level outside the scope: its own levels only
     fake.wait_until_consumed(forged)
