@@ -1,4 +1,4 @@
-"""A criteria table as provinces publish it (xlsx) → a rubric: ``cqdt rubric import``.
+"""A criteria table as provinces publish it (xlsx, or a table in a Word .docx) → a rubric: ``cqdt rubric import``.
 
 The table has the shape STT · chỉ số · điểm tối đa · cách tính điểm · tài liệu kiểm chứng · nguồn số liệu ·
 đơn vị thẩm định, under a title block, with merged cells. Headers are found by name (any case, with or
@@ -22,6 +22,11 @@ from typing import Any
 
 import yaml
 from babel.numbers import NumberFormatError, parse_decimal
+from docx import Document
+from docx.opc.exceptions import PackageNotFoundError
+from docx.oxml.ns import qn
+from docx.table import Table
+from docx.text.paragraph import Paragraph
 from jinja2 import Environment, PackageLoader, StrictUndefined
 from openpyxl import load_workbook
 from openpyxl.utils import get_column_letter
@@ -36,7 +41,8 @@ from rubrics.loader import load_file, load_text
 MAX_TABLE_BYTES = 5_000_000
 MAX_ROWS = 3_000
 HEADER_SEARCH = 30  # the header row is within the first rows, under the title block
-TABLE_SUFFIXES = (".xlsx", ".xlsm")
+WORD_SUFFIXES = (".docx",)
+TABLE_SUFFIXES = (".xlsx", ".xlsm", *WORD_SUFFIXES)
 
 # Each column, with the phrases (folded: no case, no diacritics) a header may say it with; earlier phrases
 # are more telling. A header that names a score of its own (tự chấm, kết quả) is none of these.
@@ -103,14 +109,37 @@ class _Sheet:
     column it spans; in the body, a merged text column is filled down, other merged cells keep their
     top-left value only."""
 
-    def __init__(self, ws):
-        self.ws = ws
-        self.title = ws.title
+    def __init__(self, title: str, values: list[list[Any]], merged: list[tuple[int, int, int, int]], preamble=()):
+        self.title = title
+        self.values = values
+        self.merged = merged  # (first row, last row, first column, last column), 1-based
+        self.preamble = list(preamble)  # a document's lines above its table
+
+    @classmethod
+    def of_worksheet(cls, ws) -> _Sheet:
         rows = min(ws.max_row or 0, MAX_ROWS)
-        self.values = [list(r) for r in ws.iter_rows(min_row=1, max_row=rows, values_only=True)]
-        self.merged = [
-            (m.min_row, m.max_row, m.min_col, m.max_col) for m in ws.merged_cells.ranges if m.min_row <= rows
-        ]
+        values = [list(r) for r in ws.iter_rows(min_row=1, max_row=rows, values_only=True)]
+        merged = [(m.min_row, m.max_row, m.min_col, m.max_col) for m in ws.merged_cells.ranges if m.min_row <= rows]
+        return cls(ws.title, values, merged)
+
+    @classmethod
+    def of_word_table(cls, title: str, table, preamble: list[str]) -> _Sheet:
+        """A Word table: python-docx gives a merged cell at every grid position it covers, as one cell."""
+        spans: dict[Any, list[int]] = {}  # by the cell's XML element (kept alive here, so one proxy per cell)
+        values: list[list[Any]] = []
+        for r, row in enumerate(table.rows[:MAX_ROWS], start=1):
+            line = []
+            for c, cell in enumerate(row.cells, start=1):
+                span = spans.get(cell._tc)
+                if span is None:
+                    spans[cell._tc] = [r, r, c, c]
+                    line.append(cell.text.strip() or None)
+                else:
+                    span[1], span[3] = max(span[1], r), max(span[3], c)
+                    line.append(None)
+            values.append(line)
+        merged = [tuple(span) for span in spans.values() if span[0] != span[1] or span[2] != span[3]]
+        return cls(title, values, merged, preamble)
 
     def raw(self, row: int, col: int) -> Any:
         line = self.values[row - 1] if 0 < row <= len(self.values) else []
@@ -387,7 +416,7 @@ def item_of(row: Row, sample: bool) -> dict[str, Any]:
 
 def title_block(sheet: _Sheet, header: int) -> list[str]:
     """The lines above the header (province, decision, title), each once."""
-    lines: list[str] = []
+    lines: list[str] = [line for line in sheet.preamble if line]
     for row in range(1, header):
         for col in range(1, sheet.width + 1):
             text = text_of(sheet.header_value(row, col))
@@ -434,25 +463,20 @@ def import_table(
     ``sample`` marks the rubric and each indicator as a sample, for a table that is not the official one."""
     path = Path(path)
     file = str(path)
-    try:
-        if path.stat().st_size > MAX_TABLE_BYTES:
-            raise RubricError(file, None, "too_large", size=path.stat().st_size, limit=MAX_TABLE_BYTES)
-        workbook = load_workbook(path, data_only=True)
-    except OSError as exc:
-        raise RubricError(file, None, "unreadable", reason=exc.strerror or str(exc)) from None
-    except (zipfile.BadZipFile, InvalidFileException, KeyError, ValueError):
-        raise RubricError(file, None, "table_unreadable") from None
-    if sheet is not None and sheet not in workbook.sheetnames:
-        raise RubricError(file, sheet, "table_no_sheet", sheets=workbook.sheetnames)
+    sheets = _sheets(path, file)
+    names = [candidate.title for candidate in sheets]
+    if sheet is not None and sheet not in names:
+        raise RubricError(file, sheet, "table_no_sheet", sheets=names)
     found = None
-    for ws in [workbook[sheet]] if sheet else workbook.worksheets:
-        candidate = _Sheet(ws)
+    for candidate in sheets:
+        if sheet is not None and candidate.title != sheet:
+            continue
         header = find_header(candidate)
         if header is not None:
             found = candidate, *header
             break
     if found is None:
-        raise RubricError(file, sheet, "table_no_header", sheets=workbook.sheetnames)
+        raise RubricError(file, sheet, "table_no_header", sheets=[sheet] if sheet else names)
     table, first_header, header_row, columns = found
     rows, total_row = read_rows(table, header_row, columns, file)
     if not rows:
@@ -481,6 +505,33 @@ def import_table(
     body = yaml.dump(data, Dumper=_Dumper, allow_unicode=True, sort_keys=False, width=120)
     text = "\n".join(f"# {line}".rstrip() for line in head.splitlines()) + "\n" + body
     return ImportedTable(text, load_text(text, file), table.title)
+
+
+def _sheets(path: Path, file: str) -> list[_Sheet]:
+    """The worksheets of a workbook, or the tables of a Word document (named "Bảng 1", "Bảng 2" …)."""
+    try:
+        if path.stat().st_size > MAX_TABLE_BYTES:
+            raise RubricError(file, None, "too_large", size=path.stat().st_size, limit=MAX_TABLE_BYTES)
+        if path.suffix.lower() in WORD_SUFFIXES:
+            return _word_tables(Document(str(path)))
+        return [_Sheet.of_worksheet(ws) for ws in load_workbook(path, data_only=True).worksheets]
+    except OSError as exc:
+        raise RubricError(file, None, "unreadable", reason=exc.strerror or str(exc)) from None
+    except (zipfile.BadZipFile, InvalidFileException, PackageNotFoundError, KeyError, ValueError):
+        raise RubricError(file, None, "table_unreadable") from None
+
+
+def _word_tables(document) -> list[_Sheet]:
+    """Each table with the paragraphs written above it (its title block)."""
+    sheets, lines = [], []
+    for child in document.element.body.iterchildren():
+        if child.tag == qn("w:p"):
+            lines.append(" ".join(Paragraph(child, document).text.split()))
+        elif child.tag == qn("w:tbl"):
+            title = str(_words.word_table(len(sheets) + 1)).strip()
+            sheets.append(_Sheet.of_word_table(title, Table(child, document), lines))
+            lines = []
+    return sheets
 
 
 def _title(lines: list[str]) -> str | None:

@@ -88,3 +88,24 @@ def write_table(path: Path, rows: list[list], *, sheet: str = "Sheet1", two_row_
     ws.merge_cells(f"G{first + 2}:G{first + 6}")  # "Sở KH&CN" over 1.1 … 1.2
     workbook.save(path)
     return path
+
+
+def write_word_table(path: Path, rows: list[list]) -> Path:
+    """The same table in a Word document: title paragraphs, then the table, its verifying unit merged down."""
+    from docx import Document
+
+    document = Document()
+    document.add_paragraph("UBND TỈNH QUẢNG NINH")
+    document.add_paragraph("BỘ CHỈ SỐ ĐÁNH GIÁ CHUYỂN ĐỔI SỐ CẤP SỞ, BAN, NGÀNH")
+    document.add_paragraph("(Kèm theo Quyết định số 123/QĐ-UBND ngày 15/01/2026 của UBND tỉnh)")
+    table = document.add_table(rows=len(rows) + 1, cols=len(HEADER))
+    for col, text in enumerate(HEADER):
+        table.cell(0, col).text = text
+    for r, row in enumerate(rows, start=1):
+        for col, value in enumerate(row):
+            if value is not None:
+                table.cell(r, col).text = str(value)
+    merged = table.cell(3, 6).merge(table.cell(7, 6))  # "Sở KH&CN" over 1.1 … 1.2
+    merged.text = "Sở KH&CN"
+    document.save(path)
+    return path

@@ -139,8 +139,12 @@ def rubric_preview(cli: CliContext, rubric_id: str, lang: str) -> None:
 
 
 @rubric_group.command("import")
-@click.argument("table", type=click.Path(dir_okay=False, path_type=Path), metavar="BẢNG.xlsx")
-@click.option("--sheet", metavar="TÊN_TRANG", help="Trang chứa bảng (mặc định: trang đầu tiên có dòng tiêu đề).")
+@click.argument("table", type=click.Path(dir_okay=False, path_type=Path), metavar="BẢNG.xlsx|.docx")
+@click.option(
+    "--sheet",
+    metavar="TÊN_TRANG",
+    help='Trang chứa bảng, hoặc "Bảng 2" trong tệp Word (mặc định: trang, bảng đầu tiên có dòng tiêu đề).',
+)
 @click.option("--level", metavar="CẤP", default="so", show_default=True, help="Mã cấp đơn vị của bộ tiêu chí.")
 @click.option("--id", "rubric_id", metavar="MÃ", help="Mã bộ tiêu chí (mặc định: theo tên tệp).")
 @click.option("--sample", is_flag=True, help="Đánh dấu bộ và mọi chỉ số là mẫu (sample: true).")
@@ -154,7 +158,7 @@ def rubric_preview(cli: CliContext, rubric_id: str, lang: str) -> None:
 )
 @pass_cli
 def rubric_import(cli: CliContext, table: Path, sheet, level, rubric_id, sample: bool, output: Path) -> None:
-    """Đọc bảng tiêu chí Excel (STT · chỉ số · điểm tối đa · cách tính điểm · tài liệu kiểm chứng · nguồn số
+    """Đọc bảng tiêu chí Excel hoặc Word (STT · chỉ số · điểm tối đa · cách tính điểm · tài liệu kiểm chứng · nguồn số
     liệu · đơn vị thẩm định) thành một bộ tiêu chí YAML; không ghi gì nếu bảng có lỗi."""
     imported = import_table(table, sheet=sheet, level=level, rubric_id=rubric_id, sample=sample)
     try:

@@ -6,7 +6,7 @@ from decimal import Decimal as D
 
 import pytest
 from openpyxl import Workbook
-from table_helpers import dti_rows, write_table
+from table_helpers import dti_rows, write_table, write_word_table
 
 from bot.cli import main
 from rubrics.bundled import BUNDLED_DIR, bundled
@@ -241,3 +241,21 @@ def test_capital_letters_are_pillars_above_roman_groups(tmp_path):
     rubric = import_table(path).rubric
     assert [(g.code, g.max) for g in rubric.rubric.groups] == [("A", 20), ("B", 10), ("C", 5)]
     assert rubric.items["3"].max == 5 and rubric.parents["3"] == "C"
+
+
+def test_a_table_in_a_word_document_reads_as_the_same_rubric(tmp_path):
+    rows = dti_rows()
+    for row in rows:
+        row[6] = None
+    document = write_word_table(tmp_path / "bang-dti.docx", rows)
+    rubric = import_table(document, level="so").rubric
+    assert rubric.max == D(1000) and len(rubric.indicators) == 9
+    assert rubric.rubric.title == "BỘ CHỈ SỐ ĐÁNH GIÁ CHUYỂN ĐỔI SỐ CẤP SỞ, BAN, NGÀNH"
+    assert rubric.items["1.1"].verified_by == "Sở KH&CN" and rubric.items["1.2"].verified_by == "Sở KH&CN"
+    assert rubric.items["2.1"].verified_by is None
+    assert rubric.items["1.1"].scoring.splitlines()[1] == "b) Phó Chủ tịch là Trưởng ban: 20 điểm"
+    score = Scorer(rubric).score_cohort([AgencyInput("so-a", CLAIMS)])[0]
+    assert score.total == D("827.74")
+    rows[10][2] = 45
+    with pytest.raises(RubricError, match=r"Bảng 1!C10: nhóm 2 tối đa 100 nhưng các chỉ số con cộng lại 95"):
+        import_table(write_word_table(tmp_path / "sai.docx", rows))
