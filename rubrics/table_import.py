@@ -14,7 +14,6 @@ naming the sheet and cell, and the rubric is checked as any rubric file is (:fun
 from __future__ import annotations
 
 import re
-import zipfile
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -22,27 +21,16 @@ from typing import Any
 
 import yaml
 from babel.numbers import NumberFormatError, parse_decimal
-from docx import Document
-from docx.opc.exceptions import PackageNotFoundError
-from docx.oxml.ns import qn
-from docx.table import Table
-from docx.text.paragraph import Paragraph
 from jinja2 import Environment, PackageLoader, StrictUndefined
-from openpyxl import load_workbook
-from openpyxl.utils import get_column_letter
-from openpyxl.utils.exceptions import InvalidFileException
 
 from common.text import fold
 from rubrics.compiled import CompiledRubric
 from rubrics.errors import RubricError
 from rubrics.formatting import vn_number
 from rubrics.loader import load_file, load_text
+from rubrics.table_sheets import TABLE_SUFFIXES, Sheet, read_sheets
 
-MAX_TABLE_BYTES = 5_000_000
-MAX_ROWS = 3_000
 HEADER_SEARCH = 30  # the header row is within the first rows, under the title block
-WORD_SUFFIXES = (".docx",)
-TABLE_SUFFIXES = (".xlsx", ".xlsm", *WORD_SUFFIXES)
 
 # Each column, with the phrases (folded: no case, no diacritics) a header may say it with; earlier phrases
 # are more telling. A header that names a score of its own (tự chấm, kết quả) is none of these.
@@ -104,67 +92,6 @@ class ImportedTable:
     sheet: str
 
 
-class _Sheet:
-    """A worksheet's values with its merged cells resolved: a header takes a merged value in every
-    column it spans; in the body, a merged text column is filled down, other merged cells keep their
-    top-left value only."""
-
-    def __init__(self, title: str, values: list[list[Any]], merged: list[tuple[int, int, int, int]], preamble=()):
-        self.title = title
-        self.values = values
-        self.merged = merged  # (first row, last row, first column, last column), 1-based
-        self.preamble = list(preamble)  # a document's lines above its table
-
-    @classmethod
-    def of_worksheet(cls, ws) -> _Sheet:
-        rows = min(ws.max_row or 0, MAX_ROWS)
-        values = [list(r) for r in ws.iter_rows(min_row=1, max_row=rows, values_only=True)]
-        merged = [(m.min_row, m.max_row, m.min_col, m.max_col) for m in ws.merged_cells.ranges if m.min_row <= rows]
-        return cls(ws.title, values, merged)
-
-    @classmethod
-    def of_word_table(cls, title: str, table, preamble: list[str]) -> _Sheet:
-        """A Word table: python-docx gives a merged cell at every grid position it covers, as one cell."""
-        spans: dict[Any, list[int]] = {}  # by the cell's XML element (kept alive here, so one proxy per cell)
-        values: list[list[Any]] = []
-        for r, row in enumerate(table.rows[:MAX_ROWS], start=1):
-            line = []
-            for c, cell in enumerate(row.cells, start=1):
-                span = spans.get(cell._tc)
-                if span is None:
-                    spans[cell._tc] = [r, r, c, c]
-                    line.append(cell.text.strip() or None)
-                else:
-                    span[1], span[3] = max(span[1], r), max(span[3], c)
-                    line.append(None)
-            values.append(line)
-        merged = [tuple(span) for span in spans.values() if span[0] != span[1] or span[2] != span[3]]
-        return cls(title, values, merged, preamble)
-
-    def raw(self, row: int, col: int) -> Any:
-        line = self.values[row - 1] if 0 < row <= len(self.values) else []
-        return line[col - 1] if 0 < col <= len(line) else None
-
-    def header_value(self, row: int, col: int) -> Any:
-        for r1, r2, c1, c2 in self.merged:
-            if r1 <= row <= r2 and c1 <= col <= c2:
-                return self.raw(r1, c1)
-        return self.raw(row, col)
-
-    def body_value(self, row: int, col: int, fill_down: bool) -> Any:
-        for r1, r2, c1, c2 in self.merged:
-            if r1 <= row <= r2 and c1 <= col <= c2:
-                return self.raw(r1, c1) if fill_down and col == c1 else (self.raw(row, col) if row == r1 else None)
-        return self.raw(row, col)
-
-    def cell(self, row: int, col: int) -> str:
-        return f"{self.title}!{get_column_letter(col)}{row}"
-
-    @property
-    def width(self) -> int:
-        return max((len(r) for r in self.values), default=0)
-
-
 def text_of(value: Any) -> str:
     if value is None:
         return ""
@@ -186,7 +113,7 @@ def column_of(header: str) -> tuple[str, int] | None:
     return None
 
 
-def find_header(sheet: _Sheet) -> tuple[int, int, dict[str, int]] | None:
+def find_header(sheet: Sheet) -> tuple[int, int, dict[str, int]] | None:
     """The first and last header rows and the column of each field, or None when the sheet has no header."""
     for row in range(1, min(HEADER_SEARCH, len(sheet.values)) + 1):
         found = _columns(sheet, [row])
@@ -201,7 +128,7 @@ def find_header(sheet: _Sheet) -> tuple[int, int, dict[str, int]] | None:
     return None
 
 
-def _columns(sheet: _Sheet, rows: list[int]) -> dict[str, int]:
+def _columns(sheet: Sheet, rows: list[int]) -> dict[str, int]:
     best: dict[str, tuple[int, int]] = {}
     for col in range(1, sheet.width + 1):
         parts: list[str] = []
@@ -285,7 +212,7 @@ def classify(stt: str, last_capital: str | None = None) -> tuple[int, str] | Non
     return None
 
 
-def read_rows(sheet: _Sheet, header: int, columns: dict[str, int], file: str) -> tuple[list[Row], Row | None]:
+def read_rows(sheet: Sheet, header: int, columns: dict[str, int], file: str) -> tuple[list[Row], Row | None]:
     """The table's top-level items, each with its children, and the total row if the table has one."""
     top: list[Row] = []
     stack: list[Row] = []
@@ -414,7 +341,7 @@ def item_of(row: Row, sample: bool) -> dict[str, Any]:
     return item
 
 
-def title_block(sheet: _Sheet, header: int) -> list[str]:
+def title_block(sheet: Sheet, header: int) -> list[str]:
     """The lines above the header (province, decision, title), each once."""
     lines: list[str] = [line for line in sheet.preamble if line]
     for row in range(1, header):
@@ -463,7 +390,7 @@ def import_table(
     ``sample`` marks the rubric and each indicator as a sample, for a table that is not the official one."""
     path = Path(path)
     file = str(path)
-    sheets = _sheets(path, file)
+    sheets = read_sheets(path, file, lambda n: str(_words.word_table(n)).strip())
     names = [candidate.title for candidate in sheets]
     if sheet is not None and sheet not in names:
         raise RubricError(file, sheet, "table_no_sheet", sheets=names)
@@ -505,33 +432,6 @@ def import_table(
     body = yaml.dump(data, Dumper=_Dumper, allow_unicode=True, sort_keys=False, width=120)
     text = "\n".join(f"# {line}".rstrip() for line in head.splitlines()) + "\n" + body
     return ImportedTable(text, load_text(text, file), table.title)
-
-
-def _sheets(path: Path, file: str) -> list[_Sheet]:
-    """The worksheets of a workbook, or the tables of a Word document (named "Bảng 1", "Bảng 2" …)."""
-    try:
-        if path.stat().st_size > MAX_TABLE_BYTES:
-            raise RubricError(file, None, "too_large", size=path.stat().st_size, limit=MAX_TABLE_BYTES)
-        if path.suffix.lower() in WORD_SUFFIXES:
-            return _word_tables(Document(str(path)))
-        return [_Sheet.of_worksheet(ws) for ws in load_workbook(path, data_only=True).worksheets]
-    except OSError as exc:
-        raise RubricError(file, None, "unreadable", reason=exc.strerror or str(exc)) from None
-    except (zipfile.BadZipFile, InvalidFileException, PackageNotFoundError, KeyError, ValueError):
-        raise RubricError(file, None, "table_unreadable") from None
-
-
-def _word_tables(document) -> list[_Sheet]:
-    """Each table with the paragraphs written above it (its title block)."""
-    sheets, lines = [], []
-    for child in document.element.body.iterchildren():
-        if child.tag == qn("w:p"):
-            lines.append(" ".join(Paragraph(child, document).text.split()))
-        elif child.tag == qn("w:tbl"):
-            title = str(_words.word_table(len(sheets) + 1)).strip()
-            sheets.append(_Sheet.of_word_table(title, Table(child, document), lines))
-            lines = []
-    return sheets
 
 
 def _title(lines: list[str]) -> str | None:
