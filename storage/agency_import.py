@@ -24,11 +24,10 @@ from common.phones import normalise_phone
 from common.text import control_character, words
 from storage import campaigns
 from storage.models import Agency, Campaign, Submission
-from storage.records import NOT_STARTED
+from storage.records import NOT_STARTED, UNASSESSED
 
 COLUMNS = ("code", "name", "level", "parent_code", "contact_name", "contact_phone", "contact_email")
 REQUIRED = ("code", "name", "level")
-UNASSESSED = ""  # the level of a unit that is not assessed: never invited or ranked, a parent and a scope
 CONTACT_FIELDS = ("contact_name", "contact_phone", "contact_email")
 MAX_REPORTED = 20
 # A province has a few hundred agencies; the whole country about 12 000 (commune, district and province

@@ -20,7 +20,7 @@ from rubrics.validate import Validator
 from storage import rubric_store
 from storage.models import Agency, Campaign, CampaignLevel, Notification, StoredRubric, Submission
 from storage.policy import ReminderPolicy
-from storage.records import SUBMITTED_STATES, CampaignFacts, Office
+from storage.records import SUBMITTED_STATES, UNASSESSED, CampaignFacts, Office
 
 
 @dataclass
@@ -228,7 +228,7 @@ def contact_counts(session: Session, campaign_id: int) -> dict[str, int]:
             func.count(Agency.id),
             func.count(func.nullif(Agency.contact_phone, "")),
             func.count(func.nullif(Agency.contact_email, "")),
-        ).where(Agency.campaign_id == campaign_id, Agency.level != "")
+        ).where(Agency.campaign_id == campaign_id, Agency.level != UNASSESSED)
     ).one()
     return {"agencies": agencies, "with_phone": phones, "with_email": emails}
 

@@ -15,7 +15,7 @@ from common.errors import Refused
 from storage import campaigns
 from storage.contacts import agency_record
 from storage.models import Agency, Campaign, Invitation, StartFailure, StartFailureWindow
-from storage.records import InvitationRecord
+from storage.records import UNASSESSED, InvitationRecord
 
 # Telegram deep-link payloads allow up to 64 characters of [A-Za-z0-9_-].
 TOKEN_BYTES = 24
@@ -51,7 +51,7 @@ def agency_invitations(
     """
     query = (
         select(Agency)
-        .where(Agency.campaign_id == campaign.id, Agency.level != "")  # a unit that is not assessed is not invited
+        .where(Agency.campaign_id == campaign.id, Agency.level != UNASSESSED)  # such a unit is not invited
         .order_by(Agency.level, Agency.code)
     )
     if agency_code is not None:

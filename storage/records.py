@@ -26,6 +26,9 @@ SUBMISSION_STATES = (NOT_STARTED, IN_PROGRESS, SUBMITTED, RETURNED, VERIFIED)
 OPEN_STATES = (NOT_STARTED, IN_PROGRESS, RETURNED)  # not submitted: answers may change, reminders go out
 LATE_STATES = (NOT_STARTED, IN_PROGRESS)  # overdue once the campaign closes (a returned agency did submit)
 SUBMITTED_STATES = (SUBMITTED, VERIFIED)
+UNASSESSED = (
+    ""  # the level of an organisational unit that is not assessed: never invited or ranked, a parent and a scope
+)
 
 
 @dataclass(frozen=True)
