@@ -16,8 +16,10 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from common.errors import Refused
-from conversations import review
-from conversations.parsing import parse_answer, parse_reference
+from common.settings import DEFAULT_TIMEZONE
+from conversations import doubts, review
+from conversations.citations import parse_citation
+from conversations.parsing import parse_answer
 from conversations.prompts import parse_button, prompt
 from conversations.replies import Outcome, Reply
 from conversations.situation import Person, Situation, situation
@@ -75,13 +77,21 @@ def receipt_hash(rubric, answers: dict[str, Any]) -> str:
 
 
 class ContactDialogue:
-    def __init__(self, db: Database, clock: Callable[[], datetime], *, receipts: Callable[[], None] | None = None):
+    def __init__(
+        self,
+        db: Database,
+        clock: Callable[[], datetime],
+        *,
+        receipts: Callable[[], None] | None = None,
+        zone: str = DEFAULT_TIMEZONE,
+    ):
         """With ``receipts`` (the bot), a submission's receipt is an outbox row queued in the submission's
         transaction, and ``receipts`` is called once it is committed to send it at once; without (the
-        preview, which has no sender), the receipt is the reply itself."""
+        preview, which has no sender), the receipt is the reply itself. ``zone`` says which day is today."""
         self.db = db
         self.clock = clock
         self.receipts = receipts
+        self.zone = zone
 
     # -- registration ---------------------------------------------------------
 
@@ -199,6 +209,8 @@ class ContactDialogue:
                     return Outcome([Reply("coordinator_welcome", {"scope": coordinator.scope})])
                 return Outcome([Reply("not_registered")])
             if action == "continue":
+                if place.locked:
+                    return self._already_submitted(place)
                 blocked = place.edit_refusal()
                 return Outcome(
                     [refusal(blocked), Reply("status", self._overview(place))] if blocked else [self._resume(place)]
@@ -284,11 +296,14 @@ class ContactDialogue:
                 value = parse_answer(step.question, text)
             except Refused as refused:
                 return Outcome([refusal(refused), prompt(place, step)])
+            asked = doubts.doubt(place, step, value, self.zone)
+            if asked is not None:
+                return Outcome([asked])
             return self._answer(place, step, value, Outcome())
 
     def _reference(self, place: Situation, step: WalkStep, text: str) -> Outcome:
         try:
-            reference = parse_reference(text)
+            reference = parse_citation(text)
         except Refused as refused:
             return Outcome([refusal(refused), prompt(place, step)])
         place.unit.evidence.add_reference(
@@ -393,6 +408,12 @@ class ContactDialogue:
         self, place: Situation, step: WalkStep, action: str, argument: str, message_id: int | None
     ) -> Outcome:
         question = step.question
+        if action in (doubts.CONFIRM, doubts.RETYPE):
+            value = doubts.pending(place, step)
+            doubts.drop(place)
+            if action == doubts.CONFIRM and value is not None:
+                return self._answer(place, step, value, Outcome(notice="saved"), message_id)
+            return Outcome([prompt(place, step, edit_message_id=message_id)])
         if action == "r" and question.evidence != "none":
             place.contact.draft = {**place.contact.draft, "mode": "reference"}
             return Outcome([Reply("reference_help", {"step": step})], notice="reference")
