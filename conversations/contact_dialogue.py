@@ -28,6 +28,7 @@ from rubrics import answers as values
 from rubrics.answers import NA
 from rubrics.compiled import WalkStep
 from rubrics.model import MultiChoiceQuestion, SingleChoiceQuestion
+from rubrics.scoring import AgencyScore
 from storage import invitations
 from storage.db import Database
 from storage.notifications import Planned
@@ -478,6 +479,7 @@ class ContactDialogue:
             )
         submission = place.submission
         again = place.correcting
+        earlier = place.earlier_score() if again else None
         if again:
             place.unit.verification.resubmit(place.agency.id, by=place.contact.telegram_user_id, now=place.now)
         place.unit.submissions.submit(submission, receipt_hash(place.rubric, place.answers), place.now)
@@ -487,7 +489,7 @@ class ContactDialogue:
         place.new_menu_token()
         place.new_prompt_token()
         if self.receipts is not None:
-            queue_receipt(place)  # sent by the outbox once this transaction commits, after a crash too
+            queue_receipt(place, earlier)  # sent by the outbox once this transaction commits, after a crash too
             return Outcome(notice="submitted")
         return Outcome(
             [
@@ -499,6 +501,7 @@ class ContactDialogue:
                         "score": score,
                         "hash": submission.receipt_hash,
                         "rubric": place.rubric.rubric,
+                        "earlier_total": earlier.total if earlier is not None else None,
                     },
                 )
             ],
@@ -509,9 +512,10 @@ class ContactDialogue:
 RECEIPT_CATCH_UP = timedelta(days=7)  # a receipt is sent late rather than never
 
 
-def queue_receipt(place: Situation) -> None:
+def queue_receipt(place: Situation, earlier: AgencyScore | None = None) -> None:
     """Queue the receipt of this submission to the contact who confirmed it: one row per submission
-    (revision), so pressing twice, or two processes, queue it once."""
+    (revision), so pressing twice, or two processes, queue it once. A resubmission's receipt carries the
+    total of the earlier submission (``earlier``), to say what changed."""
     contact, submission = place.contact, place.submission
     row = Planned(
         f"c{place.campaign.id}:receipt:a{place.agency.id}:r{submission.revision}",
@@ -520,7 +524,11 @@ def queue_receipt(place: Situation) -> None:
         place.agency.id,
         place.now,
         place.now + RECEIPT_CATCH_UP,
-        {"at": place.now.isoformat(), "hash": submission.receipt_hash},
+        {
+            "at": place.now.isoformat(),
+            "hash": submission.receipt_hash,
+            **({"earlier_total": str(earlier.total)} if earlier is not None else {}),
+        },
     )
     place.unit.queue(place.campaign.id, [row])
 

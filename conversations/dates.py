@@ -1,8 +1,9 @@
 """Dates as officials write them (Nghị định 30/2020/NĐ-CP): a closed set of forms, one small grammar each.
 
 Accepted: "ngày 15 tháng 3 năm 2019", "15 tháng 3 năm 2019", "15/3/2019", "15/03/2019", "15-03-2019",
-"15.03.2019" and "2019-03-15", each perhaps after "ngày" and with or without a trailing full stop. A date that does not exist
-(31/02/2019) and a two-digit year (15/3/19) are refused with a :class:`~common.errors.Refused` that says why.
+"15.03.2019" and "2019-03-15", each perhaps after "ngày" and with or without a trailing full stop. A date
+that does not exist (31/02/2019) and a two-digit year (15/3/19) are refused with a
+:class:`~common.errors.Refused` that says why.
 """
 
 from __future__ import annotations

@@ -49,7 +49,8 @@ def parse_number(text: str, kind: str = "decimal", unit: str | None = None) -> D
     except NumberFormatError:
         if _DECIMAL_DOT.fullmatch(cleaned):
             whole, _, fraction = cleaned.rpartition(".")
-            raise Refused("answer_number_decimal_dot", text=cleaned, meant=f"{whole.replace(',', '.')},{fraction}")
+            meant = f"{whole.replace(',', '.')},{fraction}"
+            raise Refused("answer_number_decimal_dot", text=cleaned, meant=meant) from None
         if re.fullmatch(r"[+-]?\d+", cleaned):
             number = Decimal(cleaned)
         else:

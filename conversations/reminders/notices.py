@@ -167,6 +167,7 @@ def receipt(outbox: OutboxStore, row: Pending, campaign: CampaignFacts, now: dat
         "score": score,
         "hash": row.payload["hash"],
         "rubric": rubric.rubric,
+        "earlier_total": Decimal(row.payload["earlier_total"]) if "earlier_total" in row.payload else None,
     }
     return Claimed(row.id, row.kind, row.telegram_user_id, contact.language_code, "receipt", context)
 
