@@ -119,7 +119,7 @@ class CoordinatorDialogue:
         page = max(0, min(page, pages - 1))
         rows: list[list[Button]] = [
             [
-                Button(f"k:s:{other}:0", label=reports[other].rubric.rubric.level_name)
+                Button(f"k:s:{other}:0", key="level", params={"rubric": reports[other].rubric.rubric})
                 for other in reports
                 if other != level
             ],

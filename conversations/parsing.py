@@ -28,7 +28,7 @@ _UNIT = re.compile(rf"(?P<n>{_DIGITS}?)\s*(?P<unit>[^\W\d_][^\d]*)")
 _DECIMAL_DOT = re.compile(r"[+-]?\d+\.\d+|[+-]?\d{1,3}(?:,\d{3})+\.\d+")
 
 
-def parse_number(text: str, kind: str = "decimal", unit: str | None = None) -> Decimal:
+def parse_number(text: str, kind: str = "decimal", unit: str | None = None, unit_en: str | None = None) -> Decimal:
     """The number ``text`` writes, for a question of type ``kind``; Refused says what is wrong with it."""
     typed = text.strip()
     percent = _PERCENT.fullmatch(typed)
@@ -40,7 +40,7 @@ def parse_number(text: str, kind: str = "decimal", unit: str | None = None) -> D
         raise Refused("answer_number_exponent", text=typed[:30])
     with_unit = _UNIT.fullmatch(typed)
     if with_unit is not None and with_unit["n"].strip():
-        raise Refused("answer_number_unit", number=with_unit["n"].strip()[:30], unit=unit)
+        raise Refused("answer_number_unit", number=with_unit["n"].strip()[:30], unit=unit, unit_en=unit_en or unit)
     cleaned = re.sub(r"[\s\u00a0]", "", typed)
     if not cleaned or len(cleaned) > 30 or not re.fullmatch(r"[+-]?[\d.,]+", cleaned):
         raise Refused("answer_not_integer" if kind == "integer" else "answer_not_number")
@@ -67,7 +67,7 @@ def parse_answer(question: Question, text: str) -> Any:
         raise Refused("answer_text_too_long", max_length=MAX_TEXT, length=len(text))
     refuse_control(text, "answer_control")
     if kind in ("integer", "decimal", "percentage"):
-        number = parse_number(text, kind, question.unit)
+        number = parse_number(text, kind, question.unit, question.unit_en)
         return int(number) if kind == "integer" else number
     if kind == "date":
         return parse_date(text)

@@ -107,7 +107,7 @@ def test_the_transcript_shows_the_mistakes_the_refusals_and_the_receipt(demo):
     contact = output.split("════ Cán bộ điều phối")[0]
     for mistake, refused in [
         ("mười hai", Refused("answer_not_integer")),
-        ("20 người", Refused("answer_number_unit", number="20", unit="người")),
+        ("20 người", Refused("answer_number_unit", number="20", unit="người", unit_en="persons")),
         ("12,5", Refused("answer_integer_decimal", number=Decimal("12.5"))),
         ("12.5", Refused("answer_number_decimal_dot", text="12.5", meant="12,5")),
         ("31/02/2019", Refused("answer_date_no_day", day=31, month=2, year=2019, days=28)),
