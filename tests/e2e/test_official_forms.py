@@ -26,7 +26,7 @@ from storage import campaigns
 from storage.agency_import import import_csv
 from storage.campaigns import CampaignSpec
 from storage.invitations import agency_invitations
-from storage.models import Agency, Answer, Contact
+from storage.models import Agency, Answer, Contact, Submission
 
 
 def start(server, campaign, user_id=800, code="06652"):
@@ -320,3 +320,26 @@ def test_a_resubmission_receipt_says_what_changed(running, db):  # noqa: F811
     again = user.wait_for_reply(match="BIÊN NHẬN NỘP LẠI")
     assert "Đây là bản nộp lại" in again.text and first.text != again.text
     assert re.search(r"Điểm tạm tính: [\d,]+ → [\d,]+ \(\+[\d,]+ điểm\)", again.text), again.text
+
+
+def test_coordinator_refusals_say_what_is_missing(running, db):  # noqa: F811
+    server, clock, campaign = running
+    coordinator = server.user(810, "Sở")
+    coordinator.wait_for_reply(after_update=coordinator.send_command(f"/start {campaign.coordinator_token}"))
+    contact = start(server, campaign, 811)
+    answer_all(db, "06652", seed=11)
+    confirm = contact.wait_for_reply(after_update=contact.send_command("/nop"), match="xác nhận nộp")
+    contact.press("✅ Xác nhận nộp", message_id=confirm.message_id)
+    contact.wait_for_reply(match="BIÊN NHẬN")
+    for command, sentence in [
+        ("/dieuchinh 06652 1.1 2", "Xin ghi lý do điều chỉnh sau số điểm"),
+        ("/tralai 06652 1.1", "Xin ghi nhận xét sau mã chỉ tiêu"),
+        ("/tralai 06652", "Xin ghi mã các chỉ tiêu cần trả lại"),
+        ("/diem tinh", "Đợt đánh giá không có cấp «tinh»; các cấp: huyen, xa."),
+        ("/bieudo phuong", "Đợt đánh giá không có cấp «phuong»; các cấp: huyen, xa."),
+    ]:
+        reply = coordinator.wait_for_reply(after_update=coordinator.send_command(command)).text
+        assert reply == sentence or reply.startswith(sentence), (command, reply)
+    assert "Cấp xã" in coordinator.wait_for_reply(after_update=coordinator.send_command("/diem Xã")).text
+    with db.session() as session:
+        assert session.scalar(select(Submission.state).join(Agency).where(Agency.code == "06652")) == "submitted"
