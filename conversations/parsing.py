@@ -30,7 +30,7 @@ _DECIMAL_DOT = re.compile(r"[+-]?\d+\.\d+|[+-]?\d{1,3}(?:,\d{3})+\.\d+")
 
 def parse_number(text: str, kind: str = "decimal", unit: str | None = None, unit_en: str | None = None) -> Decimal:
     """The number ``text`` writes, for a question of type ``kind``; Refused says what is wrong with it."""
-    typed = text.strip()
+    typed = text.strip().removesuffix(".")  # "20." at the end of a sentence
     percent = _PERCENT.fullmatch(typed)
     if percent is not None:
         if kind != "percentage":

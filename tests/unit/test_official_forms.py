@@ -121,6 +121,7 @@ def test_a_citation_refusal_names_the_missing_part(written, key, sentence):
         ("1.234", "integer", Decimal(1234)),
         ("1234", "integer", Decimal(1234)),
         ("1 234", "integer", Decimal(1234)),
+        ("20.", "integer", Decimal(20)),
         ("12,5", "decimal", Decimal("12.5")),
         ("1.250,5", "decimal", Decimal("1250.5")),
         ("85%", "percentage", Decimal(85)),
