@@ -167,7 +167,8 @@ def test_the_coordinator_verified_one_agency(demo):
 
     notices = [c for c in fake.calls("sendMessage", chat_id=VERIFIED_CHAT) if continued(c)]
     assert len(notices) == 1 and "trả lại 1 chỉ tiêu" in notices[0].params["text"]
-    assert sum(text.startswith("✅ BIÊN NHẬN") for text in texts_to(fake, VERIFIED_CHAT)) == 2
+    receipts = [text for text in texts_to(fake, VERIFIED_CHAT) if text.startswith("✅ BIÊN NHẬN")]
+    assert len(receipts) == 2 and receipts[1].startswith("✅ BIÊN NHẬN NỘP LẠI") and "→" in receipts[1]
     coordinator_texts = texts_to(fake, scenario.COORDINATOR[0])
     assert any("nộp lại bản tự đánh giá sau khi sửa" in text for text in coordinator_texts)
     assert any("✓ thẩm định, tự chấm" in text for text in coordinator_texts)
