@@ -97,7 +97,7 @@ def build_application(
         application.job_queue.run_once(send_receipts, 0, name="receipts")
 
     handlers = Handlers(
-        ContactDialogue(db, clock, receipts=receipt_queued),
+        ContactDialogue(db, clock, receipts=receipt_queued, zone=settings.timezone),
         coordinators,
         settings.timezone,
         evidence_dir,

@@ -42,7 +42,26 @@ COORDINATOR_MENU = ("tinhhinh", "diem", "donvi", "thamdinh", "bieudo", "xuat", "
 MENUS = {"contact": CONTACT_MENU, "coordinator": COORDINATOR_MENU}
 
 
+ENGLISH_COMMANDS = {  # the English alias of each command in a menu
+    "tieptuc": "continue",
+    "xemlai": "review",
+    "sua": "edit",
+    "trangthai": "status",
+    "nop": "submit",
+    "trogiup": "help",
+    "tinhhinh": "progress",
+    "diem": "scores",
+    "donvi": "agency",
+    "thamdinh": "verify",
+    "bieudo": "chart",
+    "xuat": "export",
+    "nhacnho": "remind",
+}
+
+
 def command_menu(lang: str, names: tuple[str, ...] = CONTACT_MENU) -> list[tuple[str, str]]:
-    """(command, description) for setMyCommands, in the menu's order."""
+    """(command, description) for setMyCommands, in the menu's order; the English menu lists the
+    English aliases."""
     macros = environment().get_template(f"{lang}/commands.j2").module
-    return [(name, str(getattr(macros, name)()).strip()) for name in names]
+    shown = ENGLISH_COMMANDS if lang == "en" else {}
+    return [(shown.get(name, name), str(getattr(macros, name)()).strip()) for name in names]

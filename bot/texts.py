@@ -48,6 +48,7 @@ def environment(zone: str = "Asia/Ho_Chi_Minh") -> Environment:
         date=lambda v: vn_date(v.astimezone(ZoneInfo(zone)).date() if isinstance(v, datetime) else v),
         local=lambda v: _localized(v, zone),
         when=lambda v: "–" if v is None else vn_datetime(_localized(v, zone)),
+        when_en=lambda v: "–" if v is None else f"{vn_time(_localized(v, zone))} on {vn_date(_localized(v, zone))}",
         clock=lambda v: vn_time(_localized(v, zone)),
         iso=lambda v: v.isoformat() if isinstance(v, (date, datetime)) else v,
     )

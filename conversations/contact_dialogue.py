@@ -16,8 +16,10 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from common.errors import Refused
-from conversations import review
-from conversations.parsing import parse_answer, parse_reference
+from common.settings import DEFAULT_TIMEZONE
+from conversations import doubts, review
+from conversations.citations import parse_citation
+from conversations.parsing import parse_answer
 from conversations.prompts import parse_button, prompt
 from conversations.replies import Outcome, Reply
 from conversations.situation import Person, Situation, situation
@@ -26,6 +28,7 @@ from rubrics import answers as values
 from rubrics.answers import NA
 from rubrics.compiled import WalkStep
 from rubrics.model import MultiChoiceQuestion, SingleChoiceQuestion
+from rubrics.scoring import AgencyScore
 from storage import invitations
 from storage.db import Database
 from storage.notifications import Planned
@@ -75,13 +78,21 @@ def receipt_hash(rubric, answers: dict[str, Any]) -> str:
 
 
 class ContactDialogue:
-    def __init__(self, db: Database, clock: Callable[[], datetime], *, receipts: Callable[[], None] | None = None):
+    def __init__(
+        self,
+        db: Database,
+        clock: Callable[[], datetime],
+        *,
+        receipts: Callable[[], None] | None = None,
+        zone: str = DEFAULT_TIMEZONE,
+    ):
         """With ``receipts`` (the bot), a submission's receipt is an outbox row queued in the submission's
         transaction, and ``receipts`` is called once it is committed to send it at once; without (the
-        preview, which has no sender), the receipt is the reply itself."""
+        preview, which has no sender), the receipt is the reply itself. ``zone`` says which day is today."""
         self.db = db
         self.clock = clock
         self.receipts = receipts
+        self.zone = zone
 
     # -- registration ---------------------------------------------------------
 
@@ -199,6 +210,8 @@ class ContactDialogue:
                     return Outcome([Reply("coordinator_welcome", {"scope": coordinator.scope})])
                 return Outcome([Reply("not_registered")])
             if action == "continue":
+                if place.locked:
+                    return self._already_submitted(place)
                 blocked = place.edit_refusal()
                 return Outcome(
                     [refusal(blocked), Reply("status", self._overview(place))] if blocked else [self._resume(place)]
@@ -284,11 +297,14 @@ class ContactDialogue:
                 value = parse_answer(step.question, text)
             except Refused as refused:
                 return Outcome([refusal(refused), prompt(place, step)])
+            asked = doubts.doubt(place, step, value, self.zone)
+            if asked is not None:
+                return Outcome([asked])
             return self._answer(place, step, value, Outcome())
 
     def _reference(self, place: Situation, step: WalkStep, text: str) -> Outcome:
         try:
-            reference = parse_reference(text)
+            reference = parse_citation(text)
         except Refused as refused:
             return Outcome([refusal(refused), prompt(place, step)])
         place.unit.evidence.add_reference(
@@ -393,6 +409,12 @@ class ContactDialogue:
         self, place: Situation, step: WalkStep, action: str, argument: str, message_id: int | None
     ) -> Outcome:
         question = step.question
+        if action in (doubts.CONFIRM, doubts.RETYPE):
+            value = doubts.pending(place, step)
+            doubts.drop(place)
+            if action == doubts.CONFIRM and value is not None:
+                return self._answer(place, step, value, Outcome(notice="saved"), message_id)
+            return Outcome([prompt(place, step, edit_message_id=message_id)])
         if action == "r" and question.evidence != "none":
             place.contact.draft = {**place.contact.draft, "mode": "reference"}
             return Outcome([Reply("reference_help", {"step": step})], notice="reference")
@@ -457,6 +479,7 @@ class ContactDialogue:
             )
         submission = place.submission
         again = place.correcting
+        earlier = place.earlier_score() if again else None
         if again:
             place.unit.verification.resubmit(place.agency.id, by=place.contact.telegram_user_id, now=place.now)
         place.unit.submissions.submit(submission, receipt_hash(place.rubric, place.answers), place.now)
@@ -466,7 +489,7 @@ class ContactDialogue:
         place.new_menu_token()
         place.new_prompt_token()
         if self.receipts is not None:
-            queue_receipt(place)  # sent by the outbox once this transaction commits, after a crash too
+            queue_receipt(place, earlier)  # sent by the outbox once this transaction commits, after a crash too
             return Outcome(notice="submitted")
         return Outcome(
             [
@@ -479,6 +502,7 @@ class ContactDialogue:
                         "hash": submission.receipt_hash,
                         "rubric": place.rubric.rubric,
                         "office": place.campaign.office,
+                        "earlier_total": earlier.total if earlier is not None else None,
                     },
                 )
             ],
@@ -489,9 +513,10 @@ class ContactDialogue:
 RECEIPT_CATCH_UP = timedelta(days=7)  # a receipt is sent late rather than never
 
 
-def queue_receipt(place: Situation) -> None:
+def queue_receipt(place: Situation, earlier: AgencyScore | None = None) -> None:
     """Queue the receipt of this submission to the contact who confirmed it: one row per submission
-    (revision), so pressing twice, or two processes, queue it once."""
+    (revision), so pressing twice, or two processes, queue it once. A resubmission's receipt carries the
+    total of the earlier submission (``earlier``), to say what changed."""
     contact, submission = place.contact, place.submission
     row = Planned(
         f"c{place.campaign.id}:receipt:a{place.agency.id}:r{submission.revision}",
@@ -500,7 +525,11 @@ def queue_receipt(place: Situation) -> None:
         place.agency.id,
         place.now,
         place.now + RECEIPT_CATCH_UP,
-        {"at": place.now.isoformat(), "hash": submission.receipt_hash},
+        {
+            "at": place.now.isoformat(),
+            "hash": submission.receipt_hash,
+            **({"earlier_total": str(earlier.total)} if earlier is not None else {}),
+        },
     )
     place.unit.queue(place.campaign.id, [row])
 

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from common.errors import Refused
-from common.text import refuse_control
+from common.text import fold, refuse_control
 from conversations import agency_detail
 from conversations.exports import ExportLabels, write_csv, write_xlsx
 from conversations.replies import Button, Outcome, Reply
@@ -111,14 +111,15 @@ class CoordinatorDialogue:
         campaign, reports, refused = self._scoped_report(who)
         if refused:
             return refused
-        if level not in reports:
-            level = next(iter(reports))
+        if level is not None and _level(reports, level) is None:
+            return refusal(Refused("level_not_in_campaign", level=level.strip()[:20], levels=list(reports)))
+        level = next(iter(reports)) if level is None else _level(reports, level)
         ranked = reports[level].ranked()
         pages = max(1, -(-len(ranked) // SCORES_PER_PAGE))
         page = max(0, min(page, pages - 1))
         rows: list[list[Button]] = [
             [
-                Button(f"k:s:{other}:0", label=reports[other].rubric.rubric.level_name)
+                Button(f"k:s:{other}:0", key="level", params={"rubric": reports[other].rubric.rubric})
                 for other in reports
                 if other != level
             ],
@@ -145,11 +146,14 @@ class CoordinatorDialogue:
 
     # -- one agency -------------------------------------------------------------
 
-    def _usage(self, who: Person, template: str) -> Outcome:
-        """How to use a command, for a coordinator; the refusal for anyone else."""
+    def _usage(self, who: Person, template: str, refused: Refused | None = None) -> Outcome:
+        """How to use a command (or ``refused``, what is missing from it), for a coordinator; the refusal
+        for anyone else."""
         with self.db.unit(write=False) as unit:
             found = unit.contacts.coordinator(who.user_id) is not None
-        return Outcome([Reply(template if found else "not_coordinator")])
+        if not found:
+            return Outcome([Reply("not_coordinator")])
+        return Outcome([Reply(template, {"refused": refused} if refused else {})])
 
     def agency(self, who: Person, reference: str, page: int = 0, message_id: int | None = None) -> Outcome:
         """One agency in full, found by its code (or, from a button, its id), within the scope."""
@@ -247,6 +251,8 @@ class CoordinatorDialogue:
     def adjust(self, who: Person, argument: str) -> Outcome:
         """``CODE INDICATOR POINTS REASON…``: the verified points of one indicator."""
         parts = argument.split(maxsplit=3)
+        if len(parts) == 3:
+            return self._usage(who, "refusal", Refused("reason_missing"))
         if len(parts) < 4:
             return self._usage(who, "verify_usage")
         reference, code, points, reason = parts
@@ -263,6 +269,9 @@ class CoordinatorDialogue:
     def return_indicators(self, who: Person, argument: str) -> Outcome:
         """``CODE INDICATOR[,INDICATOR…] COMMENT…``: send indicators back to the agency for correction."""
         parts = argument.split(maxsplit=2)
+        if len(parts) in (1, 2):
+            missing = "comment_missing" if len(parts) == 2 else "indicators_missing"
+            return self._usage(who, "refusal", Refused(missing))
         if len(parts) < 3:
             return self._usage(who, "verify_usage")
         reference, codes, comment = parts
@@ -305,8 +314,9 @@ class CoordinatorDialogue:
         wanted = argument.strip().lower()
         if wanted in ("xeploai", "xếp loại", "xeploại", BANDS):
             return Outcome([Reply("coordinator_chart", {"campaign": campaign, "kind": BANDS}, chart=(BANDS, reports))])
-        level = wanted if wanted in reports else next(iter(reports))
-        report = reports[level]
+        if wanted and _level(reports, wanted) is None:
+            return refusal(Refused("level_not_in_campaign", level=argument.strip()[:20], levels=list(reports)))
+        report = reports[_level(reports, wanted) if wanted else next(iter(reports))]
         context = {"campaign": campaign, "kind": "totals", "report": report, "count": len(report.agencies)}
         return Outcome([Reply("coordinator_chart", context, chart=("totals", report))])
 
@@ -377,6 +387,11 @@ class CoordinatorDialogue:
         if kind == "x" and len(parts) == 2:
             return Outcome([Reply("remind_cancelled", edit_message_id=message_id)], notice="cancelled")
         return Outcome(notice="invalid_button")
+
+
+def _level(reports, typed: str) -> str | None:
+    """The level of ``reports`` a coordinator typed ("huyen", "Huyện"), or None."""
+    return next((level for level in reports if typed.strip().lower() == level or fold(typed) == fold(level)), None)
 
 
 def _pager(prefix: str, page: int, pages: int) -> list[Button]:

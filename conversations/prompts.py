@@ -18,8 +18,8 @@ from rubrics.model import MultiChoiceQuestion, SingleChoiceQuestion
 
 # prompt actions: a = answer (option index, or 1/0 for yes/no), t = toggle a choice,
 # d = done with a multiple choice, n = not applicable, s = skip, b = back, k = keep and go on,
-# r = give a document reference as evidence
-PROMPT_ACTIONS = frozenset("atdnsbkr")
+# r = give a document reference as evidence, y / w = store / retype the answer the bot asked about
+PROMPT_ACTIONS = frozenset("atdnsbkryw")
 
 
 class _Unanswered:

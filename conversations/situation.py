@@ -80,6 +80,14 @@ class Situation:
         """This agency's score on its own (an indicator relative to the cohort counts against itself)."""
         return Scorer(self.rubric).score_cohort([AgencyInput(self.agency.id, self.answers)])[0]
 
+    def earlier_score(self) -> AgencyScore | None:
+        """The provisional score of the answers as they were last submitted (before a return), if any."""
+        at = self.submission.submitted_at
+        if at is None:
+            return None
+        answers = self.unit.answers.as_of(self.rubric, self.agency.id, at)
+        return Scorer(self.rubric).score_cohort([AgencyInput(self.agency.id, answers)])[0]
+
     def evidence_questions(self) -> set[str]:
         return self.unit.evidence.questions(self.agency.id)
 

@@ -6,7 +6,7 @@ unanswered is absent, and "Không áp dụng" is the :data:`NA` marker.
 Values by question type: yes_no → bool; single_choice → option value;
 multi_choice → list of option values; integer → int; decimal and percentage
 → Decimal; date → date; text → str; document → dict with ``so_hieu``,
-``ngay`` (date) and ``trich_yeu``; file → dict with ``file_id``,
+``ngay`` (date) and ``trich_yeu``, and perhaps ``loai`` and ``co_quan``; file → dict with ``file_id``,
 ``file_name``, ``size`` and ``mime_type``.
 """
 
@@ -46,6 +46,7 @@ NA = _NotApplicable()
 Answers = Mapping[str, Any]
 
 DOCUMENT_FIELDS = ("so_hieu", "ngay", "trich_yeu")
+DOCUMENT_OPTIONAL = ("loai", "co_quan")  # the document's type (Quyết định, Kế hoạch…) and issuer, when cited
 FILE_FIELDS = ("file_id", "file_name", "size", "mime_type")
 
 
@@ -152,7 +153,10 @@ def _check(question: Question, value: Any, answers: Answers) -> Fault | None:
         if len(value) > question.max_length:
             return Fault("text_too_long", {"max_length": question.max_length, "length": len(value)})
     if kind == "document":
-        if not isinstance(value, dict) or set(value) != set(DOCUMENT_FIELDS):
+        if not isinstance(value, dict) or not set(DOCUMENT_FIELDS) <= set(value) <= {
+            *DOCUMENT_FIELDS,
+            *DOCUMENT_OPTIONAL,
+        }:
             return Fault("wrong_shape", {"type": kind})
         if not str(value["so_hieu"]).strip() or not isinstance(value["ngay"], date):
             return Fault("wrong_shape", {"type": kind})

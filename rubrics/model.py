@@ -133,6 +133,7 @@ class DateQuestion(QuestionBase):
     type: Literal["date"]
     min: date | None = None
     max: date | None = None
+    in_period: bool = False  # the date falls in the campaign's data period; one outside it is asked about
 
 
 class TextQuestion(QuestionBase):

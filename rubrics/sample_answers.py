@@ -16,6 +16,8 @@ from rubrics.compiled import CompiledRubric
 from rubrics.conditions import holds
 from rubrics.model import Question
 
+SAMPLE_TODAY = date(2019, 10, 14)  # sample campaigns run from this day; a sample date is never after it
+
 
 def _value(question: Question, answers: dict[str, Any], rng: random.Random):
     kind = question.type
@@ -40,7 +42,7 @@ def _value(question: Question, answers: dict[str, Any], rng: random.Random):
     if kind == "date":
         start = question.min or date(2019, 1, 1)
         end = question.max or max(start, date(2019, 10, 15))
-        return start + timedelta(days=rng.randint(0, (end - start).days))
+        return min(start + timedelta(days=rng.randint(0, (end - start).days)), max(start, SAMPLE_TODAY))
     if kind == "text":
         return "Nội dung mẫu"[: question.max_length]
     if kind == "document":

@@ -207,3 +207,18 @@ class Answers:
             .where(AnswerRow.agency_id == agency_id, AnswerRow.question_id == question_id)
         ).first()
         return tuple(found) if found is not None else None
+
+    def as_of(self, rubric: CompiledRubric, agency_id: int, at: datetime) -> dict[str, Any]:
+        """The agency's answers as they stood at ``at``, from the history (e.g. at an earlier submission)."""
+        rows = self.session.execute(
+            select(AnswerChange.question_id, AnswerChange.value, AnswerChange.not_applicable, AnswerChange.cleared)
+            .where(AnswerChange.agency_id == agency_id, AnswerChange.changed_at <= at)
+            .order_by(AnswerChange.changed_at, AnswerChange.id)
+        ).all()
+        stood: dict[str, Any] = {}
+        for question_id, value, not_applicable, cleared in rows:
+            if question_id not in rubric.by_id or cleared:
+                stood.pop(question_id, None)
+            else:
+                stood[question_id] = NA if not_applicable else decoded(rubric, question_id, value)
+        return stood

@@ -237,7 +237,7 @@ def run_preview(rubric: CompiledRubric, *, lang: str, zone: str, clock: Callable
         try:
             agency_id, token = setup(db, rubric, clock())
             preview = Preview(
-                ContactDialogue(db, clock), Person(AUTHOR, AUTHOR, "Người xem thử", lang), zone, click.echo
+                ContactDialogue(db, clock, zone=zone), Person(AUTHOR, AUTHOR, "Người xem thử", lang), zone, click.echo
             )
             click.echo(render("preview_start", lang="cli", zone=zone, rubric=rubric) + "\n")
             preview.start(token)

@@ -18,8 +18,14 @@ from rubrics.compiled import CompiledRubric
 
 HEADER = re.compile(r"· Câu (\d+)/\d+")
 EVIDENCE = ("minh-chung.pdf", b"%PDF-1.4 minh chung", "application/pdf")
-# Typing mistakes a contact makes before typing it right, by question type.
-MISTAKES = {"integer": ("mười hai", "12abc"), "date": ("15 tháng 3 năm 2019",)}
+# Typing mistakes a contact really makes before typing it right, by question type: a number in words, a unit
+# after the number, a decimal on a count, a dot as the decimal point, a day the month does not have, a
+# two-digit year.
+MISTAKES = {
+    "integer": ("mười hai", "20 người", "12,5"),
+    "decimal": ("12.5",),
+    "date": ("31/02/2019", "15/3/19"),
+}
 
 
 def label(name: str, **params) -> str:

@@ -168,6 +168,7 @@ def receipt(outbox: OutboxStore, row: Pending, campaign: CampaignFacts, now: dat
         "hash": row.payload["hash"],
         "rubric": rubric.rubric,
         "office": campaign.office,
+        "earlier_total": Decimal(row.payload["earlier_total"]) if "earlier_total" in row.payload else None,
     }
     return Claimed(row.id, row.kind, row.telegram_user_id, contact.language_code, "receipt", context)
 

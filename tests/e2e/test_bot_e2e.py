@@ -99,7 +99,9 @@ def test_menu_and_start_without_a_token(running):
     commands = fake.commands()
     assert [c["command"] for c in commands] == ["tieptuc", "xemlai", "sua", "trangthai", "nop", "trogiup"]
     assert all(c["description"] for c in commands) and "Tiếp tục" in commands[0]["description"]
-    assert fake.commands(language_code="en")[0]["description"].startswith("Continue")
+    english = fake.commands(language_code="en")
+    assert [c["command"] for c in english] == ["continue", "review", "edit", "status", "submit", "help"]
+    assert english[0]["description"].startswith("Continue")
     user = fake.user(11)
     user.send_command("/start")
     assert "đường dẫn mời" in user.wait_for_reply().text

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 from collections import Counter
+from decimal import Decimal
 from importlib.resources import files
 
 import pytest
@@ -105,12 +106,16 @@ def test_the_export_holds_every_agency(demo):
 def test_the_transcript_shows_the_mistakes_the_refusals_and_the_receipt(demo):
     output, _, _ = demo
     contact = output.split("════ Cán bộ điều phối")[0]
-    for mistake, key in [
-        ("mười hai", "answer_not_integer"),
-        ("12abc", "answer_not_integer"),
-        ("15 tháng 3 năm 2019", "answer_not_date"),
+    for mistake, refused in [
+        ("mười hai", Refused("answer_not_integer")),
+        ("20 người", Refused("answer_number_unit", number="20", unit="người", unit_en="persons")),
+        ("12,5", Refused("answer_integer_decimal", number=Decimal("12.5"))),
+        ("12.5", Refused("answer_number_decimal_dot", text="12.5", meant="12,5")),
+        ("31/02/2019", Refused("answer_date_no_day", day=31, month=2, year=2019, days=28)),
+        ("15/3/19", Refused("answer_date_short_year", year="19")),
     ]:
-        assert f": {mistake}\n🤖 {refusal(Refused(key))}\n" in contact
+        assert f": {mistake}\n🤖 {refusal(refused)}\n" in contact
+    assert "15 tháng 3 năm 2019" not in contact  # an official form of a date is no mistake
     assert "✅ BIÊN NHẬN" in contact and "SHA-256" in contact and "lược bớt" in contact
 
 
@@ -163,7 +168,8 @@ def test_the_coordinator_verified_one_agency(demo):
 
     notices = [c for c in fake.calls("sendMessage", chat_id=VERIFIED_CHAT) if continued(c)]
     assert len(notices) == 1 and "trả lại 1 chỉ tiêu" in notices[0].params["text"]
-    assert sum(text.startswith("✅ BIÊN NHẬN") for text in texts_to(fake, VERIFIED_CHAT)) == 2
+    receipts = [text for text in texts_to(fake, VERIFIED_CHAT) if text.startswith("✅ BIÊN NHẬN")]
+    assert len(receipts) == 2 and receipts[1].startswith("✅ BIÊN NHẬN NỘP LẠI") and "→" in receipts[1]
     coordinator_texts = texts_to(fake, scenario.COORDINATOR[0])
     assert any("nộp lại bản tự đánh giá sau khi sửa" in text for text in coordinator_texts)
     assert any("✓ thẩm định, tự chấm" in text for text in coordinator_texts)

@@ -55,7 +55,7 @@ def refused_sentence(outcome) -> str:
     assert outcome.notice == "refused" and len(outcome.replies) == 1, outcome
     text = text_of(outcome.replies[0], "vi", ZONE)
     assert "/nhacnho" in text and "Phường" not in text and text.count(";") == 1
-    assert "/nhacnho" in text_of(outcome.replies[0], "en", ZONE)
+    assert "/remind" in text_of(outcome.replies[0], "en", ZONE)
     return text
 
 

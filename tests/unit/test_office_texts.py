@@ -29,7 +29,7 @@ def texts(office: Office, lang: str) -> dict[str, str]:
         "welcome": render("welcome", lang=lang, rubric=rubric, relevant=25, **common),
         "reminder": render("reminder", lang=lang, state="in_progress", answered=3, relevant=25, **common),
         "receipt": render("receipt", lang=lang, agency=agency, at=NOW, score=score, hash="ab" * 32, rubric=rubric,
-                          office=office),
+                          office=office, earlier_total=None),
     }  # fmt: skip
 
 
