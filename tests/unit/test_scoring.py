@@ -108,6 +108,50 @@ def test_quang_ninh_bands_are_closed_above():
     ]
 
 
+def test_bound_inclusivity_is_per_band():
+    """One band may include a bound its scheme's reading excludes: Khá 70–80 % with 70 included, Tốt > 80 %."""
+    scheme = BandScheme(
+        applies_to="total",
+        inclusive="upper",
+        bands=[
+            Band(label="Trung bình", **{"from": D(0)}, to=D(70), to_inclusive=False),
+            Band(label="Khá", **{"from": D(70)}, from_inclusive=True, to=D(80)),
+            Band(label="Tốt", **{"from": D(80)}, to=D(100)),
+        ],
+    )
+    assert [band_of(scheme, D(p)) for p in ("0", "69.99", "70", "80", "80.0001", "100")] == [
+        "Trung bình",
+        "Trung bình",
+        "Khá",
+        "Khá",
+        "Tốt",
+        "Tốt",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("total", "band"), [("210", "Khá"), ("240", "Khá"), ("240.01", "Tốt"), ("209.99", "Trung bình")]
+)
+def test_bundled_quang_ninh_bands_read_the_source(total, band):
+    """The bundled Quảng Ninh rubrics: 70 % → Khá, 80 % → Khá, just above 80 % → Tốt (on a 300-point scale:
+    240,01 is 80,0033 %, which the rounded 80,00 % would have made Khá)."""
+    scheme = load_file(Path("rubrics/bundled/qn2018-huyen.yaml")).rubric.bands[0]
+    assert band_of(scheme, D(total) * 100 / 300) == band
+
+
+def test_a_300_point_rubric_bands_the_exact_percentage():
+    rubric = load_text(
+        one_indicator(
+            "- {id: q, type: integer, text: Số}\n", "{type: per_unit, question: q, points_per_unit: 0.01}", "300"
+        )
+        + "bands:\n  - applies_to: total\n    inclusive: upper\n    bands:\n"
+        "      - {label: Khá, from: 0, to: 80}\n      - {label: Tốt, from: 80, to: 100}\n",
+        "t.yaml",
+    )
+    score = Scorer(rubric).score_cohort([AgencyInput("a", {"q": 24001})])[0]
+    assert (score.total, score.percent, score.band) == (D("240.01"), D("80.00"), "Tốt")
+
+
 def test_whole_group_not_applicable_converts_to_zero_not_a_division_error(tth):
     answers = {"cbcc_tong": 10, "may_tinh": NA, "co_ttdl": NA}
     score = Scorer(tth).score_cohort([AgencyInput("a", answers)])[0]
