@@ -136,6 +136,7 @@ class CoordinatorDialogue:
                         "page": page,
                         "pages": pages,
                         "count": len(ranked),
+                        "ranked_count": len(reports[level].standing()),
                     },
                     [r for r in rows if r],
                     edit_message_id=message_id,

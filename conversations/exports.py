@@ -130,6 +130,8 @@ def agency_dict(report: AgencyReport, *, detail: bool = False, rubric: CompiledR
         "parent_code": agency.parent_code,
         "state": agency.state,
         "submitted_at": agency.submitted_at,
+        "ranked": report.ranked,
+        "progress": None if report.progress is None else dict(zip(("answered", "relevant"), report.progress)),
         **score_dict(report.effective),
         "self_assessed": report.score.total,
         "verified": report.verified.total if report.verified else None,

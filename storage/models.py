@@ -25,6 +25,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -102,6 +103,7 @@ class Campaign(Base):
     reminder_policy: Mapped[dict[str, Any]] = mapped_column(default=dict)
     state: Mapped[str] = mapped_column(String(20), default="open")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    cohort_frozen_at: Mapped[datetime | None]  # from then on, the cohort is the submissions marked in_cohort
 
     levels: Mapped[list[CampaignLevel]] = relationship(back_populates="campaign", order_by="CampaignLevel.id")
 
@@ -221,6 +223,7 @@ class Submission(Base):
     receipt_hash: Mapped[str | None] = mapped_column(String(64))
     revision: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     verified_by: Mapped[int | None] = mapped_column(BigInteger)
+    in_cohort: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     agency: Mapped[Agency] = relationship(back_populates="submission")
 

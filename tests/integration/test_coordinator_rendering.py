@@ -118,7 +118,7 @@ def test_every_coordinator_message_renders_and_fits(db, size, lang):
     else:
         assert "UBND Thành phố Hạ Long" in joined
     if size == 200:
-        assert "(1/14, 199 " in joined  # the 199 wards page by 15
+        assert "(1/14, 199/199 " in joined  # the 199 wards page by 15
 
 
 def test_the_status_of_a_city_of_200_names_every_level(db):
