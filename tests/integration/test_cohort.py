@@ -139,3 +139,12 @@ def test_a_frozen_cohort_keeps_a_late_submission_from_moving_the_others(db, camp
     with db.session() as session:
         cohort.unfreeze(session, campaigns.get(session, campaign_id))
     assert standing(db, campaign_id)["H1"][1] < before["H1"][1]
+
+
+def test_the_coordinator_freezes_the_cohort_from_the_command_line(db, campaign_id, capsys, database_url):
+    cqdt = Cli(capsys, database_url)
+    frozen = json.loads(cqdt("campaign", "freeze", str(campaign_id), "--json"))
+    assert frozen["cohort"] == 2 and frozen["frozen_at"]
+    assert "Nhóm so sánh đã chốt lúc" in cqdt("campaign", "show", str(campaign_id))
+    assert "Đã bỏ chốt" in cqdt("campaign", "freeze", str(campaign_id), "--undo")
+    assert "Nhóm so sánh đã chốt" not in cqdt("campaign", "show", str(campaign_id))
