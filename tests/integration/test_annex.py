@@ -13,13 +13,13 @@ from datetime import date
 from decimal import Decimal
 
 from docx import Document
-from integration.test_cohort import BANDWIDTH, NOW, answer, set_state
 from openpyxl import load_workbook
 from openpyxl.utils import get_column_letter
 
 from bot.labels import labels
 from conversations.annex import Heading, write_annex_docx, write_annex_xlsx
 from conversations.targets import missed
+from integration.test_cohort import BANDWIDTH, NOW, answer, set_state
 from rubrics.bundled import bundled
 from storage import campaigns
 from storage.agency_import import import_csv
