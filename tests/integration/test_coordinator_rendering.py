@@ -100,6 +100,9 @@ def test_every_coordinator_message_renders_and_fits(db, size, lang):
         dialogue.chart(COORDINATOR, ""),
         dialogue.chart(COORDINATOR, "xeploai"),
         dialogue.export(COORDINATOR, lang),
+        dialogue.targets(COORDINATOR),
+        dialogue.targets(COORDINATOR, "HL"),
+        dialogue.targets(COORDINATOR, "P001"),
     ]
     first = dialogue.scores(COORDINATOR)
     outcomes.append(first)
