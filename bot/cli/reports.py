@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import date, datetime
 from pathlib import Path
 
@@ -12,6 +13,7 @@ from bot.labels import labels
 from common.errors import Refused
 from conversations.annex import Heading, write_annex_docx, write_annex_xlsx
 from conversations.exports import report_dict, write_csv, write_xlsx
+from conversations.targets import agency_targets, commonly_missed
 from storage import campaigns
 from storage.agency_detail import AgencyDetail
 from storage.reports import campaign_report
@@ -112,4 +114,50 @@ def cli_line(cli: CliContext, output: Path, fmt: str, count: int) -> str:
     return render("export_done", lang="cli", path=output, format=fmt, count=count)
 
 
-COMMANDS = [scores, export]
+@click.command("targets")
+@click.option("--campaign", "campaign_id", type=int, required=True, metavar="ID", help="Mã số đợt đánh giá.")
+@click.option("--agency", "code", metavar="MÃ_ĐV", help="Một đơn vị: các chỉ tiêu chưa đạt tối đa, kèm trả lời.")
+@click.option("--level", metavar="CẤP", help="Chỉ một cấp.")
+@click.option("--json", "as_json", is_flag=True, help="In dạng JSON (số thập phân ghi dạng chuỗi chính xác).")
+@pass_cli
+def targets(cli: CliContext, campaign_id: int, code: str | None, level: str | None, as_json: bool) -> None:
+    """Mục tiêu: các chỉ tiêu chưa đạt điểm tối đa, theo cấp (bao nhiêu đơn vị, mất bình quân) hoặc của một đơn vị."""
+    campaign, reports = load_report(cli, campaign_id, level)
+    if code is None:
+        levels = [(report, commonly_missed(report)) for report in reports.values()]
+        data = {
+            "campaign": campaign.id,
+            "levels": [{"level": r.level, "indicators": [asdict(c) for c in common]} for r, common in levels],
+        }
+        cli.emit("targets", data, as_json, campaign=campaign, levels=levels, agency=None)
+        return
+    entry, report = next(
+        ((e, r) for r in reports.values() for e in r.agencies if e.agency.code.casefold() == code.strip().casefold()),
+        (None, None),
+    )
+    if entry is None:
+        raise Refused("agency_not_found", code=code)
+    with cli.db.session() as session:
+        found = agency_targets(entry, report.rubric, AgencyDetail(session).evidence)
+    data = {
+        "campaign": campaign.id,
+        "agency": entry.agency.code,
+        "total": entry.effective.total,
+        "rank": entry.effective.rank,
+        "indicators": [
+            {
+                "code": m.code,
+                "title": m.title,
+                "max": m.max,
+                "achieved": m.achieved,
+                "lost": m.lost,
+                "answers": {q.id: labels("vi", cli.timezone).answer(q, v) for q, v in m.answers},
+                "evidence": len(m.evidence),
+            }
+            for m in found
+        ],
+    }
+    cli.emit("targets", data, as_json, campaign=campaign, agency=entry, missed=found, levels=None)
+
+
+COMMANDS = [scores, export, targets]

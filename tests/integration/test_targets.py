@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from decimal import Decimal
 
 from dialogue_helpers import START, Clock
@@ -50,3 +51,23 @@ def test_targets_of_an_agency_outside_the_campaign_are_refused_in_one_sentence(d
     dialogue = CoordinatorDialogue(db, Clock(START), ZONE, by_language(ZONE))
     (text,) = rendered(dialogue.targets(COORDINATOR, "KHONGCO"), "vi")
     assert "KHONGCO" in text and "\n" not in text.strip()
+
+
+def test_the_command_line_lists_the_same_targets(db, capsys, database_url):
+    from cli_helpers import Cli
+
+    campaign_with(db, city_of(6))
+    cqdt = Cli(capsys, database_url)
+    with db.session() as session:
+        campaign = campaigns.get(session, 1)
+        report = campaign_report(session, campaign)["xa"]
+    entry = next(e for e in report.agencies if e.agency.code == "P002")
+    expected = missed(entry, report.rubric)
+    shown = json.loads(cqdt("targets", "--campaign", "1", "--agency", "p002", "--json"))
+    assert [(i["code"], Decimal(i["lost"])) for i in shown["indicators"]] == [(m.code, m.lost) for m in expected]
+    plain = cqdt("targets", "--campaign", "1", "--agency", "P002")
+    assert all(f" {m.code} " in plain for m in expected)
+    levels = json.loads(cqdt("targets", "--campaign", "1", "--json"))["levels"]
+    xa = next(lv for lv in levels if lv["level"] == "xa")["indicators"]
+    assert [(c["code"], c["missed_by"]) for c in xa] == [(c.code, c.missed_by) for c in commonly_missed(report)]
+    assert "đơn vị, mất bình quân" in cqdt("targets", "--campaign", "1")
