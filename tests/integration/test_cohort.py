@@ -148,3 +148,30 @@ def test_the_coordinator_freezes_the_cohort_from_the_command_line(db, campaign_i
     assert "Nhóm so sánh đã chốt lúc" in cqdt("campaign", "show", str(campaign_id))
     assert "Đã bỏ chốt" in cqdt("campaign", "freeze", str(campaign_id), "--undo")
     assert "Nhóm so sánh đã chốt" not in cqdt("campaign", "show", str(campaign_id))
+
+
+def test_a_district_s_indicator_from_its_communes_reads_only_those_that_submitted(db):
+    xa = bundled()["qn2018-xa"]
+    rows = "code,name,level,parent_code,contact_name,contact_phone,contact_email\n"
+    rows += "H1,Huyện Một,huyen,,,,\nX1,Xã Một,xa,H1,,,\nX2,Xã Hai,xa,H1,,,\n"
+    with db.session() as session:
+        campaign = campaigns.create(session, CampaignSpec("Đợt thử", {"huyen": RUBRIC, "xa": xa}, NOW))
+        import_csv(session, campaign, rows)
+        answer(session, "H1", 1)
+        set_state(session, "H1", SUBMITTED)
+        for code, has_one_stop in (("X1", True), ("X2", False)):
+            agency = session.scalar(select(Agency).where(Agency.code == code))
+            set_answer(session, xa, agency, "mot_cua_dien_tu", has_one_stop, by=None, source="test", now=NOW)
+        set_state(session, "X1", SUBMITTED)
+        campaign_id = campaign.id
+
+    def share() -> Decimal:
+        with db.session() as session:
+            report = campaign_report(session, campaigns.get(session, campaign_id))["huyen"]
+            return report.agencies[0].effective.indicators["2.3.5"].achieved
+
+    alone = share()  # X2's draft ("no one-stop system") is not read: one commune of one has it
+    assert alone == RUBRIC.items["2.3.5"].max
+    with db.session() as session:
+        set_state(session, "X2", SUBMITTED)
+    assert share() == alone / 2
