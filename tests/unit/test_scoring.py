@@ -5,6 +5,7 @@ The Thừa Thiên Huế worked examples from RUBRIC-SOURCES.md must reproduce ex
 
 from __future__ import annotations
 
+import json
 import textwrap
 from datetime import date
 from decimal import Decimal as D
@@ -139,15 +140,17 @@ def test_bundled_quang_ninh_bands_read_the_source(total, band):
     assert band_of(scheme, D(total) * 100 / 300) == band
 
 
-def test_a_300_point_rubric_bands_the_exact_percentage():
-    rubric = load_text(
-        one_indicator(
-            "- {id: q, type: integer, text: Số}\n", "{type: per_unit, question: q, points_per_unit: 0.01}", "300"
-        )
-        + "bands:\n  - applies_to: total\n    inclusive: upper\n    bands:\n"
-        "      - {label: Khá, from: 0, to: 80}\n      - {label: Tốt, from: 80, to: 100}\n",
-        "t.yaml",
+def three_hundred_points() -> str:
+    """A 300-point rubric: 0,01 point per unit counted; Khá up to 80 %, Tốt above."""
+    questions, rule = "- {id: q, type: integer, text: Số}\n", "{type: per_unit, question: q, points_per_unit: 0.01}"
+    return (
+        one_indicator(questions, rule, "300") + "bands:\n  - applies_to: total\n    inclusive: upper\n    bands:\n"
+        "      - {label: Khá, from: 0, to: 80}\n      - {label: Tốt, from: 80, to: 100}\n"
     )
+
+
+def test_a_300_point_rubric_bands_the_exact_percentage():
+    rubric = load_text(three_hundred_points(), "t.yaml")
     score = Scorer(rubric).score_cohort([AgencyInput("a", {"q": 24001})])[0]
     assert (score.total, score.percent, score.band) == (D("240.01"), D("80.00"), "Tốt")
 
@@ -323,3 +326,15 @@ def test_vietnamese_number_and_date_formats():
     assert vn_number(1234) == "1.234" and vn_number(D("12.5")) == "12,5"
     assert vn_datetime(datetime(2019, 10, 28, 14, 0)) == "14h00 ngày 28/10/2019"
     assert date(2019, 10, 28).strftime("%d/%m/%Y") == "28/10/2019"
+
+
+def test_rubric_score_on_the_command_line_bands_240_01_of_300_as_good(tmp_path, capsys):
+    from bot.cli import main
+
+    rubric = tmp_path / "r300.yaml"
+    rubric.write_text(three_hundred_points(), encoding="utf-8")
+    answers = tmp_path / "answers.yaml"
+    answers.write_text("q: 24001\n", encoding="utf-8")
+    assert main(["rubric", "score", str(rubric), str(answers), "--json"]) == 0
+    shown = json.loads(capsys.readouterr().out)
+    assert (shown["total"], shown["percent"], shown["band"]) == ("240.01", "80.00", "Tốt")
