@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from storage.models import Campaign, Submission
@@ -42,7 +42,9 @@ def freeze(session: Session, campaign: Campaign, now: datetime) -> int:
         .execution_options(synchronize_session=False)
     )
     session.flush()
-    return sum(1 for s in session.query(Submission.state).filter_by(campaign_id=campaign.id) if counts(s.state))
+    return session.scalar(
+        select(func.count()).where(Submission.campaign_id == campaign.id, Submission.in_cohort.is_(True))
+    )
 
 
 def unfreeze(session: Session, campaign: Campaign) -> None:
