@@ -18,18 +18,24 @@ from decimal import Decimal
 
 import pytest
 from cli_helpers import Cli
+from dialogue_helpers import Clock
 from openpyxl import load_workbook
 from sqlalchemy import select, update
 
 from bot.charts import totals_figure
-from bot.labels import labels
+from bot.labels import by_language, labels
+from conversations.annex import Heading, write_annex_xlsx
+from conversations.contact_dialogue import ContactDialogue
+from conversations.coordinator_dialogue import CoordinatorDialogue
 from conversations.exports import write_csv, write_xlsx
+from integration.test_coordinator_rendering import COORDINATOR, ZONE, rendered
 from rubrics.bundled import bundled
 from rubrics.sample_answers import sample_answers
 from storage import campaigns, cohort
 from storage.agency_import import import_csv
 from storage.answers import set_answer
 from storage.campaigns import CampaignSpec
+from storage.invitations import coordinator_invitation
 from storage.models import Agency, Submission
 from storage.records import IN_PROGRESS, SUBMITTED
 from storage.reports import Scoreboard, campaign_report
@@ -98,7 +104,7 @@ def test_a_draft_typing_a_larger_value_changes_no_submitted_score(db, campaign_i
     assert submitted["H3"][0] is not None and submitted["H1"][1] < alone["H1"][1]
 
 
-def test_the_draft_is_listed_unranked_in_json_charts_and_exports(db, campaign_id, capsys, database_url):
+def test_the_draft_is_listed_unranked_in_json_diem_charts_and_exports(db, campaign_id, capsys, database_url):
     with db.session() as session:
         answer(session, "H3", 3, **{BANDWIDTH: Decimal(50)})
         reports = campaign_report(session, campaigns.get(session, campaign_id))
@@ -117,6 +123,20 @@ def test_the_draft_is_listed_unranked_in_json_charts_and_exports(db, campaign_id
     last = dict(zip(head, rows[-1]))
     assert last["Mã đơn vị"] == "H3" and last["Hạng"] is None and last["Xếp loại"] is None
     assert [dict(zip(head, r))["Hạng"] for r in rows[1:3]] == [1, 2]
+
+    annex = io.BytesIO()
+    write_annex_xlsx(annex, reports, labels("vi", ZONE), campaign_name="Đợt", heading=Heading())
+    names = [c.value for c in load_workbook(annex)["Cấp huyện"]["B"]]
+    assert names[7:9] == ["Huyện Một", "Huyện Hai"] and names[-1] == "Huyện Ba"
+
+    with db.session() as session:
+        token = coordinator_invitation(session, campaigns.get(session, campaign_id), NOW).token
+    ContactDialogue(db, Clock(NOW)).start(COORDINATOR, token)
+    outcome = CoordinatorDialogue(db, Clock(NOW), ZONE, by_language(ZONE)).scores(COORDINATOR, "huyen")
+    shown = rendered(outcome, "vi")[0]
+    ranked, apart = shown.split("Chưa xếp hạng")
+    assert "1. Huyện Một [H1]" in ranked and "2. Huyện Hai [H2]" in ranked and "H3" not in ranked
+    assert "– Huyện Ba [H3] — đang làm" in apart
 
     text = io.BytesIO()
     write_csv(text, reports, labels("vi", "Asia/Ho_Chi_Minh"), zone="Asia/Ho_Chi_Minh")
