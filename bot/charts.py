@@ -51,7 +51,8 @@ def bands_chart(reports: dict[str, LevelReport], *, lang: str) -> bytes:
 
 
 def totals_figure(report: LevelReport, *, lang: str) -> Figure:
-    """A bar per agency, highest total first, coloured by band, with dashed lines at the band thresholds.
+    """A bar per agency, ranked agencies by rank, then those not submitted (grey, no band), with dashed
+    lines at the band thresholds.
 
     A level of more than :data:`MAX_BARS` agencies would give unreadable bars, so it is drawn as
     a histogram instead: the totals in 20 equal bins from 0 to the rubric's max, each bin stacked
@@ -59,7 +60,7 @@ def totals_figure(report: LevelReport, *, lang: str) -> Figure:
     agencies gives an empty chart with a "no data" note.
     """
     text = _text(lang)
-    entries = sorted(report.agencies, key=lambda e: (-e.effective.total, e.agency.code))
+    entries = report.ranked()
     rubric = report.rubric
     if not entries:
         return _no_data(text("totals_title", rubric.rubric, 0), text)

@@ -112,6 +112,8 @@ COORDINATOR_COMMANDS = {
     "export": "export",
     "nhacnho": "remind",
     "remind": "remind",
+    "muctieu": "targets",
+    "targets": "targets",
 }
 
 
@@ -201,6 +203,7 @@ class Handlers:
             "chart": lambda: dialogue.chart(who, argument),
             "export": lambda: dialogue.export(who, language_of(who.language)),
             "remind": lambda: dialogue.remind(who),
+            "targets": lambda: dialogue.targets(who, argument),
         }
         await self.deliver(update, who, await self.run(calls[COORDINATOR_COMMANDS[name]]))
 

@@ -1,5 +1,5 @@
 """The words of the exports in one language: the macros of ``{lang}/labels.j2``, rendered through the bot's
-template environment (:class:`conversations.exports.ExportLabels`)."""
+template environment (:class:`conversations.exports.ExportLabels`), and of the annex, from ``{lang}/annex.j2``."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ class TemplateLabels:
 
     def __init__(self, lang: str = "vi", zone: str = "Asia/Ho_Chi_Minh"):
         self._module = environment(zone).get_template(f"{lang}/labels.j2").module
+        self._annex = environment(zone).get_template(f"{lang}/annex.j2").module
         self._rendered: dict[tuple, str] = {}
 
     def _render(self, macro: str, *args: Any) -> str:
@@ -59,6 +60,13 @@ class TemplateLabels:
 
     def document(self, number: str | None, signed: Any, summary: str | None) -> str:
         return str(self._module.document(number, signed, summary)).strip()
+
+    def annex(self, name: str, *args: Any) -> str:
+        """A phrase of the annex and its targets sheet (:class:`conversations.annex.AnnexLabels`)."""
+        return str(getattr(self._annex, name)(*args)).strip()
+
+    def answer(self, question: Any, value: Any) -> str:
+        return str(self._module.answer(question, value)).strip()
 
 
 @cache

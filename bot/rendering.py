@@ -38,7 +38,7 @@ def notice_of(key: str | None, lang: str, zone: str) -> str | None:
 
 
 CONTACT_MENU = ("tieptuc", "xemlai", "sua", "trangthai", "nop", "trogiup")
-COORDINATOR_MENU = ("tinhhinh", "diem", "donvi", "thamdinh", "bieudo", "xuat", "nhacnho", "trogiup")
+COORDINATOR_MENU = ("tinhhinh", "diem", "donvi", "thamdinh", "bieudo", "muctieu", "xuat", "nhacnho", "trogiup")
 MENUS = {"contact": CONTACT_MENU, "coordinator": COORDINATOR_MENU}
 
 

@@ -38,7 +38,7 @@ def sections(rubric) -> list[Section]:
 def scope_rank(entry: AgencyReport, entries: list[AgencyReport], scope: set[int]) -> tuple[int, int]:
     """The agency's rank among the agencies of a coordinator's scope (equal scores share a rank, as in the
     campaign's ranking), and how many are ranked there."""
-    kept = [e for e in entries if e.agency.id in scope]
+    kept = [e for e in entries if e.agency.id in scope and e.ranked]
     total = entry.effective.total
     return 1 + sum(1 for e in kept if e.effective.total > total), len(kept)
 

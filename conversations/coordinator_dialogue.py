@@ -16,9 +16,11 @@ from datetime import datetime, timedelta
 from common.errors import Refused
 from common.text import fold, refuse_control
 from conversations import agency_detail
+from conversations.annex import Heading, write_annex_docx, write_annex_xlsx
 from conversations.exports import ExportLabels, write_csv, write_xlsx
 from conversations.replies import Button, Outcome, Reply
 from conversations.situation import Person
+from conversations.targets import EvidenceOf, agency_targets, commonly_missed
 from storage import confirmations
 from storage.agencies import AgencyState
 from storage.db import Database
@@ -37,6 +39,7 @@ from storage.unit import Unit
 from storage.verification import parse_points
 
 SCORES_PER_PAGE = 15
+TARGETS_SHOWN = 10  # indicators per level in /muctieu without an agency
 PARENTS_SHOWN = 25
 BANDS = "bands"
 
@@ -137,6 +140,7 @@ class CoordinatorDialogue:
                         "page": page,
                         "pages": pages,
                         "count": len(ranked),
+                        "ranked_count": len(reports[level].standing()),
                     },
                     [r for r in rows if r],
                     edit_message_id=message_id,
@@ -289,17 +293,52 @@ class CoordinatorDialogue:
 
     # -- documents and pictures -------------------------------------------------
 
+    # -- what leaders aim at ------------------------------------------------------
+
+    def targets(self, who: Person, reference: str = "") -> Outcome:
+        """``/muctieu``: per level, the indicators most agencies miss; ``/muctieu MÃ_ĐV``: one agency's
+        indicators below full points, most points lost first, with its answers and evidence."""
+        reference = reference.strip()
+        if not reference:
+            campaign, reports, refused = self._scoped_report(who)
+            if refused:
+                return refused
+            levels = [(report, commonly_missed(report)[:TARGETS_SHOWN]) for report in reports.values()]
+            return Outcome([Reply("coordinator_targets", {"campaign": campaign, "levels": levels})])
+        with self.db.unit(write=False) as unit:
+            coordinator = unit.contacts.coordinator(who.user_id)
+            if coordinator is None:
+                return Outcome([Reply("not_coordinator")])
+            campaign = unit.campaign(coordinator.campaign_id)
+            found = self._agency(unit, coordinator, reference)
+            if found is None:
+                return refusal(Refused("agency_not_in_scope", code=reference[:20]))
+            agency, _ = found
+            report = unit.report(self.scoreboard, campaign.id, [agency.level])[agency.level]
+            entry = next(e for e in report.agencies if e.agency.id == agency.id)
+            missed = agency_targets(entry, report.rubric, unit.detail.evidence)
+        context = {"campaign": campaign, "agency": agency, "entry": entry, "report": report, "missed": missed}
+        return Outcome([Reply("agency_targets", context)])
+
     def export(self, who: Person, lang: str) -> Outcome:
         campaign, reports, refused = self._scoped_report(who)
         if refused:
             return refused
-        documents = _documents(campaign, reports, self.labels(lang), self.zone, f"cqdt-dot-{campaign.id}")
+        with self.db.unit(write=False) as unit:
+            documents = _documents(
+                campaign, reports, self.labels(lang), self.zone, f"cqdt-dot-{campaign.id}", unit.detail.evidence
+            )
         count = sum(len(r.agencies) for r in reports.values())
         return Outcome(
             [
                 Reply(
                     "coordinator_export",
-                    {"campaign": campaign, "count": count, "format": name[-4:]},
+                    {
+                        "campaign": campaign,
+                        "count": count,
+                        "format": name.rsplit(".", 1)[-1],
+                        "annex": "phu-luc" in name,
+                    },
                     document=(name, content),
                 )
                 for name, content in documents
@@ -419,9 +458,21 @@ def _counts(rows: list[AgencyState], key, campaign: CampaignFacts, now: datetime
     return counts
 
 
-def _documents(campaign, reports, labels: ExportLabels, zone: str, stem: str) -> list[tuple[str, bytes]]:
-    """The workbook and the table, as (file name, content)."""
-    workbook, table = io.BytesIO(), io.BytesIO()
+def _documents(
+    campaign, reports, labels: ExportLabels, zone: str, stem: str, evidence_of: EvidenceOf
+) -> list[tuple[str, bytes]]:
+    """The workbook, the table and the annex (xlsx and docx, the decision's number and date left blank),
+    as (file name, content)."""
+    workbook, table, annex, word = io.BytesIO(), io.BytesIO(), io.BytesIO(), io.BytesIO()
     write_xlsx(workbook, reports, labels, zone=zone, campaign=campaign)
     write_csv(table, reports, labels, zone=zone)
-    return [(f"{stem}.xlsx", workbook.getvalue()), (f"{stem}.csv", table.getvalue())]
+    heading = Heading(office=campaign.office.name if campaign.office else None)
+    campaign_name = campaign.name
+    write_annex_xlsx(annex, reports, labels, campaign_name=campaign_name, heading=heading, evidence_of=evidence_of)
+    write_annex_docx(word, reports, labels, campaign_name=campaign_name, heading=heading)
+    return [
+        (f"{stem}.xlsx", workbook.getvalue()),
+        (f"{stem}.csv", table.getvalue()),
+        (f"{stem}-phu-luc.xlsx", annex.getvalue()),
+        (f"{stem}-phu-luc.docx", word.getvalue()),
+    ]

@@ -11,7 +11,8 @@ the same :mod:`storage.reports` scoring as ``cqdt scores``.
 The writers print the words of an :class:`ExportLabels` (the bot renders them from
 its templates) and write to a binary stream; the xlsx row by row in XlsxWriter's
 constant-memory mode. Texts lose the control characters a workbook cannot hold,
-and in the xlsx each is a text cell, never a formula (a name may begin with "=").
+in the xlsx each is a text cell, never a formula (a name may begin with "="), and in the csv a text
+that begins like a formula is prefixed with an apostrophe.
 A Decimal keeps its exact digits (87,10 is stored as 87.10, not 87.09999999999999)
 and a score shows two decimals.
 """
@@ -71,6 +72,7 @@ TIME_FORMAT = "dd/mm/yyyy hh:mm"
 CSV_TIME = "%d/%m/%Y %H:%M"
 # What a workbook cannot hold: C0 controls other than tab, line feed and carriage return, DEL,
 # lone surrogates and the two non-characters XML forbids.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")  # what a spreadsheet may read as the start of a formula
 UNPRINTABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
 
 
@@ -145,6 +147,8 @@ def agency_dict(report: AgencyReport, *, detail: bool = False, rubric: CompiledR
         "parent_code": agency.parent_code,
         "state": agency.state,
         "submitted_at": agency.submitted_at,
+        "ranked": report.ranked,
+        "progress": None if report.progress is None else dict(zip(("answered", "relevant"), report.progress)),
         **score_dict(report.effective),
         "self_assessed": report.score.total,
         "verified": report.verified.total if report.verified else None,
@@ -461,4 +465,11 @@ def _csv_row(level: str, entry: AgencyReport, labels: ExportLabels, codes: list[
             continue
         row += [group.max, group.excluded, group.applicable, group.achieved, group.percent, group.converted]
         row.append(score.group_bands.get(code) or "")
-    return ["" if v is None else printable(v) if isinstance(v, str) else v for v in row]
+    return ["" if v is None else csv_text(v) if isinstance(v, str) else v for v in row]
+
+
+def csv_text(text: str) -> str:
+    """The text as a spreadsheet opening the csv takes it: printable, and prefixed with an apostrophe
+    when it begins like a formula (=, +, -, @, tab, carriage return), so it stays text."""
+    text = printable(text)
+    return "'" + text if text.startswith(FORMULA_STARTS) else text

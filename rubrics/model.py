@@ -344,18 +344,34 @@ class Band(Strict):
     label_en: str | None = None
     from_: Decimal = Field(alias="from", ge=0, le=100)
     to: Decimal = Field(ge=0, le=100)
+    from_inclusive: bool | None = None
+    to_inclusive: bool | None = None
 
 
 class BandScheme(Strict):
-    """Bands on the percentage of max, for the total or for each top-level group.
+    """Bands on the exact percentage of max, for the total or for each top-level group.
 
     ``inclusive: lower`` means a band holds ``from ≤ % < to`` (the top band
     includes 100); ``upper`` means ``from < % ≤ to`` (the bottom band includes 0).
+    A band's ``from_inclusive`` or ``to_inclusive`` overrides the scheme's reading of that bound.
     """
 
     applies_to: Literal["total", "groups"]
     inclusive: Literal["lower", "upper"] = "lower"
     bands: list[Band] = Field(min_length=1)
+
+    def bounds(self) -> list[tuple[Band, bool, bool]]:
+        """Each band, lowest first, with whether it includes its ``from`` and its ``to``."""
+        ordered = sorted(self.bands, key=lambda b: (b.from_, b.to))
+        last, lower = len(ordered) - 1, self.inclusive == "lower"
+        return [
+            (
+                band,
+                band.from_inclusive if band.from_inclusive is not None else lower or index == 0,
+                band.to_inclusive if band.to_inclusive is not None else not lower or index == last,
+            )
+            for index, band in enumerate(ordered)
+        ]
 
 
 class Rubric(Strict):

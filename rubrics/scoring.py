@@ -46,6 +46,12 @@ class ItemScore:
         return quantize(self.achieved * 100 / applicable)
 
     @property
+    def exact_percent(self) -> Decimal | None:
+        """achieved ÷ applicable max, in percent, unrounded (what a band reads)."""
+        applicable = self.max - self.excluded
+        return self.achieved * 100 / applicable if applicable > 0 else None
+
+    @property
     def converted(self) -> Decimal:
         applicable = self.max - self.excluded
         if applicable <= 0:
@@ -185,11 +191,12 @@ class Scorer:
         return self._banded(AgencyScore(score.key, groups, score.max, indicators))
 
     def _banded(self, result: AgencyScore) -> AgencyScore:
+        """Bands read the exact percentages; only what is shown is rounded (240,01/300 is 80,0033 %, not 80 %)."""
         for band in self.group_banding:
             for group in result.groups:
-                result.group_bands[group.code] = band(group.percent)
+                result.group_bands[group.code] = band(group.exact_percent)
         for band in self.total_banding:
-            result.band = band(result.percent)
+            result.band = band(result.total * 100 / result.max if result.max else ZERO)
         return result
 
     def score_cohort(self, agencies: Sequence[AgencyInput], *, relevance: bool = True) -> list[AgencyScore]:
@@ -205,21 +212,14 @@ class Scorer:
 
 
 def banding(scheme: BandScheme) -> Callable[[Decimal | None], str | None]:
-    """The scheme as a function of a percentage: the label of the band it falls in, or None."""
-    ordered = sorted(scheme.bands, key=lambda b: b.from_)
-    last = len(ordered) - 1
-    lower = scheme.inclusive == "lower"
-    bounds = [(band.from_, band.to, index == 0, index == last, band.label) for index, band in enumerate(ordered)]
+    """The scheme as a function of an exact percentage: the label of the band it falls in, or None."""
+    bounds = [(band.from_, band.to, low_in, high_in, band.label) for band, low_in, high_in in scheme.bounds()]
 
     def band_of_percent(percent: Decimal | None) -> str | None:
         if percent is None:
             return None
-        for low, high, first, final, label in bounds:
-            if lower:
-                inside = low <= percent and (percent < high or (final and percent <= high))
-            else:
-                inside = (low < percent or (first and percent >= low)) and percent <= high
-            if inside:
+        for low, high, low_in, high_in, label in bounds:
+            if (low < percent or (low_in and percent == low)) and (percent < high or (high_in and percent == high)):
                 return label
         return None
 

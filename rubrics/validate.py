@@ -279,18 +279,25 @@ class Validator:
 
     def check_bands(self, scheme: BandScheme) -> None:
         code = f"bands[{scheme.applies_to}]"
-        ordered = sorted(scheme.bands, key=lambda b: (b.from_, b.to))
+        bounds = scheme.bounds()
+        ordered = [band for band, _, _ in bounds]
         for band in ordered:
             if band.from_ >= band.to:
                 raise self.fail(code, "band_order", label=band.label)
-        for first, second in zip(ordered, ordered[1:]):
+        for (first, _, first_to_in), (second, second_from_in, _) in zip(bounds, bounds[1:]):
             if first.to > second.from_:
                 raise self.fail(code, "band_overlap", first=first.label, second=second.label)
             if first.to < second.from_:
                 raise self.fail(
                     code, "band_gap", first=first.label, second=second.label, start=first.to, end=second.from_
                 )
+            if first_to_in and second_from_in:
+                raise self.fail(code, "band_bound_twice", first=first.label, second=second.label, bound=first.to)
+            if not first_to_in and not second_from_in:
+                raise self.fail(code, "band_bound_none", first=first.label, second=second.label, bound=first.to)
         if ordered[0].from_ != 0 or ordered[-1].to != 100:
+            raise self.fail(code, "band_cover", start=ordered[0].from_, end=ordered[-1].to)
+        if not bounds[0][1] or not bounds[-1][2]:
             raise self.fail(code, "band_cover", start=ordered[0].from_, end=ordered[-1].to)
 
 

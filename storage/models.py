@@ -25,6 +25,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -105,6 +106,7 @@ class Campaign(Base):
     office_name: Mapped[str | None] = mapped_column(String(300))  # the coordinating office
     office_contact: Mapped[str | None] = mapped_column(String(300))  # its line for questions
     office_letter: Mapped[str | None] = mapped_column(String(200))  # "436/STTTT-CNTT ngày 07/10/2019"
+    cohort_frozen_at: Mapped[datetime | None]  # from then on, the cohort is the submissions marked in_cohort
 
     levels: Mapped[list[CampaignLevel]] = relationship(back_populates="campaign", order_by="CampaignLevel.id")
 
@@ -224,6 +226,7 @@ class Submission(Base):
     receipt_hash: Mapped[str | None] = mapped_column(String(64))
     revision: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     verified_by: Mapped[int | None] = mapped_column(BigInteger)
+    in_cohort: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     agency: Mapped[Agency] = relationship(back_populates="submission")
 

@@ -7,6 +7,11 @@ indicators may read their children); a whole level is rescored only when a cohor
 value moved. Reports carry the self-assessed score, the verified score where there is one (ranks
 use it), and the same agency's score in the previous campaign of the same rubric family.
 
+Only agencies whose submission counts are ranked and banded; the others keep their provisional
+figures, with no rank and no band, and are listed after the ranked ones with their progress.
+Rules that read other agencies (the best value, a district's communes) read only the cohort
+(:mod:`storage.cohort`): a draft never changes another agency's score.
+
 The scores of a campaign are hundreds of thousands of small objects that live as long as the
 scoreboard. They are built with the cyclic garbage collector paused, and after a large build they
 are frozen out of its generations (:func:`gc.freeze`), so no later collection rescans them.
@@ -19,7 +24,7 @@ import threading
 from collections import defaultdict
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -29,9 +34,11 @@ from sqlalchemy.orm import Session, aliased
 
 from rubrics.answers import Answers
 from rubrics.compiled import CompiledRubric
+from rubrics.conditions import holds
 from rubrics.scoring import AgencyInput, AgencyScore, Scorer, rank
 from storage import answers as answer_store
 from storage.campaigns import rubrics_by_level
+from storage.cohort import counts, in_cohort
 from storage.models import Agency, Campaign, CampaignLevel, StoredRubric, Submission
 from storage.records import VERIFIED
 from storage.verification import adjustments_of
@@ -48,6 +55,7 @@ class AgencyRow:
     state: str
     submitted_at: datetime | None
     revision: int = 0
+    in_cohort: bool = False
 
 
 @dataclass
@@ -57,6 +65,12 @@ class AgencyReport:
     answers: dict[str, Any]
     verified: AgencyScore | None = None
     previous: AgencyScore | None = None
+    progress: tuple[int, int] | None = None  # (answered, relevant) questions of an agency not ranked
+
+    @property
+    def ranked(self) -> bool:
+        """Whether the agency's submission counts: it has a rank and a band."""
+        return counts(self.agency.state)
 
     @property
     def effective(self) -> AgencyScore:
@@ -82,7 +96,22 @@ class LevelReport:
     previous_campaign: str | None = None
 
     def ranked(self) -> list[AgencyReport]:
-        return sorted(self.agencies, key=lambda r: (r.effective.rank, r.agency.code))
+        """Every agency: the ranked ones by rank, then those not ranked (not submitted) by code."""
+        return self.standing() + self.unranked()
+
+    def standing(self) -> list[AgencyReport]:
+        """The agencies whose submission counts, by rank."""
+        return sorted((r for r in self.agencies if r.ranked), key=lambda r: (r.effective.rank, r.agency.code))
+
+    def unranked(self) -> list[AgencyReport]:
+        """The agencies that have not submitted, by code: no rank, no band."""
+        return sorted((r for r in self.agencies if not r.ranked), key=lambda r: r.agency.code)
+
+
+def answered(rubric: CompiledRubric, effective: Answers) -> tuple[int, int]:
+    """(answered, relevant) questions, from the answers that count."""
+    relevant = [s.question.id for s in rubric.steps if s.question.when is None or holds(s.question.when, effective)]
+    return sum(1 for qid in relevant if qid in effective), len(relevant)
 
 
 def agency_rows(session: Session, campaign_id: int) -> list[AgencyRow]:
@@ -101,6 +130,7 @@ def agency_rows(session: Session, campaign_id: int) -> list[AgencyRow]:
             Submission.state,
             Submission.submitted_at,
             Submission.revision,
+            Submission.in_cohort,
         )
         .join(Submission, Submission.agency_id == Agency.id)
         .outerjoin(parent, parent.id == Agency.parent_id)
@@ -149,9 +179,13 @@ class _CampaignScores:
         self.scores: dict[int, AgencyScore] = {}
         self.best: dict[str, dict] = {}
 
-    def refresh(self, session: Session, campaign_id: int) -> tuple[dict[str, list[AgencyRow]], int]:
-        """The campaign's agencies by level, in code order, and how many of them were rescored."""
+    def refresh(
+        self, session: Session, campaign_id: int, frozen: bool = False
+    ) -> tuple[dict[str, list[AgencyRow]], int]:
+        """The campaign's agencies by level, in code order, and how many of them were rescored. The best
+        values and the children that rules read come from the cohort only."""
         rows = [row for row in agency_rows(session, campaign_id) if row.level in self.rubrics]
+        cohort = {row.id for row in rows if in_cohort(row.state, row.in_cohort, frozen)}
         by_id = {row.id: row for row in rows}
         gone = self.revisions.keys() - by_id.keys()
         # a district's indicators read its communes: it is rescored when one changes, leaves or moves away
@@ -179,7 +213,7 @@ class _CampaignScores:
         for level, scorer in self.scorers.items():
             ids = [row.id for row in members[level]]
             if level in moved or level not in self.best:
-                best = scorer.cohort_best(self.effective[i] for i in ids)
+                best = scorer.cohort_best(self.effective[i] for i in ids if i in cohort)
             else:
                 best = self.best[level]  # no answer of the level changed, so neither did its best values
             if best != self.best.get(level):
@@ -189,7 +223,7 @@ class _CampaignScores:
         rescored = {i for ids in redo.values() for i in ids}
         children: dict[int, dict[str, list]] = defaultdict(lambda: defaultdict(list))
         for row in rows:
-            if row.parent_id in rescored:
+            if row.parent_id in rescored and row.id in cohort:
                 children[row.parent_id][row.level].append(self.effective[row.id])
         for level, ids in redo.items():
             scorer, best = self.scorers[level], self.best[level]
@@ -215,7 +249,7 @@ class Scoreboard:
             held = self._campaigns.get(campaign.id)
             if held is None:
                 held = self._campaigns[campaign.id] = _CampaignScores(campaign)
-            members, rescored = held.refresh(session, campaign.id)
+            members, rescored = held.refresh(session, campaign.id, campaign.cohort_frozen_at is not None)
             adjustments = adjustments_of(session, campaign.id)
             reports = {}
             for level, rows in members.items():
@@ -223,13 +257,19 @@ class Scoreboard:
                     continue
                 scorer, scores, answers = held.scorers[level], held.scores, held.answers
                 report = LevelReport(level, held.rubrics[level])
+                rubric = held.rubrics[level]
                 for row in rows:
                     score = scores[row.id]
+                    if not counts(row.state):
+                        unranked = replace(score, band=None, group_bands={}, rank=None)
+                        progress = answered(rubric, held.effective[row.id])
+                        report.agencies.append(AgencyReport(row, unranked, answers[row.id], progress=progress))
+                        continue
                     verified = None
                     if row.state == VERIFIED or row.id in adjustments:
                         verified, score.rank = scorer.adjust(score, adjustments.get(row.id, {})), None
                     report.agencies.append(AgencyReport(row, score, answers[row.id], verified))
-                rank([entry.effective for entry in report.agencies])
+                rank([entry.effective for entry in report.agencies if entry.ranked])
                 if compare:
                     self._compare(session, campaign, report)
                 reports[level] = report

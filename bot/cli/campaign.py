@@ -12,7 +12,7 @@ from bot.cli.context import CliContext, dump_json, pass_cli
 from bot.texts import phrase
 from common.errors import Refused
 from conversations.deadlines import DeadlineCheck, check_deadline
-from storage import campaigns
+from storage import campaigns, cohort
 from storage.campaigns import CampaignSpec, CampaignSummary, check_spec
 from storage.records import Office
 from storage.rubric_store import resolve
@@ -170,7 +170,29 @@ def campaign_show(cli: CliContext, campaign_id: int, as_json: bool) -> None:
         data = campaign_data(campaigns.summary(session, campaign_id))
         data["progress"] = campaigns.state_counts(session, campaign_id)
         data["contacts"] = campaigns.contact_counts(session, campaign_id)
+        data["cohort_frozen_at"] = campaigns.get(session, campaign_id).cohort_frozen_at
     cli.emit("campaign_show", data, as_json, campaign=data)
+
+
+@campaign_group.command("freeze")
+@click.argument("campaign_id", type=int, metavar="ID")
+@click.option("--undo", is_flag=True, help="Bỏ chốt: nhóm so sánh lại theo các đơn vị đã nộp.")
+@click.option("--json", "as_json", is_flag=True, help="In dạng JSON.")
+@pass_cli
+def campaign_freeze(cli: CliContext, campaign_id: int, undo: bool, as_json: bool) -> None:
+    """Chốt nhóm so sánh (thường lúc hết hạn): bài nộp muộn không còn làm đổi điểm đơn vị khác."""
+    with cli.db.session() as session:
+        campaign = campaigns.get(session, campaign_id)
+        if undo:
+            cohort.unfreeze(session, campaign)
+            data = {"campaign": campaign_id, "frozen_at": None, "cohort": None}
+        else:
+            data = {
+                "campaign": campaign_id,
+                "frozen_at": cli.now(),
+                "cohort": cohort.freeze(session, campaign, cli.now()),
+            }
+    cli.emit("campaign_freeze", data, as_json, **data)
 
 
 COMMANDS = [campaign_group]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
+from datetime import date, datetime
 from pathlib import Path
 
 import click
@@ -9,8 +11,11 @@ import click
 from bot.cli.context import CliContext, dump_json, pass_cli
 from bot.labels import labels
 from common.errors import Refused
+from conversations.annex import Heading, write_annex_docx, write_annex_xlsx
 from conversations.exports import report_dict, write_csv, write_xlsx
+from conversations.targets import agency_targets, commonly_missed
 from storage import campaigns
+from storage.agency_detail import AgencyDetail
 from storage.reports import campaign_report
 
 
@@ -36,19 +41,52 @@ def scores(cli: CliContext, campaign_id: int, level: str | None, as_json: bool) 
     cli.emit("scores", report_dict(campaign, reports, detail=False), as_json, campaign=campaign, reports=reports)
 
 
+def decision_day(text: str | None) -> date | None:
+    """The decision's date as officials type it: 05/11/2019, 5/11/2019 or 2019-11-05."""
+    if text is None:
+        return None
+    for parse in (lambda t: datetime.strptime(t, "%d/%m/%Y").date(), date.fromisoformat):
+        try:
+            return parse(text.strip())
+        except ValueError:
+            continue
+    raise Refused("bad_decision_date", value=text)
+
+
 @click.command("export")
 @click.option("--campaign", "campaign_id", type=int, required=True, metavar="ID", help="Mã số đợt đánh giá.")
-@click.option("--format", "fmt", type=click.Choice(["xlsx", "csv", "json"]), required=True, help="Định dạng tệp.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["xlsx", "csv", "json", "annex", "docx"]),
+    required=True,
+    help="Định dạng tệp; annex (xlsx) và docx: phụ lục kèm quyết định công bố xếp hạng.",
+)
 @click.option(
     "-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True, metavar="TỆP", help="Tệp kết quả."
 )
+@click.option("--office", metavar="TÊN", help="Phụ lục: tên cơ quan điều phối ở đầu trang.")
+@click.option("--decision-number", metavar="SỐ", help="Phụ lục: số quyết định (để trống nếu chưa có).")
+@click.option("--decision-date", metavar="NGÀY", help="Phụ lục: ngày quyết định, dd/mm/yyyy.")
 @pass_cli
-def export(cli: CliContext, campaign_id: int, fmt: str, output: Path) -> None:
-    """Xuất kết quả: xlsx (mỗi cấp một trang), csv (mỗi đơn vị một dòng) hoặc json (đầy đủ)."""
+def export(
+    cli: CliContext,
+    campaign_id: int,
+    fmt: str,
+    output: Path,
+    office: str | None,
+    decision_number: str | None,
+    decision_date: str | None,
+) -> None:
+    """Xuất kết quả: xlsx (mỗi cấp một trang), csv (mỗi đơn vị một dòng), json (đầy đủ), hoặc phụ lục
+    công bố xếp hạng: annex (xlsx, kèm trang mục tiêu) và docx (Word)."""
     campaign, reports = load_report(cli, campaign_id, None)
+    heading = Heading(office or campaign.office.name, decision_number, decision_day(decision_date))
     try:
         with output.open("wb") as stream:
-            if fmt == "xlsx":
+            if fmt in ("annex", "docx"):
+                write_annex(cli, stream, fmt, campaign.name, reports, heading)
+            elif fmt == "xlsx":
                 write_xlsx(stream, reports, labels("vi", cli.timezone), zone=cli.timezone, campaign=campaign)
             elif fmt == "csv":
                 write_csv(stream, reports, labels("vi", cli.timezone), zone=cli.timezone)
@@ -60,10 +98,66 @@ def export(cli: CliContext, campaign_id: int, fmt: str, output: Path) -> None:
     click.echo(cli_line(cli, output, fmt, count))
 
 
+def write_annex(cli: CliContext, stream, fmt: str, name: str, reports, heading: Heading) -> None:
+    words = labels("vi", cli.timezone)
+    if fmt == "docx":
+        write_annex_docx(stream, reports, words, campaign_name=name, heading=heading)
+        return
+    with cli.db.session() as session:
+        detail = AgencyDetail(session)
+        write_annex_xlsx(stream, reports, words, campaign_name=name, heading=heading, evidence_of=detail.evidence)
+
+
 def cli_line(cli: CliContext, output: Path, fmt: str, count: int) -> str:
     from bot.texts import render
 
     return render("export_done", lang="cli", path=output, format=fmt, count=count)
 
 
-COMMANDS = [scores, export]
+@click.command("targets")
+@click.option("--campaign", "campaign_id", type=int, required=True, metavar="ID", help="Mã số đợt đánh giá.")
+@click.option("--agency", "code", metavar="MÃ_ĐV", help="Một đơn vị: các chỉ tiêu chưa đạt tối đa, kèm trả lời.")
+@click.option("--level", metavar="CẤP", help="Chỉ một cấp.")
+@click.option("--json", "as_json", is_flag=True, help="In dạng JSON (số thập phân ghi dạng chuỗi chính xác).")
+@pass_cli
+def targets(cli: CliContext, campaign_id: int, code: str | None, level: str | None, as_json: bool) -> None:
+    """Mục tiêu: các chỉ tiêu chưa đạt điểm tối đa, theo cấp (bao nhiêu đơn vị, mất bình quân) hoặc của một đơn vị."""
+    campaign, reports = load_report(cli, campaign_id, level)
+    if code is None:
+        levels = [(report, commonly_missed(report)) for report in reports.values()]
+        data = {
+            "campaign": campaign.id,
+            "levels": [{"level": r.level, "indicators": [asdict(c) for c in common]} for r, common in levels],
+        }
+        cli.emit("targets", data, as_json, campaign=campaign, levels=levels, agency=None)
+        return
+    entry, report = next(
+        ((e, r) for r in reports.values() for e in r.agencies if e.agency.code.casefold() == code.strip().casefold()),
+        (None, None),
+    )
+    if entry is None:
+        raise Refused("agency_not_found", code=code)
+    with cli.db.session() as session:
+        found = agency_targets(entry, report.rubric, AgencyDetail(session).evidence)
+    data = {
+        "campaign": campaign.id,
+        "agency": entry.agency.code,
+        "total": entry.effective.total,
+        "rank": entry.effective.rank,
+        "indicators": [
+            {
+                "code": m.code,
+                "title": m.title,
+                "max": m.max,
+                "achieved": m.achieved,
+                "lost": m.lost,
+                "answers": {q.id: labels("vi", cli.timezone).answer(q, v) for q, v in m.answers},
+                "evidence": len(m.evidence),
+            }
+            for m in found
+        ],
+    }
+    cli.emit("targets", data, as_json, campaign=campaign, agency=entry, missed=found, levels=None)
+
+
+COMMANDS = [scores, export, targets]

@@ -42,6 +42,7 @@ from bot.demo.transcript import Chat, Said
 from bot.reminders.sender import Sender
 from common.settings import Settings
 from conversations.reminders.outbox import Outbox
+from conversations.targets import missed
 from conversations.walk import relevant_steps
 from rubrics.compiled import CompiledRubric
 from rubrics.model import Item
@@ -384,19 +385,30 @@ def chart(demo: Demo) -> dict[str, Any]:
 
 
 def export(demo: Demo) -> dict[str, Any]:
-    """The coordinator asks for the results; the documents the bot sent are saved."""
+    """The coordinator asks for the results; the documents the bot sent are saved: the workbook, the table
+    and the published annex (xlsx with its targets sheet, and docx)."""
     demo.clock.now = DEADLINE + timedelta(hours=2)
     mark = demo.coordinator.mark()
-    demo.ask("/xuat", lambda m: (m.document and m.document.filename or "").endswith(".csv"), "export")
+    demo.ask("/xuat", lambda m: (m.document and m.document.filename or "").endswith(".docx"), "export")
     saved = []
     for call in demo.fake.calls("sendDocument", chat_id=COORDINATOR[0]):
         if call.seq > mark:
             document = call.message.document
             path = demo.out / document.filename
             path.write_bytes(document.content)
-            demo.outputs[path.suffix.lstrip(".")] = path
+            kind = path.suffix.lstrip(".")
+            demo.outputs[f"annex_{kind}" if path.stem.endswith("phu-luc") else kind] = path
             saved.append(path.name)
     return {"files": saved}
+
+
+def targets(demo: Demo) -> dict[str, Any]:
+    """The coordinator asks what the verified ward should aim at next year (/muctieu)."""
+    demo.ask(f"/muctieu {VERIFIED}", lambda m: (m.text or "").startswith("🎯"), "targets")
+    entry = demo.report(VERIFIED)
+    with demo.db.session() as session:
+        rubric = campaigns.rubrics_by_level(campaigns.get(session, demo.campaign_id))[demo.levels[VERIFIED]]
+    return {"command": f"/muctieu {VERIFIED}", "count": len(missed(entry, rubric))}
 
 
 PHASES: tuple[Callable[[Demo], dict[str, Any]], ...] = (
@@ -409,6 +421,7 @@ PHASES: tuple[Callable[[Demo], dict[str, Any]], ...] = (
     verify,
     chart,
     export,
+    targets,
 )
 
 

@@ -76,9 +76,10 @@ def test_status_scores_and_exports_for_the_whole_campaign(running):
     assert "Cấp xã: đã nộp 0/2 · đang làm 2 · chưa bắt đầu 0" in status
     assert "UBND Thành phố Hạ Long: đã nộp 0/2" in status and len(status) < 4096
     scores = so.wait_for_reply(after_update=so.send_command("/diem xa")).text
-    assert "xếp hạng (1/1, 2 đơn vị)" in scores and "UBND Phường Hà Phong" in scores
+    assert "xếp hạng (1/1, 0/2 đơn vị đã nộp)" in scores and "UBND Phường Hà Phong" in scores
+    assert "Chưa xếp hạng (chưa nộp; điểm tạm tính)" in scores  # neither ward has submitted
     update = so.send_command("/xuat")
-    fake.wait_for_calls("sendDocument", 2, chat_id=900, after=update)
+    fake.wait_for_calls("sendDocument", 4, chat_id=900, after=update)
     documents = {
         c.params["document"].filename: c.params["document"].content
         for c in fake.calls("sendDocument")
@@ -90,6 +91,7 @@ def test_status_scores_and_exports_for_the_whole_campaign(running):
     assert codes == {"193", "06652", "06655"}
     rows = list(csv.DictReader(io.StringIO(documents[f"cqdt-dot-{campaign.id}.csv"].decode("utf-8-sig"))))
     assert {r["Mã đơn vị"] for r in rows} == {"193", "06652", "06655"}
+    assert {f"cqdt-dot-{campaign.id}-phu-luc.xlsx", f"cqdt-dot-{campaign.id}-phu-luc.docx"} <= documents.keys()
 
 
 def test_a_city_coordinator_sees_only_its_scope(running):
@@ -100,7 +102,7 @@ def test_a_city_coordinator_sees_only_its_scope(running):
     scores = coordinator.wait_for_reply(after_update=coordinator.send_command("/diem")).text
     assert "Hà Khẩu" in scores and "Hà Phong" not in scores
     update = coordinator.send_command("/xuat")
-    fake.wait_for_calls("sendDocument", 2, chat_id=901, after=update)
+    fake.wait_for_calls("sendDocument", 4, chat_id=901, after=update)
     csv_content = next(
         c.params["document"].content
         for c in fake.calls("sendDocument")

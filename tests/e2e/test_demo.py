@@ -189,3 +189,35 @@ def test_both_charts_are_left_as_png(demo):
             assert image.format == "PNG"
     photos = [call.params["photo"].content for call in fake.calls("sendPhoto", chat_id=scenario.COORDINATOR[0])]
     assert [path.read_bytes() for path in paths] == photos
+
+
+def test_the_ranking_lists_the_agencies_that_did_not_submit_apart(demo):
+    output, _, _ = demo
+    ranking = output.split("════ Cán bộ điều phối")[1].split("🏆 Cấp xã")[1].split("Xem chi tiết")[0]
+    ranked, apart = ranking.split("Chưa xếp hạng (chưa nộp; điểm tạm tính):")
+    xa = {a["code"] for a in AGENCIES if a["level"] == "xa"}
+    assert {c for c in xa if f"[{c}]" in ranked} == xa & set(scenario.SUBMITS)
+    assert all(f"[{c}]" in apart for c in sorted(xa - set(scenario.SUBMITS))[:5])
+    assert "(Trung bình)" not in apart and "(Khá)" not in apart
+
+
+def test_the_demo_saves_the_annex_as_xlsx_and_docx(demo):
+    from docx import Document
+
+    output, out, _ = demo
+    xlsx, docx = out / "cqdt-dot-1-phu-luc.xlsx", out / "cqdt-dot-1-phu-luc.docx"
+    assert str(xlsx) in output and str(docx) in output
+    workbook = load_workbook(xlsx)
+    assert workbook.sheetnames == ["Cấp huyện", "Cấp xã", "Mục tiêu"]
+    column = [c.value for c in workbook["Cấp xã"]["B"]]
+    block = next(i for i, c in enumerate(workbook["Cấp xã"]["A"]) if c.value == "Các đơn vị chưa nộp (không xếp hạng)")
+    submitted = {a["name"] for a in AGENCIES if a["level"] == "xa" and a["code"] in scenario.SUBMITS}
+    assert set(column[7:block]) == submitted  # below the title block and the two header rows
+    tables = Document(str(docx)).tables
+    assert len(tables) == 2 and {c.text for row in tables[1].rows for c in row.cells} >= submitted
+
+
+def test_the_demo_prints_one_agency_s_targets(demo):
+    output, _, _ = demo
+    coordinator = output.split("════ Cán bộ điều phối")[1]
+    assert f"/muctieu {scenario.VERIFIED}" in coordinator and "chỉ tiêu chưa đạt điểm tối đa, mất nhiều" in coordinator

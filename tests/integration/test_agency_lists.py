@@ -5,6 +5,7 @@ trip, and a control character; on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+import csv
 import io
 import json
 import unicodedata
@@ -312,3 +313,29 @@ def test_a_sheet_is_chosen_by_name(cqdt, database_url, tmp_path):
     assert "không có trang «Trang 3»; các trang: Hướng dẫn, Đơn vị" in import_(
         cqdt, campaign_id, path, "--sheet", "Trang 3", expect=1
     )
+
+
+def test_formula_like_names_round_trip_as_text_and_a_nul_is_refused_with_its_line(cqdt, database_url, tmp_path):
+    """A list with names a spreadsheet would run as formulas, and a NUL byte: the NUL's line is named and
+    nothing is imported; without it the names are imported as typed and come out as text in xlsx and csv."""
+    campaign_id = new_campaign(database_url)
+    formulas = ['=HYPERLINK("http://x.vn","bấm")', "+84 Phường Hà Tu", "-Xã Hạ Long", "@Xã Cẩm Phả"]
+    lines = ["code,name,level"] + [f'X{n},"{name.replace(chr(34), chr(34) * 2)}",xa' for n, name in enumerate(formulas)]
+    path = tmp_path / "don-vi.csv"
+    path.write_text("\n".join([*lines, "X9,UBND Xã\x00 Đồng Lâm,xa"]) + "\n", encoding="utf-8")
+    err = import_(cqdt, campaign_id, path, expect=1)
+    assert "dòng 6: cột name có ký tự điều khiển không in được (U+0000)" in err
+    assert agencies(database_url, campaign_id) == {}
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    import_(cqdt, campaign_id, path)
+    assert [agencies(database_url, campaign_id)[f"X{n}"][0] for n in range(4)] == formulas
+
+    xlsx, text = tmp_path / "ket-qua.xlsx", tmp_path / "ket-qua.csv"
+    cqdt("export", "--campaign", str(campaign_id), "--format", "xlsx", "-o", str(xlsx))
+    cqdt("export", "--campaign", str(campaign_id), "--format", "csv", "-o", str(text))
+    sheet = load_workbook(xlsx)["Cấp xã"]
+    cells = {row[1].value: row[2] for row in sheet.iter_rows(min_row=2)}
+    assert [(cells[f"X{n}"].value, cells[f"X{n}"].data_type) for n in range(4)] == [(f, "s") for f in formulas]
+    with text.open(encoding="utf-8-sig") as handle:
+        names = {r["Mã đơn vị"]: r["Tên đơn vị"] for r in csv.DictReader(handle)}
+    assert [names[f"X{n}"] for n in range(4)] == ["'" + f for f in formulas]

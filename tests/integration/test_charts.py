@@ -13,7 +13,7 @@ from matplotlib.colors import to_hex, to_rgb
 from matplotlib.figure import Figure
 from matplotlib.text import Text
 from PIL import Image
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from bot.charts import (
     MAX_BARS,
@@ -31,7 +31,8 @@ from storage import campaigns
 from storage.agency_import import import_csv
 from storage.answers import set_answer
 from storage.campaigns import CampaignSpec
-from storage.models import Agency
+from storage.models import Agency, Submission
+from storage.records import SUBMITTED
 from storage.reports import LevelReport, campaign_report
 
 NOW = datetime(2019, 10, 14, 2, tzinfo=UTC)
@@ -69,6 +70,7 @@ def answer(db, code: str, rng: random.Random) -> None:
         for qid, value in sample_answers(rubric, rng, na_rate=0).items():
             set_answer(session, rubric, agency, qid, value, by=None, source="test", now=NOW, current=current)
             current[qid] = value
+        session.execute(update(Submission).where(Submission.agency_id == agency.id).values(state=SUBMITTED))
 
 
 def reports_of(db, campaign_id: int) -> dict[str, LevelReport]:
@@ -210,10 +212,13 @@ def test_the_bands_of_a_city_by_level(city):
 def test_up_to_60_agencies_are_bars_highest_first(city):
     report = city["xa"]
     part = LevelReport(report.level, report.rubric, report.agencies[:MAX_BARS])
-    expected = sorted(part.agencies, key=lambda e: (-e.effective.total, e.agency.code))
+    expected = part.ranked()  # by rank, then the agencies that did not submit
     figure = totals_figure(part, lang="vi")
     assert [t.get_text() for t in figure.axes[0].get_yticklabels()] == [e.agency.name for e in expected]
     assert [p.get_width() for p in figure.axes[0].patches] == [float(e.effective.total) for e in expected]
     assert "Tổng điểm theo đơn vị — Cấp xã (60 đơn vị)" in texts_of(figure)
     _, counts = drawn(figure)
-    assert_colours(counts, set(band_counts(part)), {*band_colours(report.rubric).values(), NO_BAND})
+    assert [e.agency.code for e in expected[24:]] == sorted(f"P{n:03d}" for n in range(25, 61))
+    assert {e.effective.band for e in expected[24:]} == {None}
+    drawn_bands = band_counts(LevelReport(report.level, report.rubric, [e for e in part.agencies if e.effective.total]))
+    assert_colours(counts, set(drawn_bands), {*band_colours(report.rubric).values(), NO_BAND})

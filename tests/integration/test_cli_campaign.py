@@ -148,16 +148,21 @@ def test_campaign_end_to_end_from_the_command_line(cqdt, database_url, tmp_path)
 
     states = load_answers(database_url, campaign_id)
 
-    # scores: every agency, ranked within its level, highest first, ties share a rank
+    # scores: every agency; the submitted ones ranked within their level, highest first, ties sharing a rank;
+    # then the others, with no rank and no band
     scored = json.loads(cqdt("scores", "--campaign", str(campaign_id), "--json"))
     levels = {level["level"]: level["agencies"] for level in scored["levels"]}
     assert {k: len(v) for k, v in levels.items()} == {"so": 16, "huyen": 13, "xa": 171}
     for agencies in levels.values():
-        totals = [Decimal(a["total"]) for a in agencies]
+        ranked = [a for a in agencies if a["state"] == "submitted"]
+        assert agencies[: len(ranked)] == ranked and ranked
+        assert all(a["rank"] is None and a["band"] is None for a in agencies[len(ranked) :])
+        totals = [Decimal(a["total"]) for a in ranked]
         assert totals == sorted(totals, reverse=True)
-        for position, agency in enumerate(agencies):
-            first_equal = next(i for i, a in enumerate(agencies) if Decimal(a["total"]) == totals[position])
+        for position, agency in enumerate(ranked):
+            first_equal = next(i for i, a in enumerate(ranked) if Decimal(a["total"]) == totals[position])
             assert agency["rank"] == first_equal + 1
+        for agency in agencies:
             assert Decimal(agency["total"]) == sum(Decimal(g["converted"]) for g in agency["groups"])
     assert {a["code"]: a["state"] for v in levels.values() for a in v} == states
     assert Decimal(levels["huyen"][0]["max"]) == 170 and Decimal(levels["xa"][0]["max"]) == 100

@@ -18,6 +18,7 @@ from conversations.coordinator_dialogue import CoordinatorDialogue
 from conversations.situation import Person
 from rubrics import answers as values
 from rubrics.bundled import bundled
+from rubrics.formatting import vn_number, vn_score
 from rubrics.sample_answers import sample_answers
 from storage import campaigns
 from storage.agency_import import import_csv
@@ -100,6 +101,9 @@ def test_every_coordinator_message_renders_and_fits(db, size, lang):
         dialogue.chart(COORDINATOR, ""),
         dialogue.chart(COORDINATOR, "xeploai"),
         dialogue.export(COORDINATOR, lang),
+        dialogue.targets(COORDINATOR),
+        dialogue.targets(COORDINATOR, "HL"),
+        dialogue.targets(COORDINATOR, "P001"),
     ]
     first = dialogue.scores(COORDINATOR)
     outcomes.append(first)
@@ -118,7 +122,7 @@ def test_every_coordinator_message_renders_and_fits(db, size, lang):
     else:
         assert "UBND Thành phố Hạ Long" in joined
     if size == 200:
-        assert "(1/14, 199 " in joined  # the 199 wards page by 15
+        assert "(1/14, 199/199 " in joined  # the 199 wards page by 15
 
 
 def test_the_status_of_a_city_of_200_names_every_level(db):
@@ -159,3 +163,24 @@ def test_a_city_coordinator_sees_the_rank_within_its_scope_and_across_the_provin
     whole = rendered(dialogue.agency(province, "HL1"), "vi")[0]
     assert f"Xếp hạng: {1 + sum(1 for t in totals.values() if t > totals['HL1'])}/10" in whole
     assert "trong phạm vi" not in whole
+
+
+def test_the_agency_detail_shows_how_each_group_adds_up(db):
+    """/donvi: per group max, not applicable, applicable, achieved and converted, so the figures add up
+    (the indicators' points sum to the achieved, and the converted is achieved × max ÷ applicable)."""
+    token = campaign_with(db, city_of(12))
+    ContactDialogue(db, Clock(START)).start(COORDINATOR, token)
+    dialogue = CoordinatorDialogue(db, Clock(START), ZONE, by_language(ZONE))
+    with db.session() as session:
+        report = campaign_report(session, campaigns.get(session, 1))["xa"]
+    entry = next(e for e in report.ranked() if any(g.excluded for g in e.effective.groups))
+    group = next(g for g in entry.effective.groups if g.excluded)
+    (text,) = rendered(dialogue.agency(COORDINATOR, entry.agency.code), "vi")
+    applicable = group.max - group.excluded
+    assert (
+        f"tối đa {vn_number(group.max)} − không áp dụng {vn_number(group.excluded)} = áp dụng {vn_number(applicable)}"
+        f" · đạt {vn_score(group.achieved)} → quy đổi {vn_score(group.achieved)} × {vn_number(group.max)}"
+        f" ÷ {vn_number(applicable)} = {vn_score(group.converted)}"
+    ) in text
+    leaves = [i for i in entry.effective.indicators.values() if i.code.startswith(group.code + ".")]
+    assert sum(i.achieved for i in leaves) == group.achieved

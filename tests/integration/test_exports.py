@@ -161,7 +161,7 @@ def test_names_that_look_like_formulas_stay_text_and_control_characters_go(db):
     write_csv(stream, reports, labels("vi", ZONE), zone=ZONE)
     assert not stream.closed and stream.getvalue().startswith(b"\xef\xbb\xbf")
     records = {r["Mã đơn vị"]: r for r in csv.DictReader(io.StringIO(stream.getvalue().decode("utf-8-sig")))}
-    assert [records[f"X{n}"]["Tên đơn vị"] for n in range(len(FORMULAS))] == FORMULAS
+    assert [records[f"X{n}"]["Tên đơn vị"] for n in range(len(FORMULAS))] == ["'" + name for name in FORMULAS]
     assert records["X5"]["Tên đơn vị"] == "UBND Xã Đồng Lâm"
 
 

@@ -24,6 +24,7 @@ from storage.agency_import import import_csv
 from storage.answers import load_agency_answers, set_answer
 from storage.campaigns import CampaignSpec
 from storage.models import Agency, Answer, Submission
+from storage.records import IN_PROGRESS, SUBMITTED
 from storage.reports import Scoreboard, campaign_report
 
 RUBRICS = {"huyen": bundled()["qn2018-huyen"], "xa": bundled()["qn2018-xa"]}
@@ -32,7 +33,7 @@ DISTRICTS, COMMUNES = 2, 8
 
 @pytest.fixture
 def campaign_id(db) -> int:
-    """Two districts of four communes each, every agency with sample answers."""
+    """Two districts of four communes each, every agency with sample answers, submitted."""
     lines = ["code,name,level,parent_code,contact_name,contact_phone,contact_email"]
     lines += [f"h{d},Huyện {d},huyen,,,," for d in range(DISTRICTS)]
     lines += [f"x{c},Xã {c},xa,h{c % DISTRICTS},,," for c in range(COMMUNES)]
@@ -45,6 +46,7 @@ def campaign_id(db) -> int:
             for qid, value in sample_answers(rubric, rng, na_rate=0.2).items():
                 set_answer(session, rubric, agency, qid, value, by=None, source="test", now=START, current=current)
                 current[qid] = value
+        session.execute(update(Submission).values(state=SUBMITTED, submitted_at=START))  # all of them count
         return campaign.id
 
 
@@ -81,13 +83,16 @@ def agree(db, board: Scoreboard, campaign_id: int) -> dict:
 
 
 def answer(db, code: str, question_id: str, change) -> None:
-    """The agency's answer to the question becomes ``change(current answer)``."""
+    """The agency's answer to the question becomes ``change(current answer)``, and it submits again."""
     with db.session() as session:
         agency = session.scalar(select(Agency).where(Agency.code == code))
         rubric = RUBRICS[agency.level]
         current = load_agency_answers(session, rubric, agency.id)
         value = change(current.get(question_id))
+        reopened = update(Submission).where(Submission.agency_id == agency.id)
+        session.execute(reopened.values(state=IN_PROGRESS))
         set_answer(session, rubric, agency, question_id, value, by=None, source="test", now=START, current=current)
+        session.execute(reopened.values(state=SUBMITTED))
 
 
 def test_the_scoreboard_agrees_with_a_fresh_report_after_every_change(db, campaign_id):

@@ -20,6 +20,7 @@ import re
 
 import pytest
 from dialogue_helpers import START, Clock, answer_all
+from docx import Document
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from openpyxl import load_workbook
@@ -162,6 +163,10 @@ def check_export(name: str, content: bytes, names, ids) -> None:
         workbook = load_workbook(io.BytesIO(content), read_only=True)
         cells = [str(v) for sheet in workbook.worksheets for row in sheet.iter_rows(values_only=True) for v in row]
         workbook.close()
+    elif name.endswith(".docx"):
+        document = Document(io.BytesIO(content))
+        cells = [p.text for p in document.paragraphs]
+        cells += [c.text for table in document.tables for row in table.rows for c in row.cells]
     else:
         cells = [v for row in csv.reader(io.StringIO(content.decode("utf-8-sig"))) for v in row]
     assert cells, name

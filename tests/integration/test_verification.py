@@ -12,7 +12,7 @@ from decimal import Decimal
 
 import pytest
 from dialogue_helpers import START, Clock, answer_all, make_campaign, yes_no_indicator
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from bot.labels import by_language
 from bot.rendering import text_of
@@ -25,6 +25,7 @@ from storage import campaigns
 from storage.answers import set_answer
 from storage.invitations import coordinator_invitation
 from storage.models import Agency, Contact, Notification, Submission
+from storage.records import SUBMITTED
 from storage.reports import Scoreboard, campaign_report
 
 ZONE = "Asia/Ho_Chi_Minh"
@@ -207,6 +208,7 @@ def test_year_on_year_change_in_chat_and_export(db):
         for qid, value in sample_answers(XA, random.Random(2), na_rate=0).items():
             set_answer(session, XA, agencies[1], qid, value, by=None, source="test", now=START, current=current)
             current[qid] = value
+        session.execute(update(Submission).where(Submission.agency_id == agencies[1].id).values(state=SUBMITTED))
         reports = Scoreboard().report(session, campaigns.get(session, later.id))
     entry = next(e for e in reports["xa"].agencies if e.agency.code == "06652")
     assert reports["xa"].previous_campaign == "Đánh giá CQĐT năm 2019"

@@ -248,7 +248,7 @@ def test_the_walkthrough_on_the_command_line(cqdt, database_url, tmp_path, monke
     assert {a["code"] for lv in json.loads((tmp_path / "ket-qua.json").read_text())["levels"] for a in lv["agencies"]}
     cqdt.help("export")
     cqdt.bad("export", "--campaign", campaign, "--format", "pdf", "-o", "x.pdf", says="«pdf» không hợp lệ")
-    cqdt.bad("export", "--campaign", campaign, "-o", "x.csv", says="Chọn một trong: xlsx, csv, json.")
+    cqdt.bad("export", "--campaign", campaign, "-o", "x.csv", says="Chọn một trong: xlsx, csv, json, annex, docx.")
     unwritable = str(tmp_path / "khong-co" / "ket-qua.csv")
     cqdt.bad("export", "--campaign", campaign, "--format", "csv", "-o", unwritable, says="không có tệp hay thư mục")
 

@@ -84,7 +84,7 @@ def test_plurals_follow_the_count():
         (["scores", "--campagn", "1"], "Lỗi: Không có tùy chọn «--campagn». Có phải ý là '--campaign'?"),
         (
             ["export", "--campaign", "1", "-o", "x.csv"],
-            "Lỗi: Thiếu tùy chọn '--format'. Chọn một trong: xlsx, csv, json.",
+            "Lỗi: Thiếu tùy chọn '--format'. Chọn một trong: xlsx, csv, json, annex, docx.",
         ),
     ],
 )

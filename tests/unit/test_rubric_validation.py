@@ -68,6 +68,8 @@ CASES: dict[str, Expected] = {
     "bands_gap": Expected("band_gap", "bands[total]", ("75", "80")),
     "bands_not_covering": Expected("band_cover", "bands[total]", ("10",)),
     "band_reversed": Expected("band_order", "bands[total]", ("Khá",)),
+    "bands_bound_twice": Expected("band_bound_twice", "bands[total]", ("Khá", "Tốt", "80")),
+    "bands_bound_none": Expected("band_bound_none", "bands[total]", ("Khá", "Tốt", "80")),
     # the item tree
     "leaf_without_rule": Expected("leaf_without_rule", "1.1"),
     "group_with_rule": Expected("group_with_rule", "1"),

@@ -5,6 +5,7 @@ The Thừa Thiên Huế worked examples from RUBRIC-SOURCES.md must reproduce ex
 
 from __future__ import annotations
 
+import json
 import textwrap
 from datetime import date
 from decimal import Decimal as D
@@ -106,6 +107,52 @@ def test_quang_ninh_bands_are_closed_above():
         "Tốt",
         "Tốt",
     ]
+
+
+def test_bound_inclusivity_is_per_band():
+    """One band may include a bound its scheme's reading excludes: Khá 70–80 % with 70 included, Tốt > 80 %."""
+    scheme = BandScheme(
+        applies_to="total",
+        inclusive="upper",
+        bands=[
+            Band(label="Trung bình", **{"from": D(0)}, to=D(70), to_inclusive=False),
+            Band(label="Khá", **{"from": D(70)}, from_inclusive=True, to=D(80)),
+            Band(label="Tốt", **{"from": D(80)}, to=D(100)),
+        ],
+    )
+    assert [band_of(scheme, D(p)) for p in ("0", "69.99", "70", "80", "80.0001", "100")] == [
+        "Trung bình",
+        "Trung bình",
+        "Khá",
+        "Khá",
+        "Tốt",
+        "Tốt",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("total", "band"), [("210", "Khá"), ("240", "Khá"), ("240.01", "Tốt"), ("209.99", "Trung bình")]
+)
+def test_bundled_quang_ninh_bands_read_the_source(total, band):
+    """The bundled Quảng Ninh rubrics: 70 % → Khá, 80 % → Khá, just above 80 % → Tốt (on a 300-point scale:
+    240,01 is 80,0033 %, which the rounded 80,00 % would have made Khá)."""
+    scheme = load_file(Path("rubrics/bundled/qn2018-huyen.yaml")).rubric.bands[0]
+    assert band_of(scheme, D(total) * 100 / 300) == band
+
+
+def three_hundred_points() -> str:
+    """A 300-point rubric: 0,01 point per unit counted; Khá up to 80 %, Tốt above."""
+    questions, rule = "- {id: q, type: integer, text: Số}\n", "{type: per_unit, question: q, points_per_unit: 0.01}"
+    return (
+        one_indicator(questions, rule, "300") + "bands:\n  - applies_to: total\n    inclusive: upper\n    bands:\n"
+        "      - {label: Khá, from: 0, to: 80}\n      - {label: Tốt, from: 80, to: 100}\n"
+    )
+
+
+def test_a_300_point_rubric_bands_the_exact_percentage():
+    rubric = load_text(three_hundred_points(), "t.yaml")
+    score = Scorer(rubric).score_cohort([AgencyInput("a", {"q": 24001})])[0]
+    assert (score.total, score.percent, score.band) == (D("240.01"), D("80.00"), "Tốt")
 
 
 def test_whole_group_not_applicable_converts_to_zero_not_a_division_error(tth):
@@ -279,3 +326,15 @@ def test_vietnamese_number_and_date_formats():
     assert vn_number(1234) == "1.234" and vn_number(D("12.5")) == "12,5"
     assert vn_datetime(datetime(2019, 10, 28, 14, 0)) == "14h00 ngày 28/10/2019"
     assert date(2019, 10, 28).strftime("%d/%m/%Y") == "28/10/2019"
+
+
+def test_rubric_score_on_the_command_line_bands_240_01_of_300_as_good(tmp_path, capsys):
+    from bot.cli import main
+
+    rubric = tmp_path / "r300.yaml"
+    rubric.write_text(three_hundred_points(), encoding="utf-8")
+    answers = tmp_path / "answers.yaml"
+    answers.write_text("q: 24001\n", encoding="utf-8")
+    assert main(["rubric", "score", str(rubric), str(answers), "--json"]) == 0
+    shown = json.loads(capsys.readouterr().out)
+    assert (shown["total"], shown["percent"], shown["band"]) == ("240.01", "80.00", "Tốt")
