@@ -14,6 +14,7 @@ from common.errors import Refused
 from conversations.deadlines import DeadlineCheck, check_deadline
 from storage import campaigns
 from storage.campaigns import CampaignSpec, CampaignSummary, check_spec
+from storage.reach import reach_counts
 from storage.rubric_store import resolve
 
 
@@ -163,6 +164,7 @@ def campaign_show(cli: CliContext, campaign_id: int, as_json: bool) -> None:
         data = campaign_data(campaigns.summary(session, campaign_id))
         data["progress"] = campaigns.state_counts(session, campaign_id)
         data["contacts"] = campaigns.contact_counts(session, campaign_id)
+        data["reach"] = reach_counts(session, campaign_id)
     cli.emit("campaign_show", data, as_json, campaign=data)
 
 

@@ -129,7 +129,8 @@ def _letter(
     row: Pending, channel: MailChannel, campaign: CampaignFacts, now: datetime, template: str, **context: Any
 ) -> Claimed:
     context = {**base(campaign, now), "office": office_of(campaign, channel.office), **context}
-    return Claimed(row.id, row.kind, None, row.payload.get("language"), template, context, email=row.email)
+    language = row.payload.get("language")
+    return Claimed(row.id, row.kind, None, language, template, context, email=row.email, attempts=row.attempts)
 
 
 def _still_mailed(outbox: OutboxStore, campaign: CampaignFacts, agency: AgencyStatus) -> bool:

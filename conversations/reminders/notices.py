@@ -37,6 +37,7 @@ class Claimed:
     context: dict[str, Any] = field(default_factory=dict)
     with_continue_button: bool = False
     email: str | None = None  # the address, for a row of the e-mail channel
+    attempts: int = 0  # requests made before this claim
 
 
 Notice = Callable[[OutboxStore, Pending, CampaignFacts, datetime], "Claimed | None"]

@@ -182,10 +182,16 @@ class Outbox:
 
     def retry_later(self, row_id: int, error: str, attempts: int) -> None:
         """Give a row back after a transient failure (the mail server down or answering 4xx), due again
-        after a backoff that doubles with each attempt; past its catch-up window it is dropped."""
-        backoff = min(RETRY_BACKOFF * 2 ** max(attempts - 1, 0), MAX_RETRY_BACKOFF)
+        after a backoff that doubles with each attempt (past its catch-up window it is dropped); failed
+        after :data:`MAX_ATTEMPTS`."""
+        now = self.clock()
         with opened(self.db) as outbox:
-            outbox.retry_later(row_id, error, self.clock() + backoff)
+            if attempts >= MAX_ATTEMPTS:
+                outbox.finish(row_id, "failed", error, now)
+            else:
+                outbox.retry_later(
+                    row_id, error, now + min(RETRY_BACKOFF * 2 ** max(attempts - 1, 0), MAX_RETRY_BACKOFF)
+                )
 
     def queue_invitations(
         self, campaign_id: int, agencies: list[tuple[int, str, str]], language: str, resend: bool
