@@ -44,7 +44,7 @@ class MailServer:
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         if address in self.refused:
-            return "550 5.1.1 <%s>: mailbox unavailable" % address
+            return f"550 5.1.1 <{address}>: mailbox unavailable"
         if address in self.deferred:
             return "451 4.3.0 try again later"
         envelope.rcpt_tos.append(address)

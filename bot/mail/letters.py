@@ -8,6 +8,7 @@ name and the invitation token the row's context carries.
 
 from __future__ import annotations
 
+import email.policy
 import io
 from email.headerregistry import Address
 from email.message import EmailMessage
@@ -25,6 +26,11 @@ from conversations.reminders.notices import Claimed
 from storage.invitations import deep_link
 
 QR_SCALE = 8
+# Python 3.11's header folding splits a long Vietnamese subject into encoded words and drops the spaces
+# between them ("giá:Đánh"); headers folded only past RFC 5322's 998 characters keep each one whole.
+# Bodies go as quoted-printable or base64 (7bit), for any server. bot.mail.smtp sends the message's bytes
+# as this policy writes them.
+POLICY = email.policy.SMTP.clone(max_line_length=998, cte_type="7bit")
 
 
 @cache
@@ -53,12 +59,13 @@ def letter_of(claimed: Claimed, zone: str, sender: Address, bot_username: str) -
     if "token" in context:
         context["link"] = deep_link(bot_username, context["token"])
     module = environment(zone).get_template(f"{lang}/mail/{claimed.template}.j2").make_module(context)
-    message = EmailMessage()
+    message = EmailMessage(policy=POLICY)
     message["Subject"] = " ".join(str(module.subject()).split())
     message["From"] = sender
     message["To"] = claimed.email
     message["Date"] = format_datetime(context["now"].astimezone(ZoneInfo(zone)))
     message["Message-ID"] = make_msgid(idstring=f"cqdt.{claimed.id}", domain=sender.domain)
+    message["X-CQDT-Kind"] = claimed.kind  # what it is, for a mail client's filter (and the demo's file names)
     message.set_content(str(module).strip() + "\n")
     try:
         html = html_environment(zone).get_template(f"{lang}/mail/{claimed.template}.html.j2")

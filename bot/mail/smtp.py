@@ -47,10 +47,13 @@ def _by_code(code: int, reason: str) -> MailFailure:
 
 
 async def deliver(server: MailServer, message: EmailMessage, timeout: float = TIMEOUT) -> None:
-    """Send ``message``; raises a :class:`MailFailure` when it was not accepted."""
+    """Send ``message`` as its own policy writes it (aiosmtplib would fold its headers again); raises a
+    :class:`MailFailure` when it was not accepted."""
     try:
         await aiosmtplib.send(
-            message,
+            message.as_bytes(),
+            sender=message["From"].addresses[0].addr_spec,
+            recipients=[address.addr_spec for address in message["To"].addresses],
             hostname=server.host,
             port=server.port,
             username=server.username,

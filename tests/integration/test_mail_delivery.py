@@ -161,7 +161,7 @@ def test_an_unregistered_agency_gets_reminders_in_working_hours_and_the_overdue_
         for message in reminders:
             at = parsedate_to_datetime(message["Date"])
             assert at < deadline and working.is_open(at), at
-            assert message["Subject"].startswith("Nhắc hạn nộp bản tự đánh giá")
+            assert message["Subject"].startswith("Nhắc hạn nộp bản tự đánh giá: Đánh giá CQĐT năm 2019 — hạn chót ")
             assert LINK.search(plain_text(message)) and "Cách trả lời" in plain_text(message)
         assert overdue["Subject"].startswith("Quá hạn nộp bản tự đánh giá")
         assert parsedate_to_datetime(overdue["Date"]) >= deadline
