@@ -11,42 +11,35 @@ from __future__ import annotations
 
 import asyncio
 import re
-from datetime import UTC, datetime, timedelta
-from email.headerregistry import Address
+from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from zoneinfo import ZoneInfo
 
 import pytest
 from cli_helpers import Cli, without_settings
 from dialogue_helpers import START, Clock
-from mail_helpers import MailServer, plain_text
+from mail_helpers import (
+    BOT,
+    SENDER,
+    ZONE,
+    MailServer,
+    agency_id,
+    campaign_with_addresses,
+    mailer,
+    plain_text,
+    rows,
+    tokens_of,
+)
 from sqlalchemy import func, select
 
-from bot.mail.letters import mail_channel, qr_png
-from bot.mail.sender import MailSender
-from common.mail_server import parse_smtp_url
+from bot.mail.letters import qr_png
 from conversations.contact_dialogue import ContactDialogue
-from conversations.reminders.outbox import Outbox
 from conversations.reminders.slots import WorkingTime
 from conversations.situation import Person
-from rubrics.bundled import bundled
 from storage import campaigns
-from storage.agency_import import import_csv
-from storage.campaigns import CampaignSpec
-from storage.invitations import agency_invitations
 from storage.models import Agency, Contact, Notification
 from storage.policy import ReminderPolicy
 from storage.reach import unreachable
 
-ZONE = ZoneInfo("Asia/Ho_Chi_Minh")
-BOT = "cqdt_qn_bot"
-SENDER = Address("Sở Khoa học và Công nghệ tỉnh Quảng Ninh", "cqdt", "sokhcn.quangninh.gov.vn")
-AGENCIES = """code,name,level,parent_code,contact_name,contact_phone,contact_email
-193,UBND Thành phố Hạ Long,huyen,,,,vanphong@halong.gov.vn
-06652,UBND Phường Hà Phong,xa,193,Nguyễn Thu Hà,0912345678,haphong@halong.gov.vn
-06655,UBND Phường Hà Khẩu,xa,193,,,hakhau@halong.gov.vn
-06658,UBND Phường Hà Trung,xa,193,,,
-"""
 LINK = re.compile(r"https://t\.me/" + BOT + r"\?start=([A-Za-z0-9_-]+)")
 
 
@@ -55,42 +48,6 @@ def smtp():
     server = MailServer().start()
     yield server
     server.stop()
-
-
-def campaign_with_addresses(db, now, deadline=None) -> int:
-    rubrics = {"huyen": bundled()["qn2018-huyen"], "xa": bundled()["qn2018-xa"]}
-    with db.session() as session:
-        campaign = campaigns.create(
-            session, CampaignSpec("Đánh giá CQĐT năm 2019", rubrics, deadline or now + timedelta(days=14))
-        )
-        import_csv(session, campaign, AGENCIES)
-        return campaign.id
-
-
-def agency_id(db, code: str) -> int:
-    with db.session() as session:
-        return session.scalar(select(Agency.id).where(Agency.code == code))
-
-
-def tokens_of(db, campaign_id: int, now) -> list[tuple[int, str, str]]:
-    with db.session() as session:
-        campaign = campaigns.get(session, campaign_id)
-        pairs = agency_invitations(session, campaign, now)
-        return [(a.id, a.contact_email, inv.token) for a, inv in pairs if a.contact_email]
-
-
-def mailer(db, clock, smtp: MailServer) -> tuple[Outbox, MailSender]:
-    outbox = Outbox(db, clock, ZONE, "test", mail_channel(SENDER))
-    return outbox, MailSender(outbox, "Asia/Ho_Chi_Minh", parse_smtp_url(smtp.url), SENDER, lambda: BOT)
-
-
-def rows(db, **where) -> list[Notification]:
-    with db.session() as session:
-        found = list(
-            session.scalars(select(Notification).filter_by(channel="email", **where).order_by(Notification.id))
-        )
-        session.expunge_all()
-        return found
 
 
 def test_invitations_reach_each_agency_once_with_a_working_link_and_its_qr_code(
