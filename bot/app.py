@@ -24,6 +24,7 @@ from telegram.ext import (
 from bot.handlers import COORDINATOR_COMMANDS, Handlers, PerUserUpdateProcessor
 from bot.health import heartbeat
 from bot.labels import by_language
+from bot.mail.wiring import channel_of, mail_sender
 from bot.reminders.sender import IMMEDIATE_KINDS, TICK_SECONDS, Sender, sender_bot
 from bot.rendering import command_menu
 from common.settings import Settings
@@ -78,8 +79,11 @@ def build_application(
     application = builder.build()
     # The outbox's sender: its own Bot without the rate limiter's retries (the sender waits out a 429
     # itself, as `cqdt remind --send-due` does), over the application's connection pool.
-    outbox = Outbox(db, clock, settings.zone, f"{socket.gethostname()}:{os.getpid()}")
+    outbox = Outbox(db, clock, settings.zone, f"{socket.gethostname()}:{os.getpid()}", channel_of(settings))
     sender = Sender(outbox, settings.timezone)
+    # The e-mail sender, when CQDT_SMTP_URL and CQDT_MAIL_FROM are set: its letters' deep links name the bot
+    # Telegram reports once the application is initialised (or CQDT_BOT_USERNAME).
+    mailer = mail_sender(settings, outbox, lambda: settings.bot_username or application.bot.username)
     bot = sender_bot(
         settings.token_value(),
         settings.telegram_api_url,
@@ -125,6 +129,8 @@ def build_application(
         async def tick(context: CallbackContext) -> None:
             with heartbeat(context.application).ticking():
                 await sender.tick(bot)
+                if mailer is not None:
+                    await mailer.tick(plan=False)
 
         application.job_queue.run_repeating(tick, interval=TICK_SECONDS, first=TICK_SECONDS, name="reminders")
     return application

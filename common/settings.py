@@ -2,14 +2,16 @@
 
 :func:`load` is the only reader of the environment; the CLI calls it once per command and hands the
 :class:`Settings` to the bot and to storage. ``Settings(...)`` itself reads nothing: it holds the values
-given and the defaults. The bot's token and the webhook's secret are :class:`~pydantic.SecretStr`, shown
-as ``**********`` by ``repr``, ``str``, logs and JSON dumps alike. A value that does not fit (an unknown
+given and the defaults. The bot's token, the webhook's secret and the SMTP URL (it holds the mail
+password) are :class:`~pydantic.SecretStr`, shown as ``**********`` by ``repr``, ``str``, logs and JSON
+dumps alike. A value that does not fit (an unknown
 time zone, a log format that does not exist) is refused with the variable to fix, never a traceback.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from email.headerregistry import Address
 from pathlib import Path
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -18,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, f
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from common.errors import Refused
+from common.mail_server import MailServer, parse_sender, parse_smtp_url
 
 DEFAULT_DATABASE_URL = "sqlite:///cqdt.db"
 DEFAULT_TIMEZONE = "Asia/Ho_Chi_Minh"
@@ -38,6 +41,8 @@ class Settings(BaseModel):
     log_format: Literal["text", "json"] = "text"
     webhook_url: str | None = None
     webhook_secret: SecretStr | None = None
+    smtp_url: SecretStr | None = None
+    mail_from: str | None = None
 
     @field_validator("timezone")
     @classmethod
@@ -48,6 +53,33 @@ class Settings(BaseModel):
             raise ValueError("unknown time zone") from None
         return value
 
+    @field_validator("smtp_url")
+    @classmethod
+    def _smtp_url(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None:
+            parse_smtp_url(value.get_secret_value())
+        return value
+
+    @field_validator("mail_from")
+    @classmethod
+    def _mail_from(cls, value: str | None) -> str | None:
+        if value is not None:
+            parse_sender(value)
+        return value
+
+    @property
+    def mail_enabled(self) -> bool:
+        """Whether the e-mail channel is on: both CQDT_SMTP_URL and CQDT_MAIL_FROM are set."""
+        return self.smtp_url is not None and self.mail_from is not None
+
+    def mail_server(self) -> MailServer | None:
+        """The SMTP server, when the e-mail channel is on; its password is a secret."""
+        return parse_smtp_url(self.smtp_url.get_secret_value()) if self.mail_enabled else None
+
+    def sender(self) -> Address | None:
+        """The From address (with the office's name), when the e-mail channel is on."""
+        return parse_sender(self.mail_from) if self.mail_enabled else None
+
     @property
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
@@ -57,8 +89,11 @@ class Settings(BaseModel):
         return self.token.get_secret_value() if self.token else None
 
     def secret_values(self) -> list[str]:
-        """The secrets other than the token (the webhook's secret token), for the log filter; never print them."""
-        return [secret.get_secret_value() for secret in (self.webhook_secret,) if secret is not None]
+        """The secrets other than the token (the webhook's secret token, the SMTP URL and its password), for the
+        log filter; never print them."""
+        secrets = [secret.get_secret_value() for secret in (self.webhook_secret, self.smtp_url) if secret is not None]
+        server = parse_smtp_url(self.smtp_url.get_secret_value()) if self.smtp_url is not None else None
+        return secrets + (server.secrets() if server else [])
 
     def override(self, **flags) -> Settings:
         """These settings with the flags that were given (not None) over them."""

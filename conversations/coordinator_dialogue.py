@@ -87,6 +87,7 @@ class CoordinatorDialogue:
             campaign = unit.campaign(coordinator.campaign_id)
             scope = unit.agencies.in_scope(campaign.id, coordinator.scope_agency_id)
             rows = [r for r in unit.agencies.states(campaign.id) if r.id in scope]
+            unreached = unit.unreachable(campaign.id, scope)
         names = {r.id: r.name for r in rows}
         overdue = campaign.closed(now)
         by_level = _counts(rows, lambda r: campaign.rubrics[r.level].rubric.level_name, campaign, now)
@@ -105,6 +106,7 @@ class CoordinatorDialogue:
                         "by_parent": dict(list(by_parent.items())[:PARENTS_SHOWN]),
                         "more_parents": max(0, len(by_parent) - PARENTS_SHOWN),
                         "overdue": overdue,
+                        "unreachable": unreached,
                     },
                 )
             ]

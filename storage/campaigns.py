@@ -331,11 +331,11 @@ def summaries(session: Session) -> list[CampaignSummary]:
     return [summary_of(c, n, s) for c, n, s in listing(session)]
 
 
-def sent_by_kind(session: Session, campaign_id: int) -> dict[str, int]:
-    """How many of the campaign's messages the outbox has sent, by kind."""
+def sent_by_kind(session: Session, campaign_id: int, channel: str = "telegram") -> dict[str, int]:
+    """How many of the campaign's messages the outbox has sent on a channel, by kind."""
     rows = session.execute(
         select(Notification.kind, func.count())
-        .where(Notification.campaign_id == campaign_id, Notification.status == "sent")
+        .where(Notification.campaign_id == campaign_id, Notification.status == "sent", Notification.channel == channel)
         .group_by(Notification.kind)
     ).all()
     return dict(rows)

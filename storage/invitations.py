@@ -91,8 +91,14 @@ def agency_invitations(
 
 
 def coordinator_invitation(
-    session: Session, campaign: Campaign, now: datetime, scope_code: str | None = None
+    session: Session,
+    campaign: Campaign,
+    now: datetime,
+    scope_code: str | None = None,
+    email: str | None = None,
+    language_code: str | None = None,
 ) -> Invitation:
+    """A coordinator's invitation; with ``email``, the digest and the overdue list also go to that address."""
     scope = None
     if scope_code is not None:
         scope = session.scalar(select(Agency).where(Agency.campaign_id == campaign.id, Agency.code == scope_code))
@@ -105,6 +111,8 @@ def coordinator_invitation(
         scope_agency_id=scope.id if scope else None,
         expires_at=now + COORDINATOR_VALIDITY,
         created_at=now,
+        email=email,
+        language_code=language_code,
     )
     session.add(invitation)
     session.flush()

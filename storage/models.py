@@ -187,6 +187,9 @@ class Invitation(Base):
     expires_at: Mapped[datetime]
     used_by: Mapped[int | None] = mapped_column(BigInteger)
     used_at: Mapped[datetime | None]
+    # a coordinator's e-mail address and language: the daily digest and the overdue list also go there
+    email: Mapped[str | None] = mapped_column(String(200))
+    language_code: Mapped[str | None] = mapped_column(String(16))
 
     agency: Mapped[Agency | None] = relationship(foreign_keys=[agency_id])
     scope_agency: Mapped[Agency | None] = relationship(foreign_keys=[scope_agency_id])
@@ -323,6 +326,7 @@ class Notification(Base):
 
     ``key`` is unique, so planning the same reminder twice, or two processes planning at once,
     gives one row; the sender claims pending rows one at a time, so each is sent at most once.
+    ``channel`` is ``telegram`` (to ``telegram_user_id``) or ``email`` (to ``email``).
     """
 
     __tablename__ = "notifications"
@@ -332,7 +336,9 @@ class Notification(Base):
     campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"), index=True)
     key: Mapped[str] = mapped_column(String(200), unique=True)
     kind: Mapped[str] = mapped_column(String(30))
-    telegram_user_id: Mapped[int] = mapped_column(BigInteger)
+    channel: Mapped[str] = mapped_column(String(10), default="telegram", server_default="telegram")
+    telegram_user_id: Mapped[int | None] = mapped_column(BigInteger)
+    email: Mapped[str | None] = mapped_column(String(200))
     agency_id: Mapped[int | None] = mapped_column(ForeignKey("agencies.id", ondelete="CASCADE"))
     payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
     due_at: Mapped[datetime]

@@ -1,5 +1,6 @@
 """The notifications outbox as rows to add: every message that goes out later (reminders, digests,
-notices of submissions and returns) is added here with a unique key, so adding it twice adds it once."""
+notices of submissions and returns, letters by e-mail) is added here with a unique key, so adding it twice
+adds it once."""
 
 from __future__ import annotations
 
@@ -17,11 +18,13 @@ from storage.models import Notification
 class Planned:
     key: str
     kind: str
-    telegram_user_id: int
+    telegram_user_id: int | None
     agency_id: int | None
     due_at: datetime
     catch_up_until: datetime
     payload: dict
+    channel: str = "telegram"  # or "email", to ``email``
+    email: str | None = None
 
 
 def store(session: Session, campaign_id: int, rows: list[Planned]) -> int:
@@ -35,7 +38,9 @@ def store(session: Session, campaign_id: int, rows: list[Planned]) -> int:
             "campaign_id": campaign_id,
             "key": r.key,
             "kind": r.kind,
+            "channel": r.channel,
             "telegram_user_id": r.telegram_user_id,
+            "email": r.email,
             "agency_id": r.agency_id,
             "payload": r.payload,
             "due_at": r.due_at,

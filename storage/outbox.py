@@ -9,7 +9,8 @@ reached Telegram. On PostgreSQL the next due row is taken ``FOR UPDATE SKIP LOCK
 several bot processes share the work without sending anything twice; on SQLite
 the database's single writer does the same. Everything comes back as plain
 records: :mod:`conversations.reminders` decides what is planned and what each
-message says.
+message says. Rows of the e-mail channel (``channel = 'email'``) follow the same
+steps; each sender claims the rows of its own channel only.
 """
 
 from __future__ import annotations
@@ -24,9 +25,11 @@ from sqlalchemy.orm import Session
 
 from rubrics.compiled import CompiledRubric
 from storage import answers, campaigns
-from storage.models import Agency, Campaign, Contact, Coordinator, Notification, Submission
+from storage.invitations import agency_invitations
+from storage.models import Agency, Campaign, Contact, Coordinator, Invitation, Notification, Submission
 from storage.notifications import Planned, store
 from storage.policy import ReminderPolicy
+from storage.reach import Unreachable, unreachable
 from storage.records import CampaignFacts
 from storage.scope import agencies_in_scope
 
@@ -47,9 +50,12 @@ class Pending(NamedTuple):
     id: int
     campaign_id: int
     kind: str
-    telegram_user_id: int
+    telegram_user_id: int | None
     agency_id: int | None
     payload: dict[str, Any]
+    channel: str = "telegram"
+    email: str | None = None
+    attempts: int = 0
 
 
 class AgencyStatus(NamedTuple):
@@ -72,6 +78,14 @@ class Recipient(NamedTuple):
 class BlockedContact(NamedTuple):
     full_name: str | None
     agency_name: str
+
+
+class Mailbox(NamedTuple):
+    """A coordinator's e-mail address (given with their invitation), their language and scope."""
+
+    email: str
+    language_code: str | None
+    scope_agency_id: int | None
 
 
 @contextmanager
@@ -146,6 +160,46 @@ class OutboxStore:
             )
         )
         return [(agency_id, user_id) for agency_id, user_id in rows]
+
+    def mail_agencies(self, campaign_id: int) -> list[tuple[int, str]]:
+        """(agency id, contact e-mail) of every agency of the campaign with an e-mail address."""
+        rows = self.session.execute(
+            select(Agency.id, Agency.contact_email).where(
+                Agency.campaign_id == campaign_id, Agency.contact_email.is_not(None), Agency.contact_email != ""
+            )
+        )
+        return [(agency_id, email) for agency_id, email in rows]
+
+    def reached_by_telegram(self, agency_id: int) -> bool:
+        """Whether a contact of the agency is registered and has not blocked the bot."""
+        return (
+            self.session.scalar(
+                select(func.count(Contact.id)).where(Contact.agency_id == agency_id, Contact.blocked_at.is_(None))
+            )
+            > 0
+        )
+
+    def mailboxes(self, campaign_id: int) -> list[Mailbox]:
+        """The coordinators' e-mail addresses given with their invitations, each address and scope once."""
+        rows = self.session.execute(
+            select(Invitation.email, func.max(Invitation.language_code), Invitation.scope_agency_id)
+            .where(
+                Invitation.campaign_id == campaign_id, Invitation.role == "coordinator", Invitation.email.is_not(None)
+            )
+            .group_by(Invitation.email, Invitation.scope_agency_id)
+            .order_by(Invitation.email)
+        )
+        return [Mailbox(*row) for row in rows]
+
+    def invitation_token(self, campaign_id: int, agency_id: int, now: datetime) -> str:
+        """The agency's open invitation token (a new one when the last was used or expired)."""
+        campaign = campaigns.get(self.session, campaign_id)
+        code = self.session.scalar(select(Agency.code).where(Agency.id == agency_id))
+        return agency_invitations(self.session, campaign, now, code)[0][1].token
+
+    def unreachable(self, campaign_id: int, scope: set[int]) -> list[Unreachable]:
+        """The agencies in ``scope`` that neither Telegram nor e-mail reaches ("không liên lạc được")."""
+        return unreachable(self.session, campaign_id, scope)
 
     def contact(self, campaign_id: int, user_id: int) -> Recipient | None:
         """The contact to write to, unless they blocked the bot."""
@@ -247,9 +301,14 @@ class OutboxStore:
     # -- claiming and marking -------------------------------------------------------------
 
     def next_due(
-        self, now: datetime, campaign_id: int | None = None, kinds: tuple[str, ...] | None = None
+        self,
+        now: datetime,
+        campaign_id: int | None = None,
+        kinds: tuple[str, ...] | None = None,
+        channel: str = "telegram",
     ) -> Pending | None:
-        """The earliest pending row due by ``now``, locked for this transaction (skipping rows others hold)."""
+        """The earliest pending row of a channel due by ``now``, locked for this transaction (skipping rows
+        others hold)."""
         query = (
             select(
                 Notification.id,
@@ -258,8 +317,16 @@ class OutboxStore:
                 Notification.telegram_user_id,
                 Notification.agency_id,
                 Notification.payload,
+                Notification.channel,
+                Notification.email,
+                Notification.attempts,
             )
-            .where(Notification.status == "pending", Notification.due_at <= now, *_of(campaign_id))
+            .where(
+                Notification.status == "pending",
+                Notification.due_at <= now,
+                Notification.channel == channel,
+                *_of(campaign_id),
+            )
             .order_by(Notification.due_at, Notification.id)
             .limit(1)
         )
@@ -331,6 +398,18 @@ class OutboxStore:
             .values(status="pending", last_error=error[:ERROR_LENGTH], claimed_by=None)
         )
 
+    def retry_later(self, row_id: int, error: str, due_at: datetime) -> None:
+        """Give a row back to be tried again at ``due_at`` (a mail server down or answering "try later")."""
+        self.session.execute(
+            update(Notification)
+            .where(Notification.id == row_id)
+            .values(status="pending", due_at=due_at, last_error=error[:ERROR_LENGTH], claimed_by=None)
+        )
+
+    def keys_starting(self, key_prefix: str) -> int:
+        """How many rows have a key starting with this prefix."""
+        return self.session.scalar(select(func.count(Notification.id)).where(Notification.key.startswith(key_prefix)))
+
     # -- for the command line -------------------------------------------------------------
 
     def listing(self, campaign_id: int) -> list[dict[str, Any]]:
@@ -346,6 +425,9 @@ class OutboxStore:
                 Coordinator.full_name,
                 Notification.sent_at,
                 Notification.key,
+                Notification.channel,
+                Notification.email,
+                Notification.last_error,
             )
             .outerjoin(Agency, Agency.id == Notification.agency_id)
             .outerjoin(
@@ -366,6 +448,9 @@ class OutboxStore:
             "coordinator",
             "sent_at",
             "key",
+            "channel",
+            "email",
+            "last_error",
         )
         return [dict(zip(names, row, strict=True)) for row in rows]
 

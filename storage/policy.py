@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import time
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -16,3 +17,5 @@ class ReminderPolicy(BaseModel):
     working_days: list[int] = Field(default_factory=lambda: [0, 1, 2, 3, 4])  # Monday = 0
     skip_holidays: bool = True
     catch_up_hours: int = 12
+    # e-mail reminders: to agencies no registered Telegram contact can be reached at, or to every agency
+    email_to: Literal["unreached", "all"] = "unreached"

@@ -21,6 +21,7 @@ from storage.evidence import EvidenceStore
 from storage.invitations import Invitations
 from storage.models import Campaign
 from storage.notifications import Planned, store
+from storage.reach import Unreachable, unreachable
 from storage.records import CampaignFacts
 from storage.reports import LevelReport, Scoreboard
 from storage.submissions import Submissions
@@ -54,6 +55,10 @@ class Unit:
     ) -> dict[str, LevelReport]:
         """The campaign's scored reports by level, from the process's scoreboard, refreshed as needed."""
         return scoreboard.report(self._session, campaigns.get(self._session, campaign_id), levels)
+
+    def unreachable(self, campaign_id: int, scope: set[int]) -> list[Unreachable]:
+        """The agencies in ``scope`` that neither Telegram nor e-mail reaches."""
+        return unreachable(self._session, campaign_id, scope)
 
     def queue(self, campaign_id: int, rows: list[Planned]) -> int:
         """Add messages to the outbox (a key already there is skipped); how many were new."""

@@ -20,12 +20,14 @@ from rubrics.rules import quantize
 from storage.models import (
     Adjustment,
     Agency,
+    Campaign,
     Contact,
     ReturnedIndicator,
     Submission,
     VerificationEvent,
 )
 from storage.notifications import Planned, store
+from storage.policy import ReminderPolicy
 from storage.records import RETURNED, SUBMITTED_STATES, VERIFIED
 
 VERIFIABLE_STATES = SUBMITTED_STATES
@@ -118,21 +120,42 @@ def return_indicators(
     submission.state, submission.returned_at = RETURNED, now
     submission.revision += 1
     payload = {"indicators": [{"code": i.code, "title": i.title} for i in items], "comment": comment.strip()}
-    contacts = session.scalars(select(Contact.telegram_user_id).where(Contact.agency_id == agency.id))
+    contacts = list(session.scalars(select(Contact.telegram_user_id).where(Contact.agency_id == agency.id)))
+    key = f"c{agency.campaign_id}:returned:a{agency.id}:r{submission.revision}"
     rows = [
-        Planned(
-            f"c{agency.campaign_id}:returned:a{agency.id}:r{submission.revision}:u{user_id}",
-            "returned",
-            user_id,
-            agency.id,
-            now,
-            now + timedelta(days=7),
-            payload,
-        )
+        Planned(f"{key}:u{user_id}", "returned", user_id, agency.id, now, now + timedelta(days=7), payload)
         for user_id in contacts
     ]
+    if agency.contact_email and (_emails_everyone(session, agency.campaign_id) or not _reached(session, agency.id)):
+        rows.append(
+            Planned(
+                f"{key}:e",
+                "returned",
+                None,
+                agency.id,
+                now,
+                now + timedelta(days=7),
+                payload,
+                "email",
+                agency.contact_email,
+            )
+        )
     store(session, agency.campaign_id, rows)
     return items
+
+
+def _reached(session: Session, agency_id: int) -> bool:
+    """Whether a Telegram contact of the agency has not blocked the bot."""
+    return (
+        session.scalar(select(Contact.id).where(Contact.agency_id == agency_id, Contact.blocked_at.is_(None)).limit(1))
+        is not None
+    )
+
+
+def _emails_everyone(session: Session, campaign_id: int) -> bool:
+    """Whether the campaign's policy sends e-mail to agencies a Telegram contact reaches too."""
+    campaign = session.get(Campaign, campaign_id)
+    return ReminderPolicy.model_validate(campaign.reminder_policy or {}).email_to == "all"
 
 
 def open_returns(session: Session, agency_id: int) -> list[ReturnedIndicator]:

@@ -14,6 +14,7 @@ from common.errors import Refused
 from conversations.deadlines import DeadlineCheck, check_deadline
 from storage import campaigns, cohort
 from storage.campaigns import CampaignSpec, CampaignSummary, check_spec
+from storage.reach import reach_counts
 from storage.records import Office
 from storage.rubric_store import resolve
 
@@ -171,6 +172,7 @@ def campaign_show(cli: CliContext, campaign_id: int, as_json: bool) -> None:
         data["progress"] = campaigns.state_counts(session, campaign_id)
         data["contacts"] = campaigns.contact_counts(session, campaign_id)
         data["cohort_frozen_at"] = campaigns.get(session, campaign_id).cohort_frozen_at
+        data["reach"] = reach_counts(session, campaign_id)
     cli.emit("campaign_show", data, as_json, campaign=data)
 
 

@@ -38,6 +38,7 @@ def report(demo: scenario.Demo, seconds: float) -> str:
         coordinator=demo.coordinator.exchanges,
         coordinator_name=demo.coordinator.user.first_name,
         outputs=demo.outputs,
+        emails=demo.mail.shown() if demo.mail else [],
         seconds=round(seconds),
     )
 

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import re
-import socket
 from datetime import time
 
 import click
@@ -13,6 +11,9 @@ import click
 from bot.app import file_url
 from bot.cli.campaign import campaign_group, confirm_deadline, parse_deadline, yes_option
 from bot.cli.context import CliContext, pass_cli
+from bot.cli.invites import resolve_bot_username
+from bot.cli.outboxes import outbox_for
+from bot.mail.wiring import mail_sender
 from bot.reminders.sender import Sender, sender_bot
 from bot.texts import render
 from common.errors import Refused
@@ -55,10 +56,6 @@ def parse_days(text: str) -> list[int]:
     return sorted(days)
 
 
-def outbox_for(cli: CliContext) -> Outbox:
-    return Outbox(cli.db, cli.now, cli.zone, f"cli:{socket.gethostname()}:{os.getpid()}")
-
-
 @campaign_group.command("set-reminders")
 @click.argument("campaign_id", type=int, metavar="ID")
 @click.option("--offsets", metavar="7d,3d,1d,2h", help="Nhắc trước hạn chót bao lâu (d = ngày, h = giờ, m = phút).")
@@ -66,13 +63,18 @@ def outbox_for(cli: CliContext) -> Outbox:
 @click.option("--days", metavar="mon-fri", help="Ngày làm việc, ví dụ mon-fri hoặc mon-sat.")
 @click.option("--holidays/--no-holidays", default=None, help="Bỏ qua ngày lễ Việt Nam (mặc định: có).")
 @click.option(
+    "--email-to",
+    type=click.Choice(["unreached", "all"]),
+    help="Nhắc qua thư điện tử: unreached = đơn vị chưa có đầu mối Telegram (mặc định), all = mọi đơn vị có địa chỉ.",
+)
+@click.option(
     "--catch-up",
     type=click.IntRange(min=0),
     metavar="GIỜ",
     help="Lời nhắc bị lỡ (bot tạm dừng) vẫn được gửi trong khoảng này.",
 )
 @pass_cli
-def set_reminders(cli: CliContext, campaign_id: int, offsets, hours, days, holidays, catch_up) -> None:
+def set_reminders(cli: CliContext, campaign_id: int, offsets, hours, days, holidays, email_to, catch_up) -> None:
     """Đổi chính sách nhắc hạn của đợt đánh giá và lập lại lịch nhắc chưa gửi."""
     changes = {}
     if offsets is not None:
@@ -85,6 +87,8 @@ def set_reminders(cli: CliContext, campaign_id: int, offsets, hours, days, holid
         changes["skip_holidays"] = holidays
     if catch_up is not None:
         changes["catch_up_hours"] = catch_up
+    if email_to is not None:
+        changes["email_to"] = email_to
     planned = outbox_for(cli).set_policy(campaign_id, changes)
     click.echo(render_line(cli, "reminders_replanned", planned=planned))
 
@@ -107,7 +111,11 @@ def set_deadline(cli: CliContext, campaign_id: int, deadline: str, grace: int | 
 
 @click.command("remind")
 @click.option("--campaign", "campaign_id", type=int, required=True, metavar="ID", help="Mã số đợt đánh giá.")
-@click.option("--send-due", is_flag=True, help="Gửi ngay những lời nhắc đã đến hạn (cần TELEGRAM_BOT_TOKEN).")
+@click.option(
+    "--send-due",
+    is_flag=True,
+    help="Gửi ngay những lời nhắc đã đến hạn: qua Telegram (cần TELEGRAM_BOT_TOKEN), thư điện tử (cần CQDT_SMTP_URL).",
+)
 @click.option("--json", "as_json", is_flag=True, help="In dạng JSON (thời điểm ISO 8601, UTC).")
 @pass_cli
 def remind(cli: CliContext, campaign_id: int, send_due: bool, as_json: bool) -> None:
@@ -116,17 +124,25 @@ def remind(cli: CliContext, campaign_id: int, send_due: bool, as_json: bool) -> 
     outbox.prepare(campaign_id)  # refuses a campaign that does not exist
     sent = None
     if send_due:
-        if not cli.token:
+        if not cli.token and not cli.settings.mail_enabled:
             raise Refused("token_missing")
-        sent = asyncio.run(send(cli, outbox, campaign_id))
+        username = resolve_bot_username(cli, None) if cli.settings.mail_enabled else ""
+        sent = asyncio.run(send(cli, outbox, campaign_id, username))
     rows = outbox.listing(campaign_id)
     cli.emit("remind", {"sent": sent, "notifications": rows}, as_json, rows=rows, sent=sent)
 
 
-async def send(cli: CliContext, outbox: Outbox, campaign_id: int) -> int:
-    """What is due for this campaign only, with the same bot and retry path as the running bot's sender."""
-    async with sender_bot(cli.token, cli.telegram_api_url, file_url(cli.telegram_api_url)) as bot:
-        return await Sender(outbox, cli.timezone).tick(bot, campaign_id)
+async def send(cli: CliContext, outbox: Outbox, campaign_id: int, bot_username: str) -> int:
+    """What is due for this campaign only, with the same bot and retry path as the running bot's sender,
+    and its e-mails when the e-mail channel is on."""
+    sent = 0
+    if cli.token:
+        async with sender_bot(cli.token, cli.telegram_api_url, file_url(cli.telegram_api_url)) as bot:
+            sent += await Sender(outbox, cli.timezone).tick(bot, campaign_id)
+    if cli.settings.mail_enabled:
+        sender = mail_sender(cli.settings, outbox, lambda: bot_username)
+        sent += await sender.tick(campaign_id, plan=not cli.token)
+    return sent
 
 
 def render_line(cli: CliContext, name: str, **context) -> str:

@@ -7,7 +7,8 @@ map (from vietnam-provinces 0.6, as ``tests/fixtures/quang_ninh_200.csv``), with
 Everything is real but Telegram: a SQLite database, the bundled rubrics, the agency importer, the
 invitations, ``bot.app.build_application`` polling an in-process :class:`FakeTelegram` over HTTP on
 127.0.0.1, simulated people pressing its buttons, and the reminder sender ticked at the moments it
-would run while the clock is moved by hand.
+would run while the clock is moved by hand. The invitations also go by e-mail, through a local SMTP
+server (bot/demo/mail.py), and the agencies that never open theirs get their reminders by e-mail.
 
 Each phase in :data:`PHASES` is a function of :class:`Demo` that returns the context of its
 progress line (the ``<name>_done`` macro of ``bot/templates/cli/demo_phases.j2``). What a phase
@@ -38,6 +39,7 @@ from telegram import Bot
 from bot.app import build_application
 from bot.demo.contacts import Contact, label
 from bot.demo.fake_telegram import BotMessage, FakeTelegram, run_application
+from bot.demo.mail import WITHOUT_ADDRESS, DemoMail, save, send_invitations, start_mail
 from bot.demo.transcript import Chat, Said
 from bot.reminders.sender import Sender
 from common.settings import Settings
@@ -117,10 +119,14 @@ class Demo:
     loop: asyncio.AbstractEventLoop | None = None
     bot: Bot | None = None
     sender: Sender | None = None
+    mail: DemoMail | None = None
 
     def tick(self) -> int:
-        """One run of the reminder job at the clock's time: plan, then send what is due."""
-        return self.loop.run_until_complete(self.sender.tick(self.bot))
+        """One run of the reminder job at the clock's time: plan, then send what is due (e-mail too)."""
+        sent = self.loop.run_until_complete(self.sender.tick(self.bot))
+        if self.mail is not None:
+            sent += self.loop.run_until_complete(self.mail.sender.tick(self.campaign_id))
+        return sent
 
     def sent(self) -> Counter:
         """Messages the outbox has sent, by kind."""
@@ -225,6 +231,20 @@ def start_sender(demo: Demo) -> None:
     demo.loop.run_until_complete(demo.bot.initialize())
     demo.stack.callback(lambda: demo.loop.run_until_complete(demo.bot.shutdown()))
     demo.sender = Sender(Outbox(demo.db, demo.clock, ZONE, "demo"), ZONE.key)
+
+
+def invitations_by_email(demo: Demo) -> dict[str, Any]:
+    """A local SMTP server; the invitation letters by e-mail to every agency with an address (bot/demo/mail.py)."""
+    never = [code for code in demo.tokens if code not in SUBMITS + STOPS_MIDWAY + OPENS_ONLY]
+    demo.mail = start_mail(demo, never, BOT_USERNAME)
+    return {"port": demo.mail.port, "sent": send_invitations(demo, demo.mail), "without": WITHOUT_ADDRESS}
+
+
+def emails(demo: Demo) -> dict[str, Any]:
+    """What the SMTP server received, saved as named .eml files."""
+    saved = save(demo.mail, demo.out)
+    demo.outputs["eml"] = saved["folder"]
+    return saved
 
 
 def contacts(demo: Demo) -> dict[str, Any]:
@@ -414,10 +434,12 @@ def targets(demo: Demo) -> dict[str, Any]:
 PHASES: tuple[Callable[[Demo], dict[str, Any]], ...] = (
     setup,
     start_bot,
+    invitations_by_email,
     contacts,
     follow,
     reminders,
     deadline,
+    emails,
     verify,
     chart,
     export,

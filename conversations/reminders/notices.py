@@ -31,19 +31,24 @@ class Claimed:
 
     id: int
     kind: str
-    chat_id: int
+    chat_id: int | None
     language: str | None
     template: str
     context: dict[str, Any] = field(default_factory=dict)
     with_continue_button: bool = False
+    email: str | None = None  # the address, for a row of the e-mail channel
+    attempts: int = 0  # requests made before this claim
 
 
 Notice = Callable[[OutboxStore, Pending, CampaignFacts, datetime], "Claimed | None"]
 
 
-def describe(outbox: OutboxStore, row: Pending, now: datetime) -> Claimed | None:
-    """The message of a due row, or None when it no longer applies."""
-    notice = NOTICES.get(row.kind)
+def describe(
+    outbox: OutboxStore, row: Pending, now: datetime, notices: dict[str, Notice] | None = None
+) -> Claimed | None:
+    """The message of a due row (its kind looked up in ``notices``, the Telegram ones by default), or None
+    when it no longer applies."""
+    notice = (NOTICES if notices is None else notices).get(row.kind)
     if notice is None:
         log.warning("outbox row %s has an unknown kind %r", row.id, row.kind)
         return None
@@ -86,6 +91,7 @@ def overview(outbox: OutboxStore, campaign: CampaignFacts, scope: set[int], now:
         "in_progress": [r for r in rows if r.state in (IN_PROGRESS, RETURNED)],
         "at_risk": [r for r in rows if at_risk(r)] if days_left < AT_RISK_DAYS else [],
         "blocked": outbox.blocked(campaign.id, scope),
+        "unreachable": outbox.unreachable(campaign.id, scope),
         "overdue": [r for r in rows if campaign.overdue(r.state, now)],
         "progress": done,
     }

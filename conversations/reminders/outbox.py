@@ -24,7 +24,8 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from conversations.reminders.notices import Claimed, describe
+from conversations.reminders.mail import EMAIL, MailChannel, invitation_rows, mail_notices
+from conversations.reminders.notices import NOTICES, Claimed, describe
 from conversations.reminders.plan import digests, plan, replan
 from storage.db import Database
 from storage.outbox import OutboxStore, opened
@@ -46,14 +47,30 @@ UNANSWERED_AFTER = timedelta(minutes=10)
 RESENT_IF_UNCERTAIN = frozenset({"receipt", "returned"})
 MAX_ATTEMPTS = 5  # requests in all, network retries included
 PLANNED_AFTER_CLOSING = timedelta(days=1)  # a campaign closed longer ago is no longer planned
+TELEGRAM = "telegram"
+# A mail server that is down, or answers "try again later" (4xx), is tried again after 1, 2, 4 … minutes,
+# at most every half hour, while the row is within its catch-up window.
+RETRY_BACKOFF = timedelta(minutes=1)
+MAX_RETRY_BACKOFF = timedelta(minutes=30)
 
 
 class Outbox:
-    def __init__(self, db: Database, clock: Callable[[], datetime], zone: ZoneInfo, worker: str):
+    """The outbox for one worker; with ``mail`` (the e-mail channel is on) it plans e-mail rows too."""
+
+    def __init__(
+        self,
+        db: Database,
+        clock: Callable[[], datetime],
+        zone: ZoneInfo,
+        worker: str,
+        mail: MailChannel | None = None,
+    ):
         self.db = db
         self.clock = clock
         self.zone = zone
         self.worker = worker
+        self.mail = mail
+        self.notices = {TELEGRAM: NOTICES, EMAIL: mail_notices(mail) if mail else {}}
 
     # -- planning -----------------------------------------------------------------
 
@@ -67,8 +84,9 @@ class Outbox:
             for campaign in outbox.open_campaigns(campaign_id):
                 if now > campaign.closes_at + PLANNED_AFTER_CLOSING:
                     continue
-                added += outbox.queue(campaign.id, plan(outbox, campaign, self.zone))
-                added += outbox.queue(campaign.id, digests(outbox, campaign, now, self.zone))
+                mail = self.mail is not None
+                added += outbox.queue(campaign.id, plan(outbox, campaign, self.zone, mail))
+                added += outbox.queue(campaign.id, digests(outbox, campaign, now, self.zone, mail))
             released = outbox.release_stale_claims(now - CLAIM_RELEASED_AFTER, campaign_id)
             again, uncertain = outbox.mark_stale_sends(
                 now - UNANSWERED_AFTER, RESENT_IF_UNCERTAIN, MAX_ATTEMPTS, campaign_id
@@ -93,7 +111,7 @@ class Outbox:
         """Change fields of the campaign's reminder policy and plan its unsent reminders again; how many."""
         with opened(self.db) as outbox:
             policy = ReminderPolicy.model_validate({**outbox.campaign(campaign_id).policy.model_dump(), **changes})
-            return replan(outbox, outbox.set_policy(campaign_id, policy), self.zone)
+            return replan(outbox, outbox.set_policy(campaign_id, policy), self.zone, self.mail is not None)
 
     def move_deadline(
         self, campaign_id: int, deadline: datetime, grace_hours: int | None = None
@@ -101,21 +119,28 @@ class Outbox:
         """Move the deadline (and the grace) and plan the unsent reminders again: the campaign, how many."""
         with opened(self.db) as outbox:
             campaign = outbox.set_deadline(campaign_id, deadline, grace_hours)
-            return campaign, replan(outbox, campaign, self.zone)
+            return campaign, replan(outbox, campaign, self.zone, self.mail is not None)
 
     # -- claiming and marking -----------------------------------------------------------
 
-    def claim(self, campaign_id: int | None = None, kinds: tuple[str, ...] | None = None) -> Claimed | None:
-        """The next due row (of one campaign, of some kinds), claimed for this worker."""
+    def claim(
+        self, campaign_id: int | None = None, kinds: tuple[str, ...] | None = None, channel: str = TELEGRAM
+    ) -> Claimed | None:
+        """The next due row (of one campaign, of some kinds, of a channel), claimed for this worker."""
         with opened(self.db) as outbox:
-            return self._claim(outbox, self.clock(), campaign_id, kinds)
+            return self._claim(outbox, self.clock(), campaign_id, kinds, channel)
 
     def _claim(
-        self, outbox: OutboxStore, now: datetime, campaign_id: int | None, kinds: tuple[str, ...] | None
+        self,
+        outbox: OutboxStore,
+        now: datetime,
+        campaign_id: int | None,
+        kinds: tuple[str, ...] | None,
+        channel: str = TELEGRAM,
     ) -> Claimed | None:
         """Claim the next due row; rows that no longer apply are cancelled on the way."""
-        while (row := outbox.next_due(now, campaign_id, kinds)) is not None:
-            claimed = describe(outbox, row, now)
+        while (row := outbox.next_due(now, campaign_id, kinds, channel)) is not None:
+            claimed = describe(outbox, row, now, self.notices[channel])
             if claimed is not None:
                 outbox.claim(row.id, self.worker, now)
                 return claimed
@@ -141,18 +166,42 @@ class Outbox:
         claim_next: bool = False,
         campaign_id: int | None = None,
         kinds: tuple[str, ...] | None = None,
+        channel: str = TELEGRAM,
     ) -> Claimed | None:
         """Mark a row sent (or blocked, failed); with ``claim_next``, claim the next one (of the same
-        campaign and kinds) in the same transaction."""
+        campaign, kinds and channel) in the same transaction."""
         now = self.clock()
         with opened(self.db) as outbox:
             outbox.finish(row_id, status, error, now)
-            return self._claim(outbox, now, campaign_id, kinds) if claim_next else None
+            return self._claim(outbox, now, campaign_id, kinds, channel) if claim_next else None
 
     def release(self, row_id: int, error: str) -> None:
         """Give a row back after a network failure, to be tried on the next tick."""
         with opened(self.db) as outbox:
             outbox.release(row_id, error)
+
+    def retry_later(self, row_id: int, error: str, attempts: int) -> None:
+        """Give a row back after a transient failure (the mail server down or answering 4xx), due again
+        after a backoff that doubles with each attempt (past its catch-up window it is dropped); failed
+        after :data:`MAX_ATTEMPTS`."""
+        now = self.clock()
+        with opened(self.db) as outbox:
+            if attempts >= MAX_ATTEMPTS:
+                outbox.finish(row_id, "failed", error, now)
+            else:
+                outbox.retry_later(
+                    row_id, error, now + min(RETRY_BACKOFF * 2 ** max(attempts - 1, 0), MAX_RETRY_BACKOFF)
+                )
+
+    def queue_invitations(
+        self, campaign_id: int, agencies: list[tuple[int, str, str]], language: str, resend: bool
+    ) -> int:
+        """Queue an invitation letter to each (agency id, address, token) not sent one yet (every one again
+        with ``resend``); how many were queued."""
+        with opened(self.db) as outbox:
+            campaign = outbox.campaign(campaign_id)
+            round_ = outbox.keys_starting(f"c{campaign_id}:invitation:") if resend else 0
+            return outbox.queue(campaign_id, invitation_rows(campaign, agencies, self.clock(), language, round_))
 
     # -- for the command line ---------------------------------------------------------
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from conversations.reminders.mail import mail_digests, plan_mail
 from conversations.reminders.slots import WorkingTime
 from storage.notifications import Planned
 from storage.outbox import OutboxStore
@@ -22,8 +23,9 @@ DIGEST_AT = (8, 0)
 DIGEST_CATCH_UP = timedelta(hours=4)
 
 
-def plan(outbox: OutboxStore, campaign: CampaignFacts, zone: ZoneInfo) -> list[Planned]:
-    """Every deadline message of the campaign, for the agencies that have not submitted now."""
+def plan(outbox: OutboxStore, campaign: CampaignFacts, zone: ZoneInfo, mail: bool = False) -> list[Planned]:
+    """Every deadline message of the campaign, for the agencies that have not submitted now; with ``mail``,
+    the e-mail ones too (:func:`conversations.reminders.mail.plan_mail`)."""
     working = WorkingTime(campaign.policy, zone)
     deadline = campaign.deadline
     generation = f"c{campaign.id}:d{int(deadline.timestamp())}"
@@ -84,17 +86,21 @@ def plan(outbox: OutboxStore, campaign: CampaignFacts, zone: ZoneInfo) -> list[P
                 scope,
             )
         )
-    return planned
+    return planned + (plan_mail(outbox, campaign, zone, generation) if mail else [])
 
 
-def digests(outbox: OutboxStore, campaign: CampaignFacts, now: datetime, zone: ZoneInfo) -> list[Planned]:
-    """Today's 08:00 digest for each coordinator, on working days until the campaign closes."""
+def digests(
+    outbox: OutboxStore, campaign: CampaignFacts, now: datetime, zone: ZoneInfo, mail: bool = False
+) -> list[Planned]:
+    """Today's 08:00 digest for each coordinator (and, with ``mail``, each coordinator's e-mail address), on
+    working days until the campaign closes."""
     local = now.astimezone(zone)
     if not WorkingTime(campaign.policy, zone).is_working_day(local.date()) or now > campaign.closes_at:
         return []
     due = datetime(local.year, local.month, local.day, *DIGEST_AT, tzinfo=zone)
     day = local.date().isoformat()
-    return [
+    mailed = mail_digests(outbox, campaign, due, DIGEST_CATCH_UP) if mail else []
+    return mailed + [
         Planned(
             f"c{campaign.id}:digest:{day}:u{c.telegram_user_id}",
             "digest",
@@ -108,7 +114,7 @@ def digests(outbox: OutboxStore, campaign: CampaignFacts, now: datetime, zone: Z
     ]
 
 
-def replan(outbox: OutboxStore, campaign: CampaignFacts, zone: ZoneInfo) -> int:
+def replan(outbox: OutboxStore, campaign: CampaignFacts, zone: ZoneInfo, mail: bool = False) -> int:
     """After a change of deadline or policy: drop the pending deadline messages and plan again."""
     outbox.forget_pending(campaign.id, PLANNED_KINDS)
-    return outbox.queue(campaign.id, plan(outbox, campaign, zone))
+    return outbox.queue(campaign.id, plan(outbox, campaign, zone, mail))

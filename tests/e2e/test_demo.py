@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 from collections import Counter
 from decimal import Decimal
+from email import message_from_bytes, policy
 from importlib.resources import files
 
 import pytest
@@ -14,7 +15,7 @@ from PIL import Image
 from sqlalchemy import func, select
 
 from bot.cli import cli
-from bot.demo import scenario
+from bot.demo import mail, scenario
 from bot.demo.fake_telegram import FakeTelegram
 from bot.reminders.sender import CONTINUE
 from bot.texts import refusal
@@ -62,15 +63,15 @@ def reminders_by_chat(fake) -> dict[int, list[str]]:
     return received
 
 
-def sent_by_kind(out) -> dict[str, int]:
-    """Messages the outbox sent during the demo, by kind, from the database it left."""
+def sent_by_kind(out, channel: str = "telegram") -> dict[str, int]:
+    """Messages the outbox sent on a channel during the demo, by kind, from the database it left."""
     database = Database(f"sqlite:///{out / 'cqdt-demo.db'}")
     try:
         with database.session() as session:
             return dict(
                 session.execute(
                     select(Notification.kind, func.count())
-                    .where(Notification.status == "sent")
+                    .where(Notification.status == "sent", Notification.channel == channel)
                     .group_by(Notification.kind)
                 ).all()
             )
@@ -221,3 +222,32 @@ def test_the_demo_prints_one_agency_s_targets(demo):
     output, _, _ = demo
     coordinator = output.split("════ Cán bộ điều phối")[1]
     assert f"/muctieu {scenario.VERIFIED}" in coordinator and "chỉ tiêu chưa đạt điểm tối đa, mất nhiều" in coordinator
+
+
+def test_the_agencies_that_never_open_their_invitation_are_reached_by_email(demo):
+    """Every agency with an address gets the invitation letter (with its QR code); those that never open it
+    get each reminder and the overdue notice by e-mail, the others none; each is saved as a named .eml."""
+    output, out, _ = demo
+    never = [a["code"] for a in AGENCIES if a["code"] not in CONTACTS]
+    addressed = [code for code in never if code not in never[-mail.WITHOUT_ADDRESS :]]
+    saved = sorted((out / mail.FOLDER).glob("*.eml"))
+    assert f"{len(saved)} tệp .eml trong {out / mail.FOLDER}" in output
+    letters = {path.name: message_from_bytes(path.read_bytes(), policy=policy.default) for path in saved}
+    by_kind = Counter(name.split("-", 1)[1].rsplit("-", 1)[0] for name in letters)
+    offsets = len(ReminderPolicy().offsets_minutes)
+    assert by_kind == {
+        "thu-moi": len(AGENCIES) - mail.WITHOUT_ADDRESS,
+        "nhac-han": offsets * len(addressed),
+        "qua-han": len(addressed),
+    }
+    reminded = Counter(name.rsplit("-", 1)[1].removesuffix(".eml") for name in letters if "-nhac-han-" in name)
+    assert reminded == dict.fromkeys(addressed, offsets)
+    invitation = next(m for name, m in letters.items() if name.endswith(f"-thu-moi-{addressed[0]}.eml"))
+    assert invitation["To"] == mail.address_of(addressed[0])
+    assert any(p.get_content_type() == "image/png" for p in invitation.walk())
+    assert f"t.me/{scenario.BOT_USERNAME}?start=" in invitation.get_body(("plain",)).get_content()
+    assert sent_by_kind(out, "email") == {
+        "invitation": len(AGENCIES) - mail.WITHOUT_ADDRESS,
+        "reminder": offsets * len(addressed),
+        "overdue": len(addressed),
+    }

@@ -1,0 +1,1 @@
+"""The e-mail channel: letters built from the outbox's rows, sent over SMTP (aiosmtplib)."""
