@@ -329,6 +329,10 @@ class Item(Strict):
     evidence: str | None = None
     data_source: str | None = None  # nguồn số liệu
     verified_by: str | None = None
+    scoring_en: str | None = None  # English contacts and coordinators see these, never the Vietnamese texts above
+    evidence_en: str | None = None
+    data_source_en: str | None = None
+    verified_by_en: str | None = None
     sample: bool = False
     questions: list[Question] = Field(default_factory=list)
     children: list[Item] = Field(default_factory=list)
