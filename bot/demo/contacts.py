@@ -16,7 +16,7 @@ from bot.texts import environment
 from rubrics.answers import NA
 from rubrics.compiled import CompiledRubric
 
-HEADER = re.compile(r"· Câu (\d+)/\d+")
+HEADER = re.compile(r"· Câu (\d+) · (?:trả lại )?\d+/\d+")
 EVIDENCE = ("minh-chung.pdf", b"%PDF-1.4 minh chung", "application/pdf")
 # Typing mistakes a contact makes before typing it right, by question type.
 MISTAKES = {"integer": ("mười hai", "12abc"), "date": ("15 tháng 3 năm 2019",)}
