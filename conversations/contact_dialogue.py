@@ -389,7 +389,7 @@ class ContactDialogue:
             by=who.telegram_user_id,
             at=place.now,
         )
-        download = (evidence_id, upload.file_id) if evidence_dir else None
+        download = (evidence_id, upload.file_id, upload.file_name) if evidence_dir else None
         received = Reply("evidence_received", {"step": step, "file_name": upload.file_name})
         if question.type == "file" and question.id not in place.answers:
             value = {
@@ -537,6 +537,15 @@ class ContactDialogue:
         context = {"agency": place.agency, "submission": place.submission, "state": place.submission.state}
         return Outcome([Reply("already_submitted", context)], notice=notice)
 
+    @staticmethod
+    def _missing(done) -> dict[str, Any]:
+        return {
+            "missing": done.missing_required,
+            "evidence": done.missing_evidence,
+            "answered": done.answered,
+            "relevant": done.relevant,
+        }
+
     def _submit(self, place: Situation) -> Outcome:
         if place.locked:
             return self._already_submitted(place)
@@ -545,9 +554,7 @@ class ContactDialogue:
             return Outcome([refusal(blocked), Reply("status", self._overview(place))])
         done = progress(place.rubric, place.answers, place.evidence_questions())
         if not done.complete:
-            return Outcome(
-                [Reply("submit_missing", {"missing": done.missing_required, "evidence": done.missing_evidence})]
-            )
+            return Outcome([Reply("submit_missing", self._missing(done))])
         token = place.new_menu_token()
         return Outcome([review.confirm_submit(place, token, place.provisional_score())])
 
@@ -557,10 +564,7 @@ class ContactDialogue:
             return Outcome([refusal(blocked)], notice="refused")
         done = progress(place.rubric, place.answers, place.evidence_questions())
         if not done.complete:
-            return Outcome(
-                [Reply("submit_missing", {"missing": done.missing_required, "evidence": done.missing_evidence})],
-                notice="refused",
-            )
+            return Outcome([Reply("submit_missing", self._missing(done))], notice="refused")
         submission = place.submission
         again = place.correcting
         if again:
