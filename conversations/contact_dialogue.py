@@ -492,7 +492,7 @@ class ContactDialogue:
         item = listed.get(argument)
         if item is None or not place.unit.evidence.remove(place.agency.id, item.id):
             return Outcome(notice="stale_button")
-        removed = Reply("evidence_removed", {"step": step, "name": evidence_step.name_of(item)})
+        removed = Reply("evidence_removed", {"step": step, "removed": evidence_step.name_of(item)})
         return Outcome([removed, prompt(place, step)], notice="removed")
 
     def _button_answer(
