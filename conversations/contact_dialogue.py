@@ -149,10 +149,13 @@ class ContactDialogue:
             "state": place.submission.state,
             "past_deadline": place.past_deadline,
             "returned": [
-                {"step": place.rubric.by_id[qid], "comment": comment}
-                for qid, comment in place.returned.items()
-                if qid in place.rubric.by_id
+                {"step": step, "comment": place.returned[step.question.id]}
+                for step in relevant_steps(place.rubric, place.answers)
+                if step.question.id in place.returned
             ],
+            "returned_indicators": (
+                place.unit.verification.returned_indicators(place.agency.id) if place.correcting else []
+            ),
         }
 
     # -- moving through the walk ------------------------------------------------
