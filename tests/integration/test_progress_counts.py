@@ -8,7 +8,7 @@ import random
 import re
 
 import pytest
-from dialogue_helpers import START, Clock, make_campaign, yes_no_indicator
+from dialogue_helpers import START, Clock, answer_all, make_campaign, yes_no_indicator
 from sqlalchemy import select
 
 from bot.labels import by_language
@@ -84,8 +84,6 @@ def test_every_count_agrees_at_every_step(db, seed):
 
 
 def test_a_returned_round_counts_the_returned_questions_alike(db):
-    from dialogue_helpers import answer_all
-
     clock = Clock(START)
     campaign = make_campaign(db, START)
     answer_all(db, "06652", 1)
