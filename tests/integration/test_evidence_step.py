@@ -8,6 +8,7 @@ from dialogue_helpers import START, Clock, answer_all, make_campaign
 from sqlalchemy import select
 
 from bot.labels import by_language
+from bot.rendering import label_of
 from conversations.contact_dialogue import ContactDialogue, Upload
 from conversations.coordinator_dialogue import CoordinatorDialogue
 from conversations.situation import Person
@@ -138,3 +139,21 @@ def test_huy_leaves_the_submission_waiting_for_confirmation(db):
     driver.command("huy")
     assert driver.press_data(confirm.buttons[0][0].data).notice == "stale_button"
     assert driver.command("nop").replies[0].template == "submit_confirm"  # asked again, nothing lost
+
+
+def test_an_english_contact_is_asked_for_evidence_in_english(db):
+    clock = Clock(START)
+    campaign = make_campaign(db, START)
+    driver = Driver(ContactDialogue(db, clock), 820, "Anna", "en")
+    driver.start(campaign.tokens["06652"])
+    walk_to(driver, "ke_hoach_vb")
+    driver.say("12/KH-UBND; 15/01/2018; IT plan 2018")
+    asked = rendered(driver.outcome, "en")[-1]
+    labels = [label_of(b, "en", ZONE) for row in driver.prompt.buttons for b in row]
+    assert "Please send the evidence file" in asked and "Later ▶" in labels
+    page(driver, 1)
+    page(driver, 2)
+    listed = rendered(driver.outcome, "en")
+    assert "Evidence received for question 17" in listed[0] and "📎 2 evidence: trang-1.jpg, trang-2.jpg" in listed[-1]
+    assert not any(word in " ".join(listed) for word in ("minh chứng", "Xin", "câu", "Đồng chí"))
+    assert rendered(driver.command("cancel"), "en")[0].startswith("Nothing is pending")
