@@ -106,6 +106,7 @@ def build_application(
         settings.timezone,
         evidence_dir,
         inline_steps=db.serial_writes,
+        evidence_extensions=settings.evidence_extensions,
     )
     application.add_handler(CommandHandler("start", handlers.start))
     application.add_handler(CommandHandler(sorted(COORDINATOR_COMMANDS), handlers.coordinator_command))

@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import mimetypes
+import unicodedata
 from pathlib import Path
 
+from pathvalidate import sanitize_filename
 from telegram import BotCommand, BotCommandScopeChat, Update
 from telegram.error import BadRequest, TelegramError
 from telegram.ext import BaseUpdateProcessor, ContextTypes
@@ -20,6 +23,7 @@ from bot.log_throttle import FailureLog
 from bot.rendering import MENUS, command_menu, keyboard_of, notice_of, text_of
 from bot.texts import language_of, render
 from common.errors import Refused
+from common.settings import Settings
 from conversations.contact_dialogue import ContactDialogue, Upload
 from conversations.coordinator_dialogue import CoordinatorDialogue
 from conversations.replies import Outcome, Reply
@@ -29,26 +33,25 @@ log = logging.getLogger(__name__)
 
 MAX_TEXT_CHARS = 4096  # Telegram's longest message; only a forged webhook request sends more
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024  # the Bot API's getFile limit: a larger file cannot be fetched at all
-# What evidence can be: scans and photos, office documents, signed PDFs, archives of them. Anything else (a
-# program, a script, a file without a name) is refused before it is recorded.
-EVIDENCE_EXTENSIONS = frozenset(
-    "pdf doc docx odt rtf txt xls xlsx ods csv ppt pptx odp xml jpg jpeg png gif bmp tif tiff heic heif webp "
-    "zip rar 7z".split()
-)
-EVIDENCE_TYPES = frozenset(
-    {"application/pdf", "application/msword", "application/vnd.ms-excel", "application/zip", "text/plain", "text/csv"}
-)
 
 
-def evidence_type(file_name: str | None, mime_type: str | None) -> bool:
-    """Whether a document is a kind of file evidence can be, by its name's extension or its MIME type."""
-    extension = (file_name or "").rpartition(".")[2].lower() if "." in (file_name or "") else ""
-    mime = (mime_type or "").lower()
-    return (
-        extension in EVIDENCE_EXTENSIONS
-        or mime in EVIDENCE_TYPES
-        or mime.startswith(("image/", "application/vnd.openxmlformats-officedocument.", "application/vnd.oasis."))
-    )
+def evidence_type(file_name: str | None, mime_type: str | None, allowed: frozenset[str]) -> bool:
+    """Whether a document is a kind of file evidence can be: its name's extension is allowed, or, for a file
+    without one, an extension its MIME type is known by."""
+    name = file_name or ""
+    if "." in name:
+        return name.rpartition(".")[2].lower() in allowed
+    known = {extension.lstrip(".") for extension in mimetypes.guess_all_extensions((mime_type or "").lower())}
+    return bool(known & allowed)
+
+
+def stored_name(file_name: str | None, evidence_id: int) -> str:
+    """The file's original name as it is safe to store: no folders, no characters a file system refuses
+    or a shell or spreadsheet treats specially, no leading dot, Unicode in NFC (the Vietnamese letters
+    kept); a name nothing is left of becomes ``minh-chung-<id>``."""
+    name = unicodedata.normalize("NFC", file_name or "").replace("/", " ").replace("\\", " ")
+    name = sanitize_filename(name, platform="universal").lstrip(".=+-@ ").strip()
+    return name[:150] or f"minh-chung-{evidence_id}"
 
 
 class PerUserUpdateProcessor(BaseUpdateProcessor):
@@ -127,6 +130,7 @@ class Handlers:
         *,
         inline_steps: bool = False,
         failures: FailureLog | None = None,
+        evidence_extensions: frozenset[str] = Settings().evidence_extensions,
     ):
         self.failures = failures or FailureLog()
         self.failures.logger = self.failures.logger or log
@@ -135,6 +139,7 @@ class Handlers:
         self.zone = zone
         self.evidence_dir = evidence_dir
         self.inline_steps = inline_steps
+        self.evidence_extensions = evidence_extensions
 
     async def run(self, fn, *args):
         """Work that may take long (a coordinator's report, a chart) runs on a thread."""
@@ -160,8 +165,10 @@ class Handlers:
             name = getattr(upload, "file_name", None) or f"photo-{upload.file_unique_id}.jpg"
             return Refused("upload_too_large", name=name, size=upload.file_size, limit=MAX_UPLOAD_BYTES)
         document = message.document if message else None
-        if document is not None and not evidence_type(document.file_name, document.mime_type):
-            return Refused("upload_wrong_type", name=document.file_name or "")
+        if document is not None and not evidence_type(document.file_name, document.mime_type, self.evidence_extensions):
+            return Refused("upload_wrong_type", name=document.file_name or "", allowed=sorted(self.evidence_extensions))
+        if message is not None and message.photo and not {"jpg", "jpeg"} & self.evidence_extensions:
+            return Refused("upload_wrong_type", name="", allowed=sorted(self.evidence_extensions))
         return None
 
     async def refused_at_once(self, update: Update) -> bool:
@@ -219,7 +226,15 @@ class Handlers:
         message = update.effective_message
         if message.document:
             doc = message.document
-            upload = Upload("document", doc.file_id, doc.file_unique_id, doc.file_name, doc.file_size, doc.mime_type)
+            upload = Upload(
+                "document",
+                doc.file_id,
+                doc.file_unique_id,
+                doc.file_name,
+                doc.file_size,
+                doc.mime_type,
+                message.media_group_id,
+            )
         else:
             photo = message.photo[-1]
             upload = Upload(
@@ -229,6 +244,7 @@ class Handlers:
                 f"photo-{photo.file_unique_id}.jpg",
                 photo.file_size,
                 "image/jpeg",
+                message.media_group_id,
             )
         who = person(update)
         outcome = await self.step(self.dialogue.upload, who, upload, self.evidence_dir is not None)
@@ -310,13 +326,13 @@ class Handlers:
             return "not modified" in str(exc).lower()
         return True
 
-    async def save_evidence(self, bot, evidence_id: int, file_id: str) -> None:
+    async def save_evidence(self, bot, evidence_id: int, file_id: str, file_name: str | None) -> None:
+        """Download the file to ``<evidence dir>/<evidence id>/<its original name, made safe>``."""
         try:
             telegram_file = await bot.get_file(file_id)
             folder = self.evidence_dir / str(evidence_id)
             folder.mkdir(parents=True, exist_ok=True)
-            name = Path(telegram_file.file_path or file_id).name
-            path = await telegram_file.download_to_drive(folder / name)
+            path = await telegram_file.download_to_drive(folder / stored_name(file_name, evidence_id))
         except (TelegramError, OSError) as exc:
             log.warning("evidence %s not downloaded: %s", evidence_id, exc)
             return

@@ -27,6 +27,11 @@ DEFAULT_TIMEZONE = "Asia/Ho_Chi_Minh"
 DEFAULT_API_URL = "https://api.telegram.org/bot"
 PREFIX = "CQDT_"
 TOKEN_VARIABLE = "TELEGRAM_BOT_TOKEN"
+# The file types evidence can be, by extension: scans and photos, office documents, signed PDFs, archives of
+# them. A province narrows or widens it with CQDT_EVIDENCE_TYPES ("pdf,jpg,png,docx,zip").
+DEFAULT_EVIDENCE_TYPES = (
+    "pdf,doc,docx,odt,rtf,txt,xls,xlsx,ods,csv,ppt,pptx,odp,xml,jpg,jpeg,png,gif,bmp,tif,tiff,heic,heif,webp,zip,rar,7z"
+)
 
 
 class Settings(BaseModel):
@@ -43,6 +48,21 @@ class Settings(BaseModel):
     webhook_secret: SecretStr | None = None
     smtp_url: SecretStr | None = None
     mail_from: str | None = None
+    evidence_types: str = DEFAULT_EVIDENCE_TYPES
+
+    @field_validator("evidence_types")
+    @classmethod
+    def _extensions(cls, value: str) -> str:
+        found = [part.strip().lstrip(".").lower() for part in value.replace(";", ",").replace(" ", ",").split(",")]
+        found = [part for part in found if part]
+        if not found or not all(part.isalnum() and part.isascii() for part in found):
+            raise ValueError("file extensions separated by commas, e.g. pdf,jpg,docx")
+        return ",".join(found)
+
+    @property
+    def evidence_extensions(self) -> frozenset[str]:
+        """The extensions (lower case, no dot) of the files evidence may be."""
+        return frozenset(self.evidence_types.split(","))
 
     @field_validator("timezone")
     @classmethod

@@ -17,11 +17,12 @@ from typing import Any
 
 from common.errors import Refused
 from common.settings import DEFAULT_TIMEZONE
-from conversations import doubts, review
+from conversations import colleagues, doubts, evidence_step, review
 from conversations.citations import parse_citation
 from conversations.parsing import parse_answer
+from conversations.progress import scope_change
 from conversations.prompts import parse_button, prompt
-from conversations.replies import Outcome, Reply
+from conversations.replies import Button, Outcome, Reply
 from conversations.situation import Person, Situation, situation
 from conversations.walk import first_open, previous, progress, relevant_steps, step_by_reference
 from rubrics import answers as values
@@ -49,6 +50,8 @@ COMMANDS = {
     "help": "help",
     "nop": "submit",
     "submit": "submit",
+    "huy": "cancel",
+    "cancel": "cancel",
 }
 
 
@@ -60,6 +63,7 @@ class Upload:
     file_name: str | None
     size: int | None
     mime_type: str | None
+    media_group_id: str | None = None  # the album the photo or file is a page of
 
 
 def refusal(refused: Refused) -> Reply:
@@ -156,10 +160,13 @@ class ContactDialogue:
             "state": place.submission.state,
             "past_deadline": place.past_deadline,
             "returned": [
-                {"step": place.rubric.by_id[qid], "comment": comment}
-                for qid, comment in place.returned.items()
-                if qid in place.rubric.by_id
+                {"step": step, "comment": place.returned[step.question.id]}
+                for step in relevant_steps(place.rubric, place.answers)
+                if step.question.id in place.returned
             ],
+            "returned_indicators": (
+                place.unit.verification.returned_indicators(place.agency.id) if place.correcting else []
+            ),
         }
 
     # -- moving through the walk ------------------------------------------------
@@ -198,33 +205,60 @@ class ContactDialogue:
             place.contact.language_code = who.language
         return place
 
+    def _told(self, place: Situation | None, outcome: Outcome) -> Outcome:
+        """The outcome, after a word on what colleagues changed of the contact's answers since last told."""
+        news = colleagues.news(place) if place is not None else None
+        if news is not None:
+            outcome.replies.insert(0, news)
+        return outcome
+
     def command(self, who: Person, name: str, argument: str = "") -> Outcome:
         action = COMMANDS.get(name)
         with self.db.unit() as unit:
             if unit.updates.seen(who.update_id, self.clock()):
                 return self._repeated(unit, who)
-            place = self._load(unit, who, lock=action in ("submit",))
-            if place is None:
-                coordinator = unit.contacts.coordinator(who.user_id)
-                if coordinator is not None and action == "help":
-                    return Outcome([Reply("coordinator_welcome", {"scope": coordinator.scope})])
-                return Outcome([Reply("not_registered")])
-            if action == "continue":
-                if place.locked:
-                    return self._already_submitted(place)
-                blocked = place.edit_refusal()
-                return Outcome(
-                    [refusal(blocked), Reply("status", self._overview(place))] if blocked else [self._resume(place)]
-                )
-            if action == "review":
-                return Outcome([review.page(place, 0)])
-            if action == "edit":
-                return self._edit(place, argument)
-            if action == "status":
-                return Outcome([Reply("status", self._overview(place))])
-            if action == "submit":
-                return self._submit(place)
-            return Outcome([Reply("help", self._overview(place))])
+            place = self._load(unit, who, lock=action in ("submit", "cancel"))
+            return self._told(place, self._command(unit, place, who, action, argument))
+
+    def _command(self, unit: Unit, place: Situation | None, who: Person, action: str | None, argument: str) -> Outcome:
+        if place is None:
+            coordinator = unit.contacts.coordinator(who.user_id)
+            if coordinator is not None and action == "help":
+                return Outcome([Reply("coordinator_welcome", {"scope": coordinator.scope})])
+            if coordinator is not None and action == "cancel":
+                return Outcome([Reply("cancelled", {"anything": False})])
+            return Outcome([Reply("not_registered")])
+        if action == "continue":
+            if place.locked:
+                return self._already_submitted(place)
+            blocked = place.edit_refusal()
+            return Outcome(
+                [refusal(blocked), Reply("status", self._overview(place))] if blocked else [self._resume(place)]
+            )
+        if action == "review":
+            return Outcome([review.page(place, 0)])
+        if action == "edit":
+            return self._edit(place, argument)
+        if action == "status":
+            return Outcome([Reply("status", self._overview(place))])
+        if action == "submit":
+            return self._submit(place)
+        if action == "cancel":
+            return self._cancel(place)
+        return Outcome([Reply("help", self._overview(place))])
+
+    def _cancel(self, place: Situation) -> Outcome:
+        """/huy: leave what is pending (a document reference awaited, the evidence asked for, a colleague's
+        answer to confirm, the submission to confirm) and show where the contact is."""
+        draft = place.contact.draft
+        waiting = [k for k in ("mode", "confirm", "pending") if k in draft]
+        place.contact.draft = {k: v for k, v in draft.items() if k not in ("mode", "confirm", "pending")}
+        place.new_menu_token()  # a submission or review menu shown before is stale now
+        reply = Reply("cancelled", {"anything": bool(waiting)})
+        step = place.step
+        if step is not None and place.edit_refusal(step.question.id) is None:
+            return Outcome([reply, prompt(place, step)])
+        return Outcome([reply, Reply("status", self._overview(place))])
 
     def _edit(self, place: Situation, reference: str) -> Outcome:
         if not reference.strip():
@@ -250,7 +284,14 @@ class ContactDialogue:
         """Store the answer and move on; on a refusal, say why and ask the same question again.
 
         An answer given by a button turns that very message into the next question (one message
-        per question, and no stale buttons left behind); a typed answer gets a new message."""
+        per question, and no stale buttons left behind); a typed answer gets a new message.
+
+        An answer that would replace a colleague's answer this contact has not seen waits for the contact's
+        confirmation; an answer that needs evidence stays at its question and asks for the evidence."""
+        found = colleagues.conflict(place, step)
+        if found is not None:
+            return outcome.add(colleagues.confirm(place, step, value, found, message_id))
+        before = dict(place.answers)
         try:
             place.unit.answers.set(
                 place.rubric,
@@ -267,9 +308,16 @@ class ContactDialogue:
             return outcome.add(refusal(refused)).add(prompt(place, step))
         place.answers[step.question.id] = value
         place.contact.draft = {}
-        following = self._resume(place, after=step.number)
+        colleagues.shown(place, step.question.id, place.now)
+        wanted = evidence_step.wanted(step.question, value)
+        if wanted and not evidence_step.items(place, step.question.id):
+            evidence_step.ask(place)
+            following = prompt(place, step)
+        else:
+            following = self._resume(place, after=step.number)
         following.edit_message_id = message_id
         following.context["just_answered"] = {"step": step, "question": step.question, "value": value}
+        following.context["scope_change"] = scope_change(place.rubric, before, place.answers)
         return outcome.add(following)
 
     def _open_question(self, unit: Unit, who: Person) -> tuple[Situation | None, WalkStep | None, Outcome | None]:
@@ -290,17 +338,32 @@ class ContactDialogue:
                 return self._repeated(unit, who)
             place, step, refused = self._open_question(unit, who)
             if refused:
-                return refused
-            if place.contact.draft.get("mode") == "reference":
-                return self._reference(place, step, text)
-            try:
-                value = parse_answer(step.question, text)
-            except Refused as refused:
-                return Outcome([refusal(refused), prompt(place, step)])
-            asked = doubts.doubt(place, step, value, self.zone)
-            if asked is not None:
-                return Outcome([asked])
-            return self._answer(place, step, value, Outcome())
+                return self._told(place, refused)
+            return self._told(place, self._text(place, step, text))
+
+    def _text(self, place: Situation, step: WalkStep, text: str) -> Outcome:
+        mode = place.contact.draft.get("mode")
+        link = evidence_step.https_link(text) if step.question.evidence != "none" else None
+        if link is not None and (mode is not None or step.question.type not in ("text", "file")):
+            return self._link(place, step, link)
+        if mode == "reference":
+            return self._reference(place, step, text)
+        try:
+            value = parse_answer(step.question, text)
+        except Refused as refused:
+            return Outcome([refusal(refused), prompt(place, step)])
+        asked = doubts.doubt(place, step, value, self.zone)
+        if asked is not None:
+            return Outcome([asked])
+        return self._answer(place, step, value, Outcome())
+
+    def _link(self, place: Situation, step: WalkStep, url: str) -> Outcome:
+        """An https link given as evidence, stored as such."""
+        place.unit.evidence.add_link(
+            place.agency.id, step.question.id, url, by=place.contact.telegram_user_id, at=place.now
+        )
+        place.contact.draft = {k: v for k, v in place.contact.draft.items() if k != "mode"}
+        return Outcome([Reply("evidence_received", {"step": step, "link": url}), prompt(place, step)])
 
     def _reference(self, place: Situation, step: WalkStep, text: str) -> Outcome:
         try:
@@ -318,39 +381,56 @@ class ContactDialogue:
             if unit.updates.seen(who.update_id, self.clock()):
                 return self._repeated(unit, who)
             place, step, refused = self._open_question(unit, who)
+            album = evidence_step.album_question(place, upload.media_group_id) if place is not None else None
+            if album is not None:
+                blocked = place.edit_refusal(album.question.id)
+                step, refused = (None, Outcome([refusal(blocked)])) if blocked else (album, None)
             if refused:
-                return refused
-            question = step.question
-            if question.type != "file" and question.evidence == "none":
-                return Outcome([refusal(Refused("upload_not_expected")), prompt(place, step)])
-            evidence_id = unit.evidence.add_file(
-                place.agency.id,
-                question.id,
-                kind=upload.kind,
-                file_id=upload.file_id,
-                file_unique_id=upload.file_unique_id,
-                file_name=upload.file_name,
-                size=upload.size,
-                mime_type=upload.mime_type,
-                by=who.user_id,
-                at=place.now,
-            )
-            download = (evidence_id, upload.file_id) if evidence_dir else None
-            if question.type == "file":
-                value = {
-                    "file_id": upload.file_id,
-                    "file_name": upload.file_name,
-                    "size": upload.size,
-                    "mime_type": upload.mime_type,
-                }
-                outcome = self._answer(place, step, value, Outcome())
-            else:
-                outcome = Outcome(
-                    [Reply("evidence_received", {"step": step, "file_name": upload.file_name}), prompt(place, step)]
-                )
-            if download:
-                outcome.replies[0].download = download
-            return outcome
+                return self._told(place, refused)
+            return self._told(place, self._upload(place, step, upload, evidence_dir, page=album is not None))
+
+    def _upload(self, place: Situation, step: WalkStep, upload: Upload, evidence_dir: bool, *, page: bool) -> Outcome:
+        """A file or photo for the question ``step``: a file question's answer (if it has none yet) and
+        evidence either way; a later ``page`` of an album goes to the question its first page went to."""
+        unit, who = place.unit, place.contact
+        question = step.question
+        if question.type != "file" and question.evidence == "none":
+            return Outcome([refusal(Refused("upload_not_expected")), prompt(place, step)])
+        evidence_id = unit.evidence.add_file(
+            place.agency.id,
+            question.id,
+            kind=upload.kind,
+            file_id=upload.file_id,
+            file_unique_id=upload.file_unique_id,
+            file_name=upload.file_name,
+            size=upload.size,
+            mime_type=upload.mime_type,
+            by=who.telegram_user_id,
+            at=place.now,
+        )
+        download = (evidence_id, upload.file_id, upload.file_name) if evidence_dir else None
+        received = Reply("evidence_received", {"step": step, "file_name": upload.file_name})
+        if question.type == "file" and question.id not in place.answers:
+            value = {
+                "file_id": upload.file_id,
+                "file_name": upload.file_name,
+                "size": upload.size,
+                "mime_type": upload.mime_type,
+            }
+            outcome = self._answer(place, step, value, Outcome())
+        elif page and step != place.step:
+            outcome = Outcome([received])  # the contact has moved on; the page joins its question
+        elif question.type == "file":
+            received.buttons = [[Button(f"q:{place.new_prompt_token()}:f:{evidence_id}", key="use_file")]]
+            received.prompt_token = place.contact.prompt_token
+            outcome = Outcome([received])
+        else:
+            place.contact.draft = {k: v for k, v in place.contact.draft.items() if k != "mode"}
+            outcome = Outcome([received, prompt(place, step)])
+        evidence_step.remember_album(place, upload.media_group_id, question.id)
+        if download:
+            outcome.replies[0].download = download
+        return outcome
 
     def unsupported(self, who: Person, kind: str) -> Outcome:
         with self.db.unit() as unit:
@@ -384,26 +464,55 @@ class ContactDialogue:
             place = self._load(unit, who, lock=True)
             if place is None:
                 return Outcome(notice="invalid_button")
-            if kind == "m":
-                if action == "c" and place.locked:  # pressed again (or late) after the submission went through
-                    return self._already_submitted(place, notice="already_submitted")
-                if token != place.contact.menu_token:
-                    return Outcome(notice="stale_button")
-                if action == "c":
-                    return self.confirm_submit(place)
-                return review.menu(place, action, argument, message_id)
-            if token != place.contact.prompt_token or place.step is None:
+            return self._told(place, self._pressed(place, kind, token, action, argument, message_id))
+
+    def _pressed(
+        self, place: Situation, kind: str, token: str, action: str, argument: str, message_id: int | None
+    ) -> Outcome:
+        if kind == "m":
+            if action == "c" and place.locked:  # pressed again (or late) after the submission went through
+                return self._already_submitted(place, notice="already_submitted")
+            if token != place.contact.menu_token:
                 return Outcome(notice="stale_button")
-            step = place.step
-            if action == "b":
-                back = previous(place.rubric, place.answers, step.number)
-                return Outcome([prompt(place, back)]) if back else Outcome(notice="stale_button")
-            if action == "k":
-                return Outcome([self._resume(place, after=step.number)], notice="kept")
-            blocked = place.edit_refusal(step.question.id)
-            if blocked:
-                return Outcome([refusal(blocked)], notice="refused")
-            return self._button_answer(place, step, action, argument, message_id)
+            if action == "c":
+                return self.confirm_submit(place)
+            return review.menu(place, action, argument, message_id)
+        if token != place.contact.prompt_token or place.step is None:
+            return Outcome(notice="stale_button")
+        step = place.step
+        if action == "b":
+            back = previous(place.rubric, place.answers, step.number)
+            return Outcome([prompt(place, back)]) if back else Outcome(notice="stale_button")
+        if action in ("k", "l"):  # keep the answer (a colleague's too) and go on; evidence later
+            place.contact.draft = {k: v for k, v in place.contact.draft.items() if k not in ("mode", "confirm")}
+            following = self._resume(place, after=step.number)
+            following.edit_message_id = message_id
+            return Outcome([following], notice="kept")
+        blocked = place.edit_refusal(step.question.id)
+        if blocked:
+            return Outcome([refusal(blocked)], notice="refused")
+        if action == "e":
+            return self._remove_evidence(place, step, argument, message_id)
+        if action == "y":
+            waiting, value = colleagues.pending(place, step)
+            if not waiting:
+                return Outcome(notice="stale_button")
+            return self._answer(place, step, value, Outcome(notice="saved"), message_id)
+        if action == "f" and argument.isdigit():
+            found = place.unit.evidence.file(place.agency.id, int(argument))
+            if found is None or found[0] != step.question.id:
+                return Outcome(notice="stale_button")
+            return self._answer(place, step, found[1], Outcome(notice="saved"), message_id)
+        return self._button_answer(place, step, action, argument, message_id)
+
+    def _remove_evidence(self, place: Situation, step: WalkStep, argument: str, message_id: int | None) -> Outcome:
+        """✖ under a question: that piece of its evidence is removed, and the question shown again."""
+        listed = {str(item.id): item for item in evidence_step.items(place, step.question.id)}
+        item = listed.get(argument)
+        if item is None or not place.unit.evidence.remove(place.agency.id, item.id):
+            return Outcome(notice="stale_button")
+        removed = Reply("evidence_removed", {"step": step, "removed": evidence_step.name_of(item)})
+        return Outcome([removed, prompt(place, step)], notice="removed")
 
     def _button_answer(
         self, place: Situation, step: WalkStep, action: str, argument: str, message_id: int | None
@@ -453,6 +562,15 @@ class ContactDialogue:
         context = {"agency": place.agency, "submission": place.submission, "state": place.submission.state}
         return Outcome([Reply("already_submitted", context)], notice=notice)
 
+    @staticmethod
+    def _missing(done) -> dict[str, Any]:
+        return {
+            "missing": done.missing_required,
+            "evidence": done.missing_evidence,
+            "answered": done.answered,
+            "relevant": done.relevant,
+        }
+
     def _submit(self, place: Situation) -> Outcome:
         if place.locked:
             return self._already_submitted(place)
@@ -461,9 +579,7 @@ class ContactDialogue:
             return Outcome([refusal(blocked), Reply("status", self._overview(place))])
         done = progress(place.rubric, place.answers, place.evidence_questions())
         if not done.complete:
-            return Outcome(
-                [Reply("submit_missing", {"missing": done.missing_required, "evidence": done.missing_evidence})]
-            )
+            return Outcome([Reply("submit_missing", self._missing(done))])
         token = place.new_menu_token()
         return Outcome([review.confirm_submit(place, token, place.provisional_score())])
 
@@ -473,10 +589,7 @@ class ContactDialogue:
             return Outcome([refusal(blocked)], notice="refused")
         done = progress(place.rubric, place.answers, place.evidence_questions())
         if not done.complete:
-            return Outcome(
-                [Reply("submit_missing", {"missing": done.missing_required, "evidence": done.missing_evidence})],
-                notice="refused",
-            )
+            return Outcome([Reply("submit_missing", self._missing(done))], notice="refused")
         submission = place.submission
         again = place.correcting
         earlier = place.earlier_score() if again else None

@@ -16,7 +16,7 @@ from conversations.situation import Situation
 from rubrics import answers as values
 from rubrics.compiled import WalkStep
 
-CONFIRM, RETYPE = "y", "w"  # prompt actions: store the pending value; drop it and ask again
+CONFIRM, RETYPE = "v", "w"  # prompt actions: store the pending value; drop it and ask again
 
 
 def doubt(place: Situation, step: WalkStep, value: Any, zone: str) -> Reply | None:

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from conversations import colleagues, evidence_step
+from conversations.progress import position
 from conversations.replies import Button, Reply
 from conversations.situation import Situation
 from conversations.walk import relevant_steps
@@ -18,8 +20,11 @@ from rubrics.model import MultiChoiceQuestion, SingleChoiceQuestion
 
 # prompt actions: a = answer (option index, or 1/0 for yes/no), t = toggle a choice,
 # d = done with a multiple choice, n = not applicable, s = skip, b = back, k = keep and go on,
-# r = give a document reference as evidence, y / w = store / retype the answer the bot asked about
-PROMPT_ACTIONS = frozenset("atdnsbkryw")
+# r = give a document reference as evidence, l = evidence later, e = remove a piece of evidence,
+# y = replace a colleague's answer (confirmed), f = a file question's answer becomes this evidence file,
+# v / w = store / retype the answer the bot asked about (a future date, an over-long text)
+PROMPT_ACTIONS = frozenset("atdnsbkrleyfvw")
+MAX_LISTED = 8  # pieces of evidence with a remove button under a question
 
 
 class _Unanswered:
@@ -39,8 +44,10 @@ def section_context(step: WalkStep) -> dict[str, Any]:
 
 
 def answered_by(place: Situation, step: WalkStep) -> dict[str, Any] | None:
-    """Who gave the current answer, and when, so colleagues see each other's work."""
+    """Who gave the current answer, and when, so colleagues see each other's work; the contact has now
+    seen it (see :mod:`conversations.colleagues`)."""
     found = place.unit.answers.who_answered(place.campaign.id, place.agency.id, step.question.id)
+    colleagues.shown(place, step.question.id, found[1] if found else None)
     if found is None:
         return None
     set_by, set_at, name = found
@@ -82,8 +89,20 @@ def prompt(place: Situation, step: WalkStep, *, edit_message_id: int | None = No
         extra.append(button("s", key="skip"))
     if extra:
         rows.append(extra)
-    if question.evidence != "none" and question.type != "file":
+    evidence = evidence_step.items(place, question.id) if question.evidence != "none" else []
+    enough = evidence_step.satisfied(question, None if value is UNANSWERED else value, evidence)
+    asked = contact.draft.get("mode") == evidence_step.EVIDENCE
+    rows += [
+        [button("e", str(item.id), key="remove_evidence", params={"name": evidence_step.name_of(item)})]
+        for item in evidence[:MAX_LISTED]
+    ]
+    if question.evidence != "none" and question.type not in ("file", "document"):
         rows.append([button("r", key="reference")])
+    if asked and not enough:
+        rows.append([button("l", key="later")])
+    by = None if value is UNANSWERED else answered_by(place, step)
+    if by is None:
+        colleagues.shown(place, question.id, None)
     steps = relevant_steps(place.rubric, place.answers)  # once per prompt: the back button and the counts
     nav = []
     if any(s.number < step.number for s in steps):
@@ -97,12 +116,15 @@ def prompt(place: Situation, step: WalkStep, *, edit_message_id: int | None = No
         {
             "step": step,
             "question": question,
-            "total": len(place.rubric.steps),
+            **position(steps, step, place.returned).context(),
             **section_context(step),
             "value": value,
             "unset": value is UNANSWERED,
             "na": value is NA,
-            "by": None if value is UNANSWERED else answered_by(place, step),
+            "by": by,
+            "evidence": [evidence_step.name_of(item) for item in evidence],
+            "evidence_ok": enough,
+            "asked_evidence": asked and not enough,
             "answered": sum(1 for s in steps if s.question.id in place.answers),
             "relevant": len(steps),
             "mode": contact.draft.get("mode"),

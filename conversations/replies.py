@@ -26,7 +26,7 @@ class Reply:
     buttons: list[list[Button]] = field(default_factory=list)
     edit_message_id: int | None = None  # edit this message instead of sending a new one
     prompt_token: str | None = None  # the sent message becomes the contact's current prompt
-    download: tuple[int, str] | None = None  # (evidence id, Telegram file_id) to save locally
+    download: tuple[int, str, str | None] | None = None  # (evidence id, Telegram file_id, file name) to save
     document: tuple[str, bytes] | None = None  # (file name, content) sent as a document, the text its caption
     chart: tuple[str, Any] | None = None  # (kind, report) drawn as a PNG and sent as a photo, the text its caption
 

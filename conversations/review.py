@@ -68,9 +68,16 @@ def page(place: Situation, index: int, *, edit_message_id: int | None = None) ->
 
 
 def confirm_submit(place: Situation, token: str, score) -> Reply:
+    done = progress(place.rubric, place.answers, place.evidence_questions())
     return Reply(
         "submit_confirm",
-        {"agency": place.agency, "score": score, "rubric": place.rubric.rubric},
+        {
+            "agency": place.agency,
+            "score": score,
+            "rubric": place.rubric.rubric,
+            "answered": done.answered,
+            "relevant": done.relevant,
+        },
         [[Button(f"m:{token}:c:", key="confirm_submit"), Button(f"m:{token}:x:", key="cancel")]],
     )
 

@@ -74,5 +74,6 @@ def progress(rubric: CompiledRubric, answers: Answers, evidence_for: set[str]) -
         and answers.get(s.question.id) not in (None, NA)
         and s.question.id not in evidence_for
         and s.question.type != "file"
+        and not getattr(s.question, "answer_is_evidence", False)
     ]
     return Progress(len(answered), len(steps), missing, needs_evidence)

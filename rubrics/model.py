@@ -145,6 +145,9 @@ class DocumentQuestion(QuestionBase):
     """A reference to an official document: số hiệu, ngày, trích yếu."""
 
     type: Literal["document"]
+    # the typed citation is itself the evidence (the document is public, e.g. on the province's gazette),
+    # so the contact is not asked for a file as well
+    answer_is_evidence: bool = False
 
 
 class FileQuestion(QuestionBase):

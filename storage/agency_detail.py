@@ -55,7 +55,8 @@ class AgencyDetail:
         return {qid: (by, at) for qid, by, at in rows}
 
     def evidence(self, agency_id: int, question_ids: list[str]) -> dict[str, list[dict[str, Any]]]:
-        """Question id → its evidence: a file by its name, or a document reference with its date as a date."""
+        """Question id → its evidence: a file by its name, a link by its address, or a document reference with
+        its date as a date."""
         found: dict[str, list[dict[str, Any]]] = {}
         rows = self.session.scalars(
             select(Evidence)
@@ -68,6 +69,7 @@ class AgencyDetail:
                 {
                     "kind": item.kind,
                     "file_name": item.file_name,
+                    "url": item.url,
                     "so_hieu": reference.get("so_hieu"),
                     "ngay": date.fromisoformat(reference["ngay"]) if reference.get("ngay") else None,
                     "trich_yeu": reference.get("trich_yeu"),

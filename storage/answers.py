@@ -222,3 +222,31 @@ class Answers:
             else:
                 stood[question_id] = NA if not_applicable else decoded(rubric, question_id, value)
         return stood
+
+    def changed_by_colleagues(
+        self, campaign_id: int, agency_id: int, user_id: int, since: datetime
+    ) -> list[tuple[str, str | None, datetime]]:
+        """(question id, colleague's name, when) of each answer the user had given that someone else
+        replaced after ``since``."""
+        earlier = (
+            select(AnswerChange.id)
+            .where(
+                AnswerChange.agency_id == agency_id,
+                AnswerChange.question_id == AnswerRow.question_id,
+                AnswerChange.changed_by == user_id,
+                AnswerChange.changed_at <= AnswerRow.set_at,
+            )
+            .exists()
+        )
+        rows = self.session.execute(
+            select(AnswerRow.question_id, Contact.full_name, AnswerRow.set_at)
+            .outerjoin(Contact, (Contact.campaign_id == campaign_id) & (Contact.telegram_user_id == AnswerRow.set_by))
+            .where(
+                AnswerRow.agency_id == agency_id,
+                AnswerRow.set_by != user_id,
+                AnswerRow.set_at > since,
+                earlier,
+            )
+            .order_by(AnswerRow.set_at)
+        )
+        return [tuple(row) for row in rows]

@@ -20,7 +20,7 @@ from storage import campaigns
 from storage.models import Agency, Campaign, Contact, Coordinator, Submission
 from storage.records import AgencyRecord, ContactRecord, ContactWorld, CoordinatorRecord, SubmissionRecord
 
-POSITION = ("current_question", "prompt_token", "menu_token", "draft", "language_code")
+POSITION = ("current_question", "prompt_token", "menu_token", "draft", "language_code", "seen", "news_at")
 
 
 def agency_record(row: Agency) -> AgencyRecord:
@@ -40,6 +40,8 @@ def contact_record(row: Contact) -> ContactRecord:
         prompt_token=row.prompt_token,
         menu_token=row.menu_token,
         draft=dict(row.draft or {}),
+        seen=dict(row.seen or {}),
+        news_at=row.news_at,
     )
 
 

@@ -168,6 +168,10 @@ class Contact(Base):
     prompt_token: Mapped[str | None] = mapped_column(String(16))
     menu_token: Mapped[str | None] = mapped_column(String(16))
     draft: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    # question id → the time of the answer this contact was last shown ("" for none), so a change a
+    # colleague made since is confirmed before it is replaced; and when they were last told of such changes
+    seen: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    news_at: Mapped[datetime | None]
 
     agency: Mapped[Agency] = relationship()
 
@@ -306,13 +310,14 @@ class Evidence(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id", ondelete="CASCADE"), index=True)
     question_id: Mapped[str] = mapped_column(String(40))
-    kind: Mapped[str] = mapped_column(String(20))  # document | photo | reference
+    kind: Mapped[str] = mapped_column(String(20))  # document | photo | reference | link
     file_id: Mapped[str | None] = mapped_column(String(200))
     file_unique_id: Mapped[str | None] = mapped_column(String(100))
     file_name: Mapped[str | None] = mapped_column(String(300))
     size: Mapped[int | None] = mapped_column(BigInteger)
     mime_type: Mapped[str | None] = mapped_column(String(120))
     reference: Mapped[dict[str, Any] | None] = mapped_column(nullable=True)
+    url: Mapped[str | None] = mapped_column(String(2000))  # an https link given as evidence
     local_path: Mapped[str | None] = mapped_column(String(500))
     uploaded_by: Mapped[int | None] = mapped_column(BigInteger)
     uploaded_at: Mapped[datetime] = mapped_column(default=utcnow)

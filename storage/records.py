@@ -95,6 +95,8 @@ class ContactRecord:
     prompt_token: str | None = None
     menu_token: str | None = None
     draft: dict = field(default_factory=dict)
+    seen: dict = field(default_factory=dict)  # question id → ISO time of the answer last shown, "" for none
+    news_at: datetime | None = None  # when the contact was last told of colleagues' changes
 
 
 @dataclass(frozen=True)

@@ -15,8 +15,10 @@ from sqlalchemy.orm import Session
 
 from common.errors import Refused
 from rubrics.compiled import CompiledRubric
+from rubrics.conditions import effective, holds
 from rubrics.model import Item
 from rubrics.rules import quantize
+from storage.answers import load_agency_answers
 from storage.models import (
     Adjustment,
     Agency,
@@ -119,7 +121,13 @@ def return_indicators(
         _log(session, agency, "returned", by, now, indicator=item.code, note=comment.strip())
     submission.state, submission.returned_at = RETURNED, now
     submission.revision += 1
-    payload = {"indicators": [{"code": i.code, "title": i.title} for i in items], "comment": comment.strip()}
+    session.flush()
+    questions = applying(session, rubric, agency.id, returned_questions(rubric, open_returns(session, agency.id)))
+    payload = {
+        "indicators": [{"code": i.code, "title": i.title} for i in items],
+        "comment": comment.strip(),
+        "questions": questions,
+    }
     contacts = list(session.scalars(select(Contact.telegram_user_id).where(Contact.agency_id == agency.id)))
     key = f"c{agency.campaign_id}:returned:a{agency.id}:r{submission.revision}"
     rows = [
@@ -156,6 +164,16 @@ def _emails_everyone(session: Session, campaign_id: int) -> bool:
     """Whether the campaign's policy sends e-mail to agencies a Telegram contact reaches too."""
     campaign = session.get(Campaign, campaign_id)
     return ReminderPolicy.model_validate(campaign.reminder_policy or {}).email_to == "all"
+
+
+def applying(session: Session, rubric: CompiledRubric, agency_id: int, questions: dict[str, str]) -> int:
+    """How many of ``questions`` apply given the agency's answers: the count the contact's walk shows."""
+    counted = effective(rubric, load_agency_answers(session, rubric, agency_id))
+    return sum(
+        1
+        for s in rubric.steps
+        if s.question.id in questions and (s.question.when is None or holds(s.question.when, counted))
+    )
 
 
 def open_returns(session: Session, agency_id: int) -> list[ReturnedIndicator]:
@@ -232,6 +250,10 @@ class Verifications:
     def returned_questions(self, rubric: CompiledRubric, agency_id: int) -> dict[str, str]:
         """Returned question id → the coordinator's comment, while the agency's indicators are returned."""
         return returned_questions(rubric, open_returns(self.session, agency_id))
+
+    def returned_indicators(self, agency_id: int) -> list[str]:
+        """The codes of the agency's indicators returned for correction and not resubmitted yet."""
+        return list(dict.fromkeys(r.indicator for r in open_returns(self.session, agency_id)))
 
     def resubmit(self, agency_id: int, *, by: int | None, now: datetime) -> int:
         """The agency resubmits after a return: its open returns are resolved; how many were open."""

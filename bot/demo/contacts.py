@@ -16,7 +16,7 @@ from bot.texts import environment
 from rubrics.answers import NA
 from rubrics.compiled import CompiledRubric
 
-HEADER = re.compile(r"· Câu (\d+)/\d+")
+HEADER = re.compile(r"· Câu (\d+) · (?:trả lại )?\d+/\d+")
 EVIDENCE = ("minh-chung.pdf", b"%PDF-1.4 minh chung", "application/pdf")
 # Typing mistakes a contact really makes before typing it right, by question type: a number in words, a unit
 # after the number, a decimal on a count, a dot as the decimal point, a day the month does not have, a

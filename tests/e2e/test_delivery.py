@@ -269,7 +269,7 @@ def test_pressing_confirm_twice_gives_one_receipt(running, db):
     fake, clock, campaign = running
     user = fake.user(101, "Hà Phong")
     user.send_command(f"/start {campaign.tokens['06652']}")
-    user.wait_for_reply(match="Câu 1/")
+    user.wait_for_reply(match="Câu 1 · ")
     answer_all(db, "06652", seed=3)
     update = user.send_command("/nop")
     confirm = user.wait_for_reply(after_update=update, match="xác nhận nộp")
@@ -319,7 +319,7 @@ def test_kill_9_after_the_submission_committed_then_the_receipt_goes_once(db, da
     try:
         user = fake.user(101, "Hà Phong")
         user.send_command(f"/start {campaign.tokens['06652']}")
-        user.wait_for_reply(match="Câu 1/", timeout=30)
+        user.wait_for_reply(match="Câu 1 · ", timeout=30)
         answer_all(db, "06652", seed=3)
         confirm = user.wait_for_reply(after_update=user.send_command("/nop"), match="xác nhận nộp")
         fake.fail_next("sendMessage", 3, status=502, description="Bad Gateway")

@@ -38,7 +38,7 @@ from storage import answers as answer_store
 from storage.db import Database, upgrade
 from storage.models import Agency
 
-HEADER = re.compile(r"· Câu (\d+)/(\d+)")
+HEADER = re.compile(r"· Câu (\d+) · (?:trả lại )?(\d+)/(\d+)")
 ACK = re.compile(r"✓ Câu (\d+): (.*)")
 QUESTIONS = 12  # each contact answers the questions numbered up to this (all typed, yes/no or single choice)
 KILLS = 5
@@ -251,10 +251,10 @@ def test_an_update_delivered_twice_is_applied_once(database_url, tmp_path):
             fake.wait_for_calls("setWebhook", timeout=60)
             user = fake.user(850, "Thu Hà")
             user.send_command(f"/start {campaign.tokens['06652']}")
-            user.wait_for_reply(match="· Câu 1/", timeout=TIMEOUT)
-            user.wait_for_reply(after_update=user.send_text("Trần Văn C"), match="· Câu 2/", timeout=TIMEOUT)
+            user.wait_for_reply(match="· Câu 1 · ", timeout=TIMEOUT)
+            user.wait_for_reply(after_update=user.send_text("Trần Văn C"), match="· Câu 2 · ", timeout=TIMEOUT)
             twice = user.send_text("120")  # question 2, the number of officials
-            user.wait_for_reply(after_update=twice, match="· Câu 3/", timeout=TIMEOUT)
+            user.wait_for_reply(after_update=twice, match="· Câu 3 · ", timeout=TIMEOUT)
             request = urllib.request.Request(
                 url,
                 data=json.dumps(twice.data).encode(),

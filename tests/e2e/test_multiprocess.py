@@ -30,7 +30,7 @@ from storage.models import Agency, Contact, Notification
 SECRET = "multi-process-secret"
 LAUNCH = "import sys, bot.app; bot.app.TICK_SECONDS = 1; from bot.cli import main; sys.exit(main(sys.argv[1:]))"
 PUBLIC_URL = "https://cqdt.example.gov.vn/telegram"  # what both processes register; the fake delivers to each
-HEADER = re.compile(r"· Câu (\d+)/43")
+HEADER = re.compile(r"· Câu (\d+) · \d+/\d+")
 RUBRIC = bundled()["qn2018-xa"]
 WALK = [  # (question id, what the contact types or presses, what is stored)
     ("dau_moi", "Trần Văn C", "Trần Văn C"),

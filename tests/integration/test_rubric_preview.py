@@ -67,7 +67,7 @@ def rubric_score(rubric, answers: str, tmp_path) -> str:
 
 def test_a_whole_walk_ends_with_the_score_rubric_score_gives(tmp_path):
     out = preview(READINESS, "1.234", "1.200", "3", "88,5", "2")
-    assert "Thông tin chung · Câu 1/5" in out and "Nhóm 2 › 2.2 Cổng thông tin · Câu 5/5" in out
+    assert "Thông tin chung · Câu 1 · 1/5" in out and "Nhóm 2 › 2.2 Cổng thông tin · Câu 5 · 5/5" in out
     assert "✓ Câu 2: 1.200" in out and "✓ Câu 3: Không áp dụng" in out and "✓ Câu 4: 88,5 %" in out
     assert "  [1] Đầy đủ\n  [2] Một phần\n  [3] Không áp dụng\n  [4] ◀ Câu trước" in out
     assert "Quý cơ quan đã trả lời 5/5 câu" in out
@@ -90,16 +90,16 @@ def test_typing_mistakes_get_a_refusal_and_the_question_again():
     out = preview(READINESS, "mười hai", "120", "130", "118", "có", "9", "1")
     bad_number = answered_to(out, "mười hai")
     assert bad_number.startswith("Xin nhập một số nguyên, ví dụ 1.234.\n")
-    assert "Thông tin chung · Câu 1/5" in bad_number and "Câu trả lời hiện tại" not in bad_number
+    assert "Thông tin chung · Câu 1 · 1/5" in bad_number and "Câu trả lời hiện tại" not in bad_number
     too_many = answered_to(out, "130")
     assert too_many.startswith("Giá trị không được lớn hơn 120 (số đã khai ở câu trước).\n")
-    assert "Nhóm 1 › 1.1 Tỷ lệ máy tính · Câu 2/5" in too_many
+    assert "Nhóm 1 › 1.1 Tỷ lệ máy tính · Câu 2 · 2/5" in too_many
     typed_for_a_button = answered_to(out, "có")
     assert typed_for_a_button.startswith("Xin Đồng chí chọn một trong các nút bên dưới câu hỏi.\n")
     no_such_button = answered_to(out, "9")
     assert no_such_button.startswith("Không có nút số 9; xin gõ một số từ 1 đến 4.\n")
     for again in (typed_for_a_button, no_such_button):
-        assert "Nhóm 1 › 1.2 Trung tâm dữ liệu · Câu 3/5" in again and "  [1] Có   [2] Không" in again
+        assert "Nhóm 1 › 1.2 Trung tâm dữ liệu · Câu 3 · 3/5" in again and "  [1] Có   [2] Không" in again
     assert "✓ Câu 1: 120" in out and "✓ Câu 2: 118" in out and "✓ Câu 3: Có" in out
     assert "Kết thúc xem thử: đã trả lời 3/5 câu; 2 câu bắt buộc chưa trả lời được tính 0 điểm." in out
 
@@ -122,7 +122,7 @@ def test_the_dialogue_commands_review_edit_and_submit_with_a_receipt():
     out = preview(READINESS, "120", "118", "1", "88,5", "1", "/xemlai", "1", "100", "/sua 1", "#1", "/nop", "1", "50")
     review = answered_to(out, "/xemlai")
     assert review.startswith("Xem lại (1/3) — Thông tin chung") and "  [1] ✎ 1\n  [2] Nhóm sau ▶" in review
-    assert answered_to(out, "1", 3).startswith("Thông tin chung · Câu 1/5")  # ✎ 1 opens question 1 again
+    assert answered_to(out, "1", 3).startswith("Thông tin chung · Câu 1 · 1/5")  # ✎ 1 opens question 1 again
     assert answered_to(out, "100").startswith("Câu 2 đã khai 118")  # the total cannot drop below question 2
     assert "» Giữ nguyên câu trả lời." in answered_to(out, "#1")
     assert "Đồng chí xác nhận nộp bản tự đánh giá của Cơ quan xem thử?" in answered_to(out, "/nop")

@@ -4,6 +4,7 @@ voice) and how a test waits for the bot's reply to them. ``FakeTelegram.user()``
 from __future__ import annotations
 
 import copy
+import itertools
 import time
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
@@ -14,6 +15,7 @@ if TYPE_CHECKING:
     from bot.demo.fake_telegram.state import FakeState
 
 #: The bot calls that ``FakeUser.wait_for_reply`` treats as a reply.
+_ALBUMS = itertools.count(10**17)  # media_group_id of the albums users send
 REPLY_METHODS = frozenset({"sendMessage", "editMessageText", "sendDocument", "sendPhoto"})
 
 
@@ -150,10 +152,25 @@ class FakeUser:
         }
         return self._send({"document": document, **({"caption": caption} if caption else {})})
 
-    def send_photo(self, content: bytes, *, caption: str | None = None) -> QueuedUpdate:
+    def send_photo(
+        self, content: bytes, *, caption: str | None = None, media_group_id: str | None = None
+    ) -> QueuedUpdate:
         width, height = image_size(content)
         photo = {**self._file(content, "photo.jpg", "image/jpeg", "photos"), "width": width, "height": height}
-        return self._send({"photo": [photo], **({"caption": caption} if caption else {})})
+        extra = {
+            **({"caption": caption} if caption else {}),
+            **({"media_group_id": media_group_id} if media_group_id else {}),
+        }
+        return self._send({"photo": [photo], **extra})
+
+    def send_album(self, pictures: list[bytes], *, caption: str | None = None) -> list[QueuedUpdate]:
+        """Several photos sent at once: as Telegram does, one message per photo, all with one
+        ``media_group_id`` and the caption on the first."""
+        group = str(next(_ALBUMS))
+        return [
+            self.send_photo(picture, caption=caption if i == 0 else None, media_group_id=group)
+            for i, picture in enumerate(pictures)
+        ]
 
     def send_sticker(self, emoji: str = "👍") -> QueuedUpdate:
         file = self._file(b"RIFF\x00\x00\x00\x00WEBPVP8 ", "sticker.webp", "image/webp", "stickers")
