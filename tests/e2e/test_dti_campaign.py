@@ -26,7 +26,7 @@ from storage.agency_import import COLUMNS
 from storage.db import Database
 from storage.invitations import agency_invitations, coordinator_invitation
 
-HEADER = re.compile(r"· Câu (\d+)/(\d+)")
+HEADER = re.compile(r"· Câu (\d+) · (?:trả lại )?(\d+)/(\d+)")
 CENT = D("0.01")
 QN_OFFICE = "Sở Khoa học và Công nghệ tỉnh Quảng Ninh"
 QN_CONTACT = "Phòng Chuyển đổi số, 0203 3835 000"
@@ -145,7 +145,7 @@ def test_a_dti_campaign_on_the_two_tier_map_runs_through_the_bot(cli, fake, data
         assert f"Cơ quan điều phối: {QN_OFFICE}, theo văn bản số {QN_LETTER}." in welcome
         assert f"Thắc mắc xin liên hệ: {QN_CONTACT}." in welcome
         first = so.wait_for_reply(match=is_prompt)
-        assert first.text.startswith("Nhóm I › 1 Nhận thức số · Câu 1/31")
+        assert first.text.startswith("Nhóm I › 1 Nhận thức số · Câu 1 · 1/31")
         assert "b) Phó Giám đốc Sở là Trưởng Ban chỉ đạo: 15 điểm" in first.text  # "1/2 điểm tối đa" of 30
         assert "Đơn vị thẩm định: Sở Khoa học và Công nghệ" in first.text and "Nguồn số liệu:" in first.text
         so_claims = claims(rubrics["so"], D("0.75"))
