@@ -482,7 +482,9 @@ class ContactDialogue:
         earlier = place.earlier_score() if again else None
         if again:
             place.unit.verification.resubmit(place.agency.id, by=place.contact.telegram_user_id, now=place.now)
-        place.unit.submissions.submit(submission, receipt_hash(place.rubric, place.answers), place.now)
+        place.unit.submissions.submit(
+            submission, receipt_hash(place.rubric, place.answers), place.now, by=place.contact.telegram_user_id
+        )
         score = place.provisional_score()
         notify_coordinators(place, score, again=again)
         place.contact.current_question = None

@@ -17,6 +17,7 @@ from common.errors import Refused
 from rubrics.compiled import CompiledRubric
 from rubrics.model import Item
 from rubrics.rules import quantize
+from storage import audit
 from storage.models import (
     Adjustment,
     Agency,
@@ -47,6 +48,7 @@ def indicator_of(rubric: CompiledRubric, code: str) -> Item:
 
 def _log(session: Session, agency: Agency, kind: str, by: int | None, now: datetime, **fields) -> None:
     session.add(VerificationEvent(agency_id=agency.id, kind=kind, by=by, at=now, **fields))
+    audit.append(session, agency.id, kind, at=now, by=by, question_id=fields.get("indicator"), data=fields or None)
 
 
 def confirm(session: Session, submission: Submission, agency: Agency, *, by: int | None, now: datetime) -> None:
