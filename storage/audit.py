@@ -128,6 +128,14 @@ def _rows(session: Session, agency_id: int) -> list[AuditEntry]:
     return list(session.scalars(select(AuditEntry).where(AuditEntry.agency_id == agency_id).order_by(AuditEntry.seq)))
 
 
+def find_agency(session: Session, code: str, campaign_id: int | None = None) -> Agency | None:
+    """The agency with this code in the campaign (None: the latest campaign that has it)."""
+    query = select(Agency).where(Agency.code == code)
+    if campaign_id is not None:
+        query = query.where(Agency.campaign_id == campaign_id)
+    return session.scalars(query.order_by(Agency.campaign_id.desc())).first()
+
+
 def chain(session: Session, agency_id: int) -> list[Entry]:
     return [Entry(r.seq, r.kind, r.question_id, r.data, r.by, r.at, r.hash) for r in _rows(session, agency_id)]
 

@@ -5,12 +5,10 @@ from __future__ import annotations
 from dataclasses import asdict
 
 import click
-from sqlalchemy import select
 
 from bot.cli.context import CliContext, pass_cli
 from common.errors import Refused
 from storage import audit, campaigns
-from storage.models import Agency
 
 
 @click.group("audit")
@@ -41,10 +39,7 @@ def verify(cli: CliContext, campaign_id: int, as_json: bool) -> None:
 def show(cli: CliContext, code: str, campaign_id: int | None, as_json: bool) -> None:
     """In chuỗi ghi nhận của một đơn vị theo thứ tự, giờ địa phương."""
     with cli.db.session() as session:
-        query = select(Agency).where(Agency.code == code.strip())
-        if campaign_id is not None:
-            query = query.where(Agency.campaign_id == campaign_id)
-        agency = session.scalars(query.order_by(Agency.campaign_id.desc())).first()
+        agency = audit.find_agency(session, code.strip(), campaign_id)
         if agency is None:
             raise Refused("agency_not_found", code=code.strip()[:40])
         entries = audit.chain(session, agency.id)
