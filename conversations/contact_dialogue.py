@@ -49,6 +49,8 @@ COMMANDS = {
     "help": "help",
     "nop": "submit",
     "submit": "submit",
+    "kiemtra": "check",
+    "check": "check",
 }
 
 
@@ -204,6 +206,8 @@ class ContactDialogue:
             if unit.updates.seen(who.update_id, self.clock()):
                 return self._repeated(unit, who)
             place = self._load(unit, who, lock=action in ("submit",))
+            if action == "check":
+                return self._check(unit, who, place, argument.strip())
             if place is None:
                 coordinator = unit.contacts.coordinator(who.user_id)
                 if coordinator is not None and action == "help":
@@ -225,6 +229,21 @@ class ContactDialogue:
             if action == "submit":
                 return self._submit(place)
             return Outcome([Reply("help", self._overview(place))])
+
+    def _check(self, unit: Unit, who: Person, place: Situation | None, receipt_hash: str) -> Outcome:
+        """/kiemtra HASH: whether it is a stored submission of the contact's own agency, or in the
+        coordinator's scope; another agency's hash is only "not one of yours"."""
+        coordinator = unit.contacts.coordinator(who.user_id) if place is None else None
+        if place is None and coordinator is None:
+            return Outcome([Reply("not_registered")])
+        if not receipt_hash:
+            return Outcome([Reply("hash_check", {"usage": True, "match": None, "hash": ""})])
+        if place is not None:
+            match = unit.audit.check_for_agency(receipt_hash, place.agency.id)
+        else:
+            scope = coordinator.scope.id if coordinator.scope is not None else None
+            match = unit.audit.check_for_scope(receipt_hash, coordinator.campaign_id, scope)
+        return Outcome([Reply("hash_check", {"usage": False, "match": match, "hash": receipt_hash[:80]})])
 
     def _edit(self, place: Situation, reference: str) -> Outcome:
         if not reference.strip():

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from storage.models import Agency, AuditEntry, Submission
 from storage.models import Answer as AnswerRow
+from storage.scope import agencies_in_scope
 
 ANSWER, EVIDENCE, SUBMITTED = "answer", "evidence", "submitted"
 
@@ -201,3 +202,16 @@ def find_receipt(session: Session, receipt_hash: str, agency_ids: set[int] | Non
     if found is None or (agency_ids is not None and found[0] not in agency_ids):
         return None
     return Match(*found)
+
+
+class AuditLog:
+    """Checking a receipt's hash for a person, within what they may see, for one unit of work."""
+
+    def __init__(self, session: Session):
+        self.session = session
+
+    def check_for_agency(self, receipt_hash: str, agency_id: int) -> Match | None:
+        return find_receipt(self.session, receipt_hash, {agency_id})
+
+    def check_for_scope(self, receipt_hash: str, campaign_id: int, scope_agency_id: int | None) -> Match | None:
+        return find_receipt(self.session, receipt_hash, agencies_in_scope(self.session, campaign_id, scope_agency_id))
