@@ -124,3 +124,17 @@ def test_the_cli_verifies_shows_and_checks(verified, database_url, capsys):
         session.commit()
     named = failing(capsys, database_url, "audit", "verify", "--campaign", str(campaign.id))
     assert "06652" in named and "mục số" in named
+
+
+def test_an_answer_row_added_behind_the_chains_back_is_named(verified):
+    db, campaign = verified
+    with db.session() as session:
+        aid = agency_id(session)
+        answered = set(session.scalars(select(Answer.question_id).where(Answer.agency_id == aid)))
+        question = next(s.question.id for s in XA.steps if s.question.id not in answered)
+        later = max(e.at for e in audit.chain(session, aid))
+        session.add(Answer(agency_id=aid, question_id=question, value=1, not_applicable=False, set_at=later))
+        session.commit()
+    with db.session() as session:
+        _, faults = audit.verify(session, campaign.id)
+    assert [(f.agency_code, f.question_id, f.what) for f in faults] == [("06652", question, "answer_unrecorded")]
