@@ -52,6 +52,8 @@ COMMANDS = {
     "submit": "submit",
     "huy": "cancel",
     "cancel": "cancel",
+    "kiemtra": "check",
+    "check": "check",
 }
 
 
@@ -218,6 +220,8 @@ class ContactDialogue:
             if unit.updates.seen(who.update_id, self.clock()):
                 return self._repeated(unit, who)
             place = self._load(unit, who, lock=action in ("submit", "cancel"))
+            if action == "check":
+                return self._check(unit, who, place, argument.strip())
             return self._told(place, self._command(unit, place, who, action, argument))
 
     def _command(self, unit: Unit, place: Situation | None, who: Person, action: str | None, argument: str) -> Outcome:
@@ -259,6 +263,21 @@ class ContactDialogue:
         if step is not None and place.edit_refusal(step.question.id) is None:
             return Outcome([reply, prompt(place, step)])
         return Outcome([reply, Reply("status", self._overview(place))])
+
+    def _check(self, unit: Unit, who: Person, place: Situation | None, receipt_hash: str) -> Outcome:
+        """/kiemtra HASH: whether it is a stored submission of the contact's own agency, or in the
+        coordinator's scope; another agency's hash is only "not one of yours"."""
+        coordinator = unit.contacts.coordinator(who.user_id) if place is None else None
+        if place is None and coordinator is None:
+            return Outcome([Reply("not_registered")])
+        if not receipt_hash:
+            return Outcome([Reply("hash_check", {"usage": True, "match": None, "hash": ""})])
+        if place is not None:
+            match = unit.audit.check_for_agency(receipt_hash, place.agency.id)
+        else:
+            scope = coordinator.scope.id if coordinator.scope is not None else None
+            match = unit.audit.check_for_scope(receipt_hash, coordinator.campaign_id, scope)
+        return Outcome([Reply("hash_check", {"usage": False, "match": match, "hash": receipt_hash[:80]})])
 
     def _edit(self, place: Situation, reference: str) -> Outcome:
         if not reference.strip():
@@ -595,7 +614,9 @@ class ContactDialogue:
         earlier = place.earlier_score() if again else None
         if again:
             place.unit.verification.resubmit(place.agency.id, by=place.contact.telegram_user_id, now=place.now)
-        place.unit.submissions.submit(submission, receipt_hash(place.rubric, place.answers), place.now)
+        place.unit.submissions.submit(
+            submission, receipt_hash(place.rubric, place.answers), place.now, by=place.contact.telegram_user_id
+        )
         score = place.provisional_score()
         notify_coordinators(place, score, again=again)
         place.contact.current_question = None

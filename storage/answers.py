@@ -15,6 +15,7 @@ from common.errors import Refused
 from rubrics import answers as values
 from rubrics.answers import NA
 from rubrics.compiled import CompiledRubric
+from storage import audit
 from storage.models import OPEN_STATES, AnswerChange, Contact, Submission
 from storage.models import Answer as AnswerRow
 from storage.records import IN_PROGRESS, NOT_STARTED, SubmissionRecord
@@ -79,6 +80,15 @@ def set_answer(
             "source": source,
             "changed_at": now,
         },
+    )
+    audit.append(
+        session,
+        agency.id,
+        audit.ANSWER,
+        at=now,
+        by=by,
+        question_id=question_id,
+        data={"value": stored, "not_applicable": not_applicable, "source": source},
     )
 
 

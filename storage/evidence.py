@@ -9,6 +9,7 @@ from datetime import date, datetime
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from storage import audit
 from storage.models import Evidence
 
 
@@ -118,6 +119,8 @@ class EvidenceStore:
         )
         self.session.add(evidence)
         self.session.flush()
+        data = {"kind": kind, "file_unique_id": file_unique_id, "file_name": file_name, "size": size}
+        audit.append(self.session, agency_id, audit.EVIDENCE, at=at, by=by, question_id=question_id, data=data)
         return evidence.id
 
     def add_reference(self, agency_id: int, question_id: str, reference: dict, *, by: int, at: datetime) -> None:
@@ -133,6 +136,8 @@ class EvidenceStore:
                 uploaded_at=at,
             )
         )
+        data = {"kind": "reference", "reference": stored}
+        audit.append(self.session, agency_id, audit.EVIDENCE, at=at, by=by, question_id=question_id, data=data)
 
     def saved(self, evidence_id: int, path: str) -> None:
         evidence = self.session.get(Evidence, evidence_id)

@@ -419,3 +419,24 @@ class AnswerChange(Base):
     changed_by: Mapped[int | None] = mapped_column(BigInteger)
     source: Mapped[str] = mapped_column(String(20), default="telegram")
     changed_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class AuditEntry(Base):
+    """One entry of an agency's hash-chained record: an answer, evidence, verification step or submission.
+
+    ``hash`` is the SHA-256 of the entry's canonical JSON, which holds ``prev_hash``, the previous entry's hash.
+    """
+
+    __tablename__ = "audit_entries"
+    __table_args__ = (UniqueConstraint("agency_id", "seq"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id", ondelete="CASCADE"))
+    seq: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(20))
+    question_id: Mapped[str | None] = mapped_column(String(40))
+    data: Mapped[Any] = mapped_column(JSON, nullable=True)
+    by: Mapped[int | None] = mapped_column(BigInteger)
+    at: Mapped[datetime]
+    prev_hash: Mapped[str | None] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64), index=True)

@@ -7,6 +7,7 @@ from datetime import datetime
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
+from storage import audit
 from storage.models import Submission
 from storage.records import SUBMITTED, SubmissionRecord
 
@@ -15,8 +16,12 @@ class Submissions:
     def __init__(self, session: Session):
         self.session = session
 
-    def submit(self, submission: SubmissionRecord, receipt_hash: str, now: datetime) -> None:
-        """Mark the submission submitted with the receipt's hash; the record follows the row."""
+    def submit(self, submission: SubmissionRecord, answers_hash: str, now: datetime, by: int | None = None) -> None:
+        """Mark the submission submitted; its receipt's hash is the head of the agency's audit chain, whose
+        last entry holds ``answers_hash`` (the answers' own hash). The record follows the row."""
+        receipt_hash = audit.append(
+            self.session, submission.agency_id, audit.SUBMITTED, at=now, by=by, data={"answers": answers_hash}
+        )
         submission.state, submission.submitted_at, submission.receipt_hash = SUBMITTED, now, receipt_hash
         submission.revision += 1
         self.session.execute(

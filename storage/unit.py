@@ -15,6 +15,7 @@ from storage import campaigns
 from storage.agencies import Agencies
 from storage.agency_detail import AgencyDetail
 from storage.answers import Answers
+from storage.audit import AuditLog
 from storage.confirmations import RemindConfirmations
 from storage.contacts import Contacts
 from storage.evidence import EvidenceStore
@@ -42,6 +43,7 @@ class Unit:
         self.detail = AgencyDetail(session)
         self.remind_confirmations = RemindConfirmations(session)
         self.updates = HandledUpdates(session)
+        self.audit = AuditLog(session)
 
     def campaign(self, campaign_id: int) -> CampaignFacts:
         return campaigns.facts(self._session, campaign_id)

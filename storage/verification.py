@@ -18,6 +18,7 @@ from rubrics.compiled import CompiledRubric
 from rubrics.conditions import effective, holds
 from rubrics.model import Item
 from rubrics.rules import quantize
+from storage import audit
 from storage.answers import load_agency_answers
 from storage.models import (
     Adjustment,
@@ -49,6 +50,7 @@ def indicator_of(rubric: CompiledRubric, code: str) -> Item:
 
 def _log(session: Session, agency: Agency, kind: str, by: int | None, now: datetime, **fields) -> None:
     session.add(VerificationEvent(agency_id=agency.id, kind=kind, by=by, at=now, **fields))
+    audit.append(session, agency.id, kind, at=now, by=by, question_id=fields.get("indicator"), data=fields or None)
 
 
 def confirm(session: Session, submission: Submission, agency: Agency, *, by: int | None, now: datetime) -> None:

@@ -49,9 +49,9 @@ def cli(ctx: click.Context, database_url, timezone, telegram_api_url, token) -> 
 
 
 def _register() -> None:
-    from bot.cli import agencies, agency_map, campaign, db, demo, invites, remind, reports, rubric, run
+    from bot.cli import agencies, agency_map, audit, campaign, db, demo, invites, remind, reports, rubric, run
 
-    for module in (db, rubric, campaign, agencies, agency_map, invites, reports, remind, run, demo):
+    for module in (db, rubric, campaign, agencies, agency_map, invites, reports, remind, run, demo, audit):
         for command in module.COMMANDS:
             cli.add_command(command)
 
