@@ -190,7 +190,8 @@ def _children_sum(rule: ChildrenSumRule, maximum: Decimal) -> Compiled:
 def _children_ratio(rule: ChildrenRatioRule, maximum: Decimal) -> Compiled:
     level, top_id, bottom_id = rule.level, rule.numerator, rule.denominator
     none = (ZERO, maximum) if rule.on_none == "not_applicable" else (ZERO, ZERO)
-    if_zero = {"zero": (_capped(ZERO, maximum), ZERO), "full": (_capped(maximum, maximum), ZERO)}.get(rule.on_zero, (ZERO, maximum))
+    on_zero = {"zero": (_capped(ZERO, maximum), ZERO), "full": (_capped(maximum, maximum), ZERO)}
+    if_zero = on_zero.get(rule.on_zero, (ZERO, maximum))
     tiered = None if rule.tiers is None else _tiered(rule.tiers, rule.otherwise, maximum)
 
     def children_ratio(answers: Answers, best: Best, children: Children) -> tuple[Decimal, Decimal]:

@@ -76,7 +76,7 @@ def check_levels(rubrics: dict[str, CompiledRubric]) -> None:
 def check_child_numbers(rubric: CompiledRubric, code: str, child: CompiledRubric, rule: ChildrenRule) -> None:
     """A rule that adds up the children's answers reads number questions of theirs (not percentages)."""
     for qid in sorted(child_questions(rule)):
-        kind = child.by_id[qid].type
+        kind = child.question(qid).type
         if kind not in ("integer", "decimal"):
             raise Refused(
                 "children_question_type", rubric=rubric.id, code=code, child_rubric=child.id, question=qid, type=kind
