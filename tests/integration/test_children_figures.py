@@ -13,14 +13,18 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
+from dialogue_helpers import Clock
 from sqlalchemy import select, update
 
 from common.errors import Refused
+from conversations.contact_dialogue import ContactDialogue
+from integration.test_contact_dialogue import Driver, rendered
 from rubrics.loader import load_text
 from storage import campaigns
 from storage.agency_import import import_csv
 from storage.answers import set_answer
 from storage.campaigns import CampaignSpec
+from storage.invitations import agency_invitations
 from storage.models import Agency, Campaign, Submission
 from storage.records import SUBMITTED
 from storage.reports import Scoreboard, campaign_report
@@ -165,3 +169,19 @@ def test_a_campaign_whose_communes_lack_the_number_is_refused(db, numerator, ref
     assert caught.value.key == refusal and caught.value.params["question"] == numerator
     with db.session() as session:
         assert session.scalar(select(Campaign.id)) is None
+
+
+def test_the_district_contact_sees_its_communes_figures_in_the_review(db, campaign_id):
+    with db.session() as session:
+        campaign = session.get(Campaign, campaign_id)
+        ((_, invitation),) = agency_invitations(session, campaign, NOW, "H1")
+        token = invitation.token
+    district = Driver(ContactDialogue(db, Clock(NOW)), 901, "Hoàng Văn Nam")
+    district.start(token)
+    review = rendered(district.command("xemlai"))[-1]
+    assert "Tính từ phiếu đã nộp của các đơn vị cấp dưới (không phải nhập):" in review
+    assert "• 1.1 Tỷ lệ hồ sơ trực tuyến của các xã: 100/150 = 66,67 % (2 đơn vị đã nộp) → 6,67/10 điểm" in review
+    assert "• 1.2 Số hồ sơ trực tuyến của các xã: tổng 100 (2 đơn vị đã nộp) → 3,00/5 điểm" in review
+    assert "Tổng điểm tạm tính: 14,67/20" in review  # 6,67 + 3 + 5 for the plan, not 5 of 5 applicable
+    english = Driver(ContactDialogue(db, Clock(NOW)), 901, "Hoàng Văn Nam", "en")
+    assert "100/150 = 66,67 % (2 agencies submitted) → 6,67/10 points" in rendered(english.command("xemlai"), "en")[-1]
