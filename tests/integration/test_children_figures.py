@@ -67,7 +67,7 @@ DISTRICT = textwrap.dedent("""\
     groups:
       - code: "1"
         title: Dịch vụ công
-        max: 20
+        max: 15
         children:
           - code: "1.1"
             title: Tỷ lệ hồ sơ trực tuyến của các xã
@@ -81,7 +81,11 @@ DISTRICT = textwrap.dedent("""\
               level: xa
               question: hs_truc_tuyen
               tiers: [{min: 1000, points: 5}, {min: 100, points: 3}]
-          - code: "1.3"
+      - code: "2"
+        title: Kế hoạch
+        max: 5
+        children:
+          - code: "2.1"
             title: Có kế hoạch
             max: 5
             questions:
@@ -143,7 +147,7 @@ def district_points(db, campaign_id: int, board: Scoreboard | None = None) -> di
 def test_the_district_reads_its_submitted_communes_not_the_draft(db, campaign_id):
     board = Scoreboard()
     # (80 + 20) ÷ (100 + 50) × 10 = 6,67; 100 online dossiers reach the 100 threshold: 3
-    expected = {"1.1": Decimal("6.67"), "1.2": Decimal("3.00"), "1.3": Decimal("5.00")}
+    expected = {"1.1": Decimal("6.67"), "1.2": Decimal("3.00"), "2.1": Decimal("5.00")}
     assert district_points(db, campaign_id, board) == expected
     assert district_points(db, campaign_id) == expected
     with db.session() as session:  # the draft commune corrects its figures: still not counted
@@ -152,7 +156,7 @@ def test_the_district_reads_its_submitted_communes_not_the_draft(db, campaign_id
     with db.session() as session:
         submit(session, "X3")
     # (80 + 20 + 1000) ÷ (100 + 50 + 2000) × 10 = 5,12; 1 100 online dossiers: 5
-    submitted = {"1.1": Decimal("5.12"), "1.2": Decimal("5.00"), "1.3": Decimal("5.00")}
+    submitted = {"1.1": Decimal("5.12"), "1.2": Decimal("5.00"), "2.1": Decimal("5.00")}
     assert district_points(db, campaign_id, board) == submitted
     assert district_points(db, campaign_id) == submitted
 
@@ -178,10 +182,12 @@ def test_the_district_contact_sees_its_communes_figures_in_the_review(db, campai
         token = invitation.token
     district = Driver(ContactDialogue(db, Clock(NOW)), 901, "Hoàng Văn Nam")
     district.start(token)
-    review = rendered(district.command("xemlai"))[-1]
+    review = rendered(district.command("xemlai"))[-1]  # group 1 has no question: its page shows the figures
+    assert review.startswith("Xem lại (1/2) — Nhóm 1. Dịch vụ công")
     assert "Tính từ phiếu đã nộp của các đơn vị cấp dưới (không phải nhập):" in review
     assert "• 1.1 Tỷ lệ hồ sơ trực tuyến của các xã: 100/150 = 66,67 % (2 đơn vị đã nộp) → 6,67/10 điểm" in review
     assert "• 1.2 Số hồ sơ trực tuyến của các xã: tổng 100 (2 đơn vị đã nộp) → 3,00/5 điểm" in review
     assert "Tổng điểm tạm tính: 14,67/20" in review  # 6,67 + 3 + 5 for the plan, not 5 of 5 applicable
+    assert "Điểm tạm tính nhóm 1: 9,67/15,00" in review
     english = Driver(ContactDialogue(db, Clock(NOW)), 901, "Hoàng Văn Nam", "en")
     assert "100/150 = 66,67 % (2 agencies submitted) → 6,67/10 points" in rendered(english.command("xemlai"), "en")[-1]
