@@ -37,7 +37,8 @@ def in_cohort(state: str, marked: bool, frozen: bool) -> bool:
 def children_answers(session: Session, campaign: Campaign, parent_id: int, levels: Iterable[str]) -> dict[str, list]:
     """The answers that count (skip logic applied) of the agency's children in the cohort, by level: what a
     rule adding up a district's communes reads, exactly as the campaign's reports read it."""
-    rubrics = {level: rubric for level, rubric in rubrics_by_level(campaign).items() if level in set(levels)}
+    wanted = set(levels)
+    rubrics = {level: rubric for level, rubric in rubrics_by_level(campaign).items() if level in wanted}
     rows = session.execute(
         select(Agency.id, Agency.level, Submission.state, Submission.in_cohort)
         .join(Submission, Submission.agency_id == Agency.id)
