@@ -11,6 +11,7 @@ capped and rounded once, when the rule is compiled.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
 from rubrics.answers import NA, Answers
@@ -92,6 +93,33 @@ def children_total(cohort: Sequence[Answers], qid: str) -> Decimal:
         if value is not None and value is not NA:
             total += Decimal(value)
     return total
+
+
+@dataclass(frozen=True)
+class ChildrenFigure:
+    """What a children rule reads off the children, as their parent is shown it."""
+
+    kind: str
+    children: int  # the children in the cohort
+    value: Decimal  # the children where ``where`` holds (share), the sum (sum), the numerator's sum (ratio)
+    of: Decimal | None = None  # the number of children (share), the denominator's sum (ratio)
+
+    @property
+    def percent(self) -> Decimal | None:
+        return quantize(self.value * 100 / self.of) if self.of else None
+
+
+def children_figure(rule: ChildrenRule, children: Children) -> ChildrenFigure:
+    """The figure the rule scores, from the children's answers."""
+    cohort = children.get(rule.level, ())
+    if isinstance(rule, ChildrenShareRule):
+        where = compile_condition(rule.where)
+        met = sum(1 for child in cohort if where(child))
+        return ChildrenFigure(rule.type, len(cohort), Decimal(met), Decimal(len(cohort)))
+    if isinstance(rule, ChildrenSumRule):
+        return ChildrenFigure(rule.type, len(cohort), children_total(cohort, rule.question))
+    top, bottom = children_total(cohort, rule.numerator), children_total(cohort, rule.denominator)
+    return ChildrenFigure(rule.type, len(cohort), top, bottom)
 
 
 def compile_rule(rule: Rule, maximum: Decimal, questions: Mapping[str, Question]) -> Compiled:
