@@ -16,16 +16,25 @@ EDIT_BUTTONS_PER_ROW = 5
 STEPS_PER_PAGE = 12  # keeps a page well under Telegram's 4 096 characters
 
 
+def top_group(place: Situation, code: str) -> str:
+    """The code of the top-level group an item sits in."""
+    while (parent := place.rubric.parents.get(code)) is not None:
+        code = parent
+    return code
+
+
 def pages(place: Situation) -> list[tuple[object | None, list]]:
-    """(top-level group or None for general information, up to STEPS_PER_PAGE of its relevant steps)."""
+    """(top-level group or None for general information, up to STEPS_PER_PAGE of its relevant steps); a
+    group with no question of its own still has a page when it shows figures read from the children."""
     steps = relevant_steps(place.rubric, place.answers)
+    computed = {top_group(place, item.code) for item, _ in place.children_figures()}
     sections = [(None, [s for s in steps if not s.section.path])]
     for group in place.rubric.rubric.groups:
         sections.append((group, [s for s in steps if s.section.path and s.section.path[0].code == group.code]))
     return [
         (group, inside[i : i + STEPS_PER_PAGE])
         for group, inside in sections
-        for i in range(0, len(inside), STEPS_PER_PAGE)
+        for i in range(0, max(len(inside), 1 if group is not None and group.code in computed else 0), STEPS_PER_PAGE)
     ]
 
 
@@ -38,6 +47,12 @@ def page(place: Situation, index: int, *, edit_message_id: int | None = None) ->
     group_score = next((g for g in score.groups if group is not None and g.code == group.code), None)
     evidence = place.evidence_questions()
     done = progress(place.rubric, place.answers, evidence)
+    first_of_group = group is not None and (index == 0 or all_pages[index - 1][0] is not group)
+    figures = [
+        (item, shown, score.indicators[item.code])
+        for item, shown in (place.children_figures() if first_of_group else [])
+        if top_group(place, item.code) == group.code
+    ]
     edit_buttons = [Button(f"m:{token}:e:{s.number}", key="edit_number", params={"number": s.number}) for s in steps]
     rows = [edit_buttons[i : i + EDIT_BUTTONS_PER_ROW] for i in range(0, len(edit_buttons), EDIT_BUTTONS_PER_ROW)]
     nav = []
@@ -56,6 +71,7 @@ def page(place: Situation, index: int, *, edit_message_id: int | None = None) ->
             "index": index,
             "pages": len(all_pages),
             "group_score": group_score,
+            "figures": figures,
             "score": score,
             "evidence": evidence,
             "missing": {s.number for s in done.missing_required},

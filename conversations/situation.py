@@ -10,10 +10,14 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cached_property
 from typing import Any
 
 from common.errors import Refused
+from rubrics.answers import Answers
 from rubrics.compiled import CompiledRubric, WalkStep
+from rubrics.model import Item
+from rubrics.rules import ChildrenFigure, children_figure, children_rules
 from rubrics.scoring import AgencyInput, AgencyScore, Scorer
 from storage.records import OPEN_STATES, RETURNED, AgencyRecord, CampaignFacts, ContactRecord, SubmissionRecord
 from storage.unit import Unit
@@ -76,9 +80,25 @@ class Situation:
             return Refused("deadline_passed", deadline=self.campaign.deadline)
         return None
 
+    @cached_property
+    def children(self) -> dict[str, list[Answers]]:
+        """The answers of the agency's children that its rules add up (a district's submitted communes)."""
+        levels = Scorer(self.rubric).child_levels
+        return self.unit.children_answers(self.campaign.id, self.agency.id, levels) if levels else {}
+
+    def children_figures(self) -> list[tuple[Item, list[ChildrenFigure]]]:
+        """Each indicator computed from the children, with the figures it read (nothing to retype)."""
+        found = []
+        for item in self.rubric.indicators:
+            rules = children_rules(item.rule)
+            if rules:
+                found.append((item, [children_figure(rule, self.children) for rule in rules]))
+        return found
+
     def provisional_score(self) -> AgencyScore:
-        """This agency's score on its own (an indicator relative to the cohort counts against itself)."""
-        return Scorer(self.rubric).score_cohort([AgencyInput(self.agency.id, self.answers)])[0]
+        """This agency's score on its own (an indicator relative to the cohort counts against itself), its
+        children's figures read from those of them that have submitted."""
+        return Scorer(self.rubric).score_cohort([AgencyInput(self.agency.id, self.answers, self.children)])[0]
 
     def earlier_score(self) -> AgencyScore | None:
         """The provisional score of the answers as they were last submitted (before a return), if any."""
@@ -86,7 +106,7 @@ class Situation:
         if at is None:
             return None
         answers = self.unit.answers.as_of(self.rubric, self.agency.id, at)
-        return Scorer(self.rubric).score_cohort([AgencyInput(self.agency.id, answers)])[0]
+        return Scorer(self.rubric).score_cohort([AgencyInput(self.agency.id, answers, self.children)])[0]
 
     def evidence_questions(self) -> set[str]:
         return self.unit.evidence.questions(self.agency.id)

@@ -290,6 +290,36 @@ class ChildrenShareRule(Strict):
     on_none: Literal["zero", "not_applicable"] = "not_applicable"
 
 
+class ChildrenSumRule(Strict):
+    """The sum of a number ``question`` of the child agencies' rubric over this agency's children, scored by
+    ``tiers`` (the highest threshold the sum reaches) or ``points_per_unit`` (up to ``cap``); exactly one of them."""
+
+    type: Literal["children_sum"]
+    level: Identifier
+    question: Identifier
+    tiers: list[Tier] | None = Field(default=None, min_length=1)
+    otherwise: Points = Decimal(0)
+    points_per_unit: Points | None = None
+    cap: Points | None = None
+    on_none: Literal["zero", "not_applicable"] = "not_applicable"
+
+
+class ChildrenRatioRule(Strict):
+    """The children's ``numerator`` answers summed ÷ their ``denominator`` answers summed: × max, or, with
+    ``tiers``, the points of the highest threshold (in percent) the ratio reaches."""
+
+    type: Literal["children_ratio"]
+    level: Identifier
+    numerator: Identifier
+    denominator: Identifier
+    tiers: list[Tier] | None = Field(default=None, min_length=1)
+    otherwise: Points = Decimal(0)
+    on_zero: Literal["zero", "full", "not_applicable"] = "zero"
+    on_none: Literal["zero", "not_applicable"] = "not_applicable"
+
+
+ChildrenRule = ChildrenShareRule | ChildrenSumRule | ChildrenRatioRule
+
 Rule = Annotated[
     YesNoRule
     | OptionRule
@@ -300,6 +330,8 @@ Rule = Annotated[
     | BasePlusRule
     | SumRule
     | ChildrenShareRule
+    | ChildrenSumRule
+    | ChildrenRatioRule
     | SelfScoredRule,
     Field(discriminator="type"),
 ]
@@ -313,6 +345,8 @@ RULE_TYPES = (
     "base_plus",
     "sum",
     "children_share",
+    "children_sum",
+    "children_ratio",
     "self_scored",
 )
 Part.model_rebuild()

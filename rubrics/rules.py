@@ -11,13 +11,17 @@ capped and rounded once, when the rule is compiled.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
 from rubrics.answers import NA, Answers
 from rubrics.conditions import compile_condition
 from rubrics.model import (
     BasePlusRule,
+    ChildrenRatioRule,
+    ChildrenRule,
     ChildrenShareRule,
+    ChildrenSumRule,
     NormalizedRule,
     OptionRule,
     PerUnitRule,
@@ -26,6 +30,7 @@ from rubrics.model import (
     Rule,
     SelfScoredRule,
     SumRule,
+    Tier,
     TiersRule,
     YesNoRule,
 )
@@ -52,7 +57,7 @@ def rule_questions(rule: Rule) -> set[str]:
         return {rule.numerator} | ({rule.denominator} if rule.denominator else set())
     if isinstance(rule, BasePlusRule):
         return {rule.question} | {a.question for a in rule.add_ons}
-    if isinstance(rule, ChildrenShareRule):
+    if isinstance(rule, (ChildrenShareRule, ChildrenSumRule, ChildrenRatioRule)):
         return set()
     return {rule.question}
 
@@ -64,10 +69,57 @@ def normalized_questions(rule: Rule) -> set[str]:
     return {rule.question} if isinstance(rule, NormalizedRule) else set()
 
 
-def children_rules(rule: Rule) -> list[ChildrenShareRule]:
+def children_rules(rule: Rule) -> list[ChildrenRule]:
+    """The rules in ``rule`` that read the answers of child agencies."""
     if isinstance(rule, SumRule):
         return [r for p in rule.parts for r in children_rules(p.rule)]
-    return [rule] if isinstance(rule, ChildrenShareRule) else []
+    return [rule] if isinstance(rule, (ChildrenShareRule, ChildrenSumRule, ChildrenRatioRule)) else []
+
+
+def child_questions(rule: ChildrenRule) -> set[str]:
+    """The questions of the child level's rubric that a children rule reads."""
+    if isinstance(rule, ChildrenShareRule):
+        return rule.where.questions()
+    if isinstance(rule, ChildrenSumRule):
+        return {rule.question}
+    return {rule.numerator, rule.denominator}
+
+
+def children_total(cohort: Sequence[Answers], qid: str) -> Decimal:
+    """The sum of one number question over the children; an unanswered or not applicable answer adds nothing."""
+    total = ZERO
+    for child in cohort:
+        value = child.get(qid)
+        if value is not None and value is not NA:
+            total += Decimal(value)
+    return total
+
+
+@dataclass(frozen=True)
+class ChildrenFigure:
+    """What a children rule reads off the children, as their parent is shown it."""
+
+    kind: str
+    children: int  # the children in the cohort
+    value: Decimal  # the children where ``where`` holds (share), the sum (sum), the numerator's sum (ratio)
+    of: Decimal | None = None  # the number of children (share), the denominator's sum (ratio)
+
+    @property
+    def percent(self) -> Decimal | None:
+        return quantize(self.value * 100 / self.of) if self.of else None
+
+
+def children_figure(rule: ChildrenRule, children: Children) -> ChildrenFigure:
+    """The figure the rule scores, from the children's answers."""
+    cohort = children.get(rule.level, ())
+    if isinstance(rule, ChildrenShareRule):
+        where = compile_condition(rule.where)
+        met = sum(1 for child in cohort if where(child))
+        return ChildrenFigure(rule.type, len(cohort), Decimal(met), Decimal(len(cohort)))
+    if isinstance(rule, ChildrenSumRule):
+        return ChildrenFigure(rule.type, len(cohort), children_total(cohort, rule.question))
+    top, bottom = children_total(cohort, rule.numerator), children_total(cohort, rule.denominator)
+    return ChildrenFigure(rule.type, len(cohort), top, bottom)
 
 
 def compile_rule(rule: Rule, maximum: Decimal, questions: Mapping[str, Question]) -> Compiled:
@@ -76,6 +128,10 @@ def compile_rule(rule: Rule, maximum: Decimal, questions: Mapping[str, Question]
         return _sum(rule, questions)
     if isinstance(rule, ChildrenShareRule):
         return _children_share(rule, maximum)
+    if isinstance(rule, ChildrenSumRule):
+        return _children_sum(rule, maximum)
+    if isinstance(rule, ChildrenRatioRule):
+        return _children_ratio(rule, maximum)
     if isinstance(rule, YesNoRule):
         return _yes_no(rule, maximum)
     if isinstance(rule, OptionRule):
@@ -126,6 +182,59 @@ def _children_share(rule: ChildrenShareRule, maximum: Decimal) -> Compiled:
         return (Decimal(met) / len(cohort) * maximum).quantize(CENT, ROUND_HALF_UP), ZERO
 
     return share
+
+
+def _tiered(tiers: Sequence[Tier], otherwise: Decimal, maximum: Decimal) -> Callable[[Decimal], Decimal]:
+    """A value as the points of the highest threshold it reaches, ``otherwise`` below them all."""
+    ordered = sorted(((t.min, _capped(t.points, maximum)) for t in tiers), reverse=True)
+    below = _capped(otherwise, maximum)
+
+    def points(value: Decimal) -> Decimal:
+        return next((scored for low, scored in ordered if value >= low), below)
+
+    return points
+
+
+def _children_sum(rule: ChildrenSumRule, maximum: Decimal) -> Compiled:
+    level, qid = rule.level, rule.question
+    none = (ZERO, maximum) if rule.on_none == "not_applicable" else (ZERO, ZERO)
+    if rule.tiers is not None:
+        scored = _tiered(rule.tiers, rule.otherwise, maximum)
+    else:
+        each, cap = rule.points_per_unit or ZERO, maximum if rule.cap is None else rule.cap
+
+        def scored(total: Decimal) -> Decimal:
+            return _capped(min(total * each, cap), maximum)
+
+    def children_sum(answers: Answers, best: Best, children: Children) -> tuple[Decimal, Decimal]:
+        cohort = children.get(level, ())
+        if not cohort:
+            return none
+        return scored(children_total(cohort, qid)), ZERO
+
+    return children_sum
+
+
+def _children_ratio(rule: ChildrenRatioRule, maximum: Decimal) -> Compiled:
+    level, top_id, bottom_id = rule.level, rule.numerator, rule.denominator
+    none = (ZERO, maximum) if rule.on_none == "not_applicable" else (ZERO, ZERO)
+    on_zero = {"zero": (_capped(ZERO, maximum), ZERO), "full": (_capped(maximum, maximum), ZERO)}
+    if_zero = on_zero.get(rule.on_zero, (ZERO, maximum))
+    tiered = None if rule.tiers is None else _tiered(rule.tiers, rule.otherwise, maximum)
+
+    def children_ratio(answers: Answers, best: Best, children: Children) -> tuple[Decimal, Decimal]:
+        cohort = children.get(level, ())
+        if not cohort:
+            return none
+        bottom = children_total(cohort, bottom_id)
+        if bottom == 0:
+            return if_zero
+        share = children_total(cohort, top_id) / bottom
+        if tiered is not None:
+            return tiered(share * 100), ZERO
+        return _capped(min(share, ONE) * maximum, maximum), ZERO
+
+    return children_ratio
 
 
 def _yes_no(rule: YesNoRule, maximum: Decimal) -> Compiled:

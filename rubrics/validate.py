@@ -16,7 +16,9 @@ from rubrics.model import (
     AddOn,
     BandScheme,
     BasePlusRule,
+    ChildrenRatioRule,
     ChildrenShareRule,
+    ChildrenSumRule,
     Condition,
     Item,
     MultiChoiceQuestion,
@@ -134,6 +136,27 @@ class Validator:
             over("mức trần (cap)", rule.cap)
         elif isinstance(rule, BasePlusRule):
             over("điểm nền (base)", rule.base)
+        elif isinstance(rule, (ChildrenSumRule, ChildrenRatioRule)):
+            self.check_children_points(code, rule, over)
+
+    def check_children_points(self, code: str, rule: ChildrenSumRule | ChildrenRatioRule, over) -> None:
+        if rule.level == self.rubric.level:
+            raise self.fail(code, "children_own_level", rule=rule.type, level=rule.level)
+        if isinstance(rule, ChildrenSumRule) and (rule.tiers is None) == (rule.points_per_unit is None):
+            raise self.fail(code, "children_sum_scoring")
+        if isinstance(rule, ChildrenSumRule) and rule.cap is not None and rule.points_per_unit is None:
+            raise self.fail(code, "children_stray_field", field="cap", needs="points_per_unit")
+        if rule.tiers is None and "otherwise" in rule.model_fields_set:
+            raise self.fail(code, "children_stray_field", field="otherwise", needs="tiers")
+        for tier in rule.tiers or []:
+            if isinstance(rule, ChildrenRatioRule) and not 0 <= tier.min <= 100:
+                raise self.fail(code, "children_ratio_tier", bound=tier.min)
+            over(f"ngưỡng {tier.min}", tier.points)
+        over("mức dưới mọi ngưỡng", rule.otherwise)
+        if isinstance(rule, ChildrenSumRule):
+            over("mức trần (cap)", rule.cap)
+        if isinstance(rule, ChildrenRatioRule) and rule.numerator == rule.denominator:
+            raise self.fail(code, "children_ratio_same", ref=rule.numerator)
 
     def referenced(self) -> Iterator[tuple[str, str, str]]:
         """(code of the referrer, what refers, question id) for every reference to a question."""
@@ -333,7 +356,7 @@ def rule_refs(rule: Rule) -> Iterator[tuple[str, str]]:
         yield where, rule.question
         for add_on in rule.add_ons:
             yield "phần cộng thêm (add_ons)", add_on.question
-    elif not isinstance(rule, ChildrenShareRule):
+    elif not isinstance(rule, (ChildrenShareRule, ChildrenSumRule, ChildrenRatioRule)):
         yield where, rule.question
 
 

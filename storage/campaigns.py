@@ -15,7 +15,8 @@ from common.errors import Refused
 from common.text import refuse_control
 from rubrics.compiled import CompiledRubric
 from rubrics.errors import RubricError
-from rubrics.rules import children_rules
+from rubrics.model import ChildrenRule, ChildrenShareRule
+from rubrics.rules import child_questions, children_rules
 from rubrics.validate import Validator
 from storage import rubric_store
 from storage.models import Agency, Campaign, CampaignLevel, Notification, StoredRubric, Submission
@@ -48,7 +49,7 @@ def check_levels(rubrics: dict[str, CompiledRubric]) -> None:
                         child_level=rule.level,
                         levels=sorted(rubrics),
                     )
-                missing = sorted(q for q in rule.where.questions() if q not in child.by_id)
+                missing = sorted(q for q in child_questions(rule) if q not in child.by_id)
                 if missing:
                     raise Refused(
                         "children_question_missing",
@@ -57,6 +58,9 @@ def check_levels(rubrics: dict[str, CompiledRubric]) -> None:
                         child_rubric=child.id,
                         question=missing[0],
                     )
+                if not isinstance(rule, ChildrenShareRule):
+                    check_child_numbers(rubric, item.code, child, rule)
+                    continue
                 try:
                     Validator(child, None).check_condition(item.code, rule.where)
                 except RubricError as exc:
@@ -67,6 +71,16 @@ def check_levels(rubrics: dict[str, CompiledRubric]) -> None:
                         child_rubric=child.id,
                         reason=exc.reason,
                     ) from None
+
+
+def check_child_numbers(rubric: CompiledRubric, code: str, child: CompiledRubric, rule: ChildrenRule) -> None:
+    """A rule that adds up the children's answers reads number questions of theirs (not percentages)."""
+    for qid in sorted(child_questions(rule)):
+        kind = child.question(qid).type
+        if kind not in ("integer", "decimal"):
+            raise Refused(
+                "children_question_type", rubric=rubric.id, code=code, child_rubric=child.id, question=qid, type=kind
+            )
 
 
 LETTER = re.compile(

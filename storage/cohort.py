@@ -10,12 +10,16 @@ is ranked but moves no other agency's score.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from storage.models import Campaign, Submission
+from rubrics.answers import Answers
+from storage.answers import load_many
+from storage.campaigns import rubrics_by_level
+from storage.models import Agency, Campaign, Submission
 from storage.records import SUBMITTED_STATES
 
 RANKED_STATES = SUBMITTED_STATES  # an agency gets a rank and a band once its submission counts
@@ -28,6 +32,26 @@ def counts(state: str) -> bool:
 
 def in_cohort(state: str, marked: bool, frozen: bool) -> bool:
     return marked if frozen else counts(state)
+
+
+def children_answers(session: Session, campaign: Campaign, parent_id: int, levels: Iterable[str]) -> dict[str, list]:
+    """The answers that count (skip logic applied) of the agency's children in the cohort, by level: what a
+    rule adding up a district's communes reads, exactly as the campaign's reports read it."""
+    wanted = set(levels)
+    rubrics = {level: rubric for level, rubric in rubrics_by_level(campaign).items() if level in wanted}
+    rows = session.execute(
+        select(Agency.id, Agency.level, Submission.state, Submission.in_cohort)
+        .join(Submission, Submission.agency_id == Agency.id)
+        .where(Agency.parent_id == parent_id, Agency.level.in_(rubrics))
+        .order_by(Agency.code)
+    ).all()
+    frozen = campaign.cohort_frozen_at is not None
+    counted = {row.id: row.level for row in rows if in_cohort(row.state, row.in_cohort, frozen)}
+    loaded = load_many(session, {agency_id: rubrics[level] for agency_id, level in counted.items()})
+    found: dict[str, list[Answers]] = {level: [] for level in rubrics}
+    for agency_id, level in counted.items():
+        found[level].append(rubrics[level].relevance.effective(loaded[agency_id]))
+    return found
 
 
 def freeze(session: Session, campaign: Campaign, now: datetime) -> int:

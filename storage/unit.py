@@ -11,7 +11,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from storage import campaigns
+from storage import campaigns, cohort
 from storage.agencies import Agencies
 from storage.agency_detail import AgencyDetail
 from storage.answers import Answers
@@ -57,6 +57,10 @@ class Unit:
     ) -> dict[str, LevelReport]:
         """The campaign's scored reports by level, from the process's scoreboard, refreshed as needed."""
         return scoreboard.report(self._session, campaigns.get(self._session, campaign_id), levels)
+
+    def children_answers(self, campaign_id: int, agency_id: int, levels: list[str]) -> dict[str, list]:
+        """The cohort's answers of the agency's children of these levels (a district's submitted communes)."""
+        return cohort.children_answers(self._session, campaigns.get(self._session, campaign_id), agency_id, levels)
 
     def unreachable(self, campaign_id: int, scope: set[int]) -> list[Unreachable]:
         """The agencies in ``scope`` that neither Telegram nor e-mail reaches."""

@@ -86,7 +86,9 @@ def test_between_them_every_question_type_and_every_rule_is_used():
     questions = {s.question.type for r in bundled().values() for s in r.steps}
     rules = set().union(*(rule_types(i.rule) for r in bundled().values() for i in r.indicators))
     assert questions == set(QUESTION_TYPES)
-    assert rules == set(RULE_TYPES)
+    # no published district rubric adds up its communes' figures yet; tests/unit/test_scoring.py and
+    # tests/integration/test_children_figures.py cover children_sum and children_ratio
+    assert rules == set(RULE_TYPES) - {"children_sum", "children_ratio"}
 
 
 def test_the_commune_rubric_used_end_to_end_has_every_question_type():

@@ -63,6 +63,10 @@ CASES: dict[str, Expected] = {
     "unknown_option_condition": Expected("unknown_option", "q_co_ht", ("q_lc", "khong_co")),
     "bound_order": Expected("bound_order", "q_so_dv"),
     "self_scored_unbounded": Expected("self_scored_bound", "1.1", ("q_diem", "10")),
+    # rules that add up the communes' answers
+    "children_sum_no_scoring": Expected("children_sum_scoring", "2.1", ("tiers", "points_per_unit")),
+    "children_ratio_tier_over_100": Expected("children_ratio_tier", "2.1", ("150", "0 đến 100")),
+    "children_rule_own_level": Expected("children_own_level", "2.1", ("huyen", "children_ratio")),
     # bands
     "bands_overlap": Expected("band_overlap", "bands[total]", ("Khá", "Tốt")),
     "bands_gap": Expected("band_gap", "bands[total]", ("75", "80")),

@@ -293,6 +293,55 @@ def test_children_share_reads_the_communes_answers():
     assert score.indicators["1.1"].not_applicable  # no communes: on_none defaults to not applicable
 
 
+def district(rule: str) -> str:
+    """A district rubric of one 10-point indicator that reads its communes only."""
+    return one_indicator("[]\n", rule).replace("level: xa", "level: huyen", 1)
+
+
+DOSSIERS = [{"hs_tt": 30, "hs": 100}, {"hs_tt": 45, "hs": 50}, {"hs": 50}, {"hs_tt": NA, "hs": NA}]
+
+
+def test_children_sum_scores_the_communes_total_by_tiers_or_per_unit():
+    tiers = "{type: children_sum, level: xa, question: hs_tt, tiers: [{min: 100, points: 10}, {min: 50, points: 6}]}"
+    # 30 + 45 = 75 online dossiers; the unanswered and the not applicable add nothing
+    assert points(district(tiers), {}, children={"xa": DOSSIERS}) == [D("6.00")]
+    assert points(district(tiers), {}, children={"xa": DOSSIERS[:1]}) == [D("0.00")]  # 30: below every threshold
+    per_unit = "{type: children_sum, level: xa, question: hs_tt, points_per_unit: 0.1, cap: 7}"
+    assert points(district(per_unit), {}, children={"xa": DOSSIERS}) == [D("7.00")]  # 7.5, capped at 7
+    assert points(district(per_unit), {}, children={"xa": DOSSIERS[:1]}) == [D("3.00")]
+
+
+def test_children_ratio_divides_the_communes_sums():
+    rule = "{type: children_ratio, level: xa, numerator: hs_tt, denominator: hs}"
+    # (30 + 45) ÷ (100 + 50 + 50) = 37.5 % of 10 points
+    assert points(district(rule), {}, children={"xa": DOSSIERS}) == [D("3.75")]
+    tiered = rule.replace("}", ", tiers: [{min: 50, points: 10}, {min: 37.5, points: 5}], otherwise: 1}")
+    assert points(district(tiered), {}, children={"xa": DOSSIERS}) == [D("5.00")]  # exactly 37.5 % reaches 37.5
+    assert points(district(tiered), {}, children={"xa": DOSSIERS[:1]}) == [D("1.00")]  # 30 %
+
+
+def test_children_ratio_without_dossiers_or_communes():
+    rule = "{type: children_ratio, level: xa, numerator: hs_tt, denominator: hs, on_zero: not_applicable}"
+    nothing = [{"hs_tt": 0, "hs": 0}]
+    score = Scorer(load_text(district(rule))).score_cohort([AgencyInput(0, {}, {"xa": nothing})])[0]
+    assert score.indicators["1.1"].not_applicable
+    assert points(district(rule.replace("not_applicable", "full")), {}, children={"xa": nothing}) == [D("10.00")]
+    assert points(district(rule.replace("not_applicable", "zero")), {}, children={"xa": nothing}) == [D("0.00")]
+
+
+@pytest.mark.parametrize(
+    ("rule", "excluded"),
+    [
+        ("{type: children_ratio, level: xa, numerator: hs_tt, denominator: hs}", 10),
+        ("{type: children_sum, level: xa, question: hs, points_per_unit: 1}", 10),
+        ("{type: children_sum, level: xa, question: hs, points_per_unit: 1, on_none: zero}", 0),
+    ],
+)
+def test_children_sums_without_communes_follow_on_none(rule, excluded):
+    score = Scorer(load_text(district(rule))).score_cohort([AgencyInput(0, {})])[0]
+    assert score.indicators["1.1"].excluded == excluded and score.indicators["1.1"].achieved == 0
+
+
 def test_not_applicable_answer_excludes_the_indicator():
     questions = "- {id: q, type: yes_no, text: Có không, allow_na: true}\n"
     rubric = load_text(one_indicator(questions, "{type: yes_no, question: q}"))
