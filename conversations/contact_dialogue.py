@@ -528,7 +528,9 @@ class ContactDialogue:
         """✖ under a question: that piece of its evidence is removed, and the question shown again."""
         listed = {str(item.id): item for item in evidence_step.items(place, step.question.id)}
         item = listed.get(argument)
-        if item is None or not place.unit.evidence.remove(place.agency.id, item.id):
+        if item is None or not place.unit.evidence.remove(
+            place.agency.id, item.id, by=place.contact.telegram_user_id, at=place.now
+        ):
             return Outcome(notice="stale_button")
         removed = Reply("evidence_removed", {"step": step, "removed": evidence_step.name_of(item)})
         return Outcome([removed, prompt(place, step)], notice="removed")

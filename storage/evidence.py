@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import delete, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from storage import audit
@@ -74,12 +74,16 @@ class EvidenceStore:
         answer = {"file_id": row.file_id, "file_name": row.file_name, "size": row.size, "mime_type": row.mime_type}
         return row.question_id, answer
 
-    def remove(self, agency_id: int, evidence_id: int) -> bool:
+    def remove(self, agency_id: int, evidence_id: int, *, by: int, at: datetime) -> bool:
         """Remove one piece of the agency's evidence; False if it has no such piece."""
-        removed = self.session.execute(
-            delete(Evidence).where(Evidence.agency_id == agency_id, Evidence.id == evidence_id)
-        ).rowcount
-        return bool(removed)
+        row = self.session.get(Evidence, evidence_id)
+        if row is None or row.agency_id != agency_id:
+            return False
+        data = {"removed": row.kind, "file_unique_id": row.file_unique_id, "file_name": row.file_name, "url": row.url}
+        self.session.delete(row)
+        self.session.flush()
+        audit.append(self.session, agency_id, audit.EVIDENCE, at=at, by=by, question_id=row.question_id, data=data)
+        return True
 
     def add_link(self, agency_id: int, question_id: str, url: str, *, by: int, at: datetime) -> int:
         """Record an https link given as evidence (a page on the agency's portal, a shared folder)."""
@@ -88,6 +92,8 @@ class EvidenceStore:
         )
         self.session.add(evidence)
         self.session.flush()
+        data = {"kind": "link", "url": url}
+        audit.append(self.session, agency_id, audit.EVIDENCE, at=at, by=by, question_id=question_id, data=data)
         return evidence.id
 
     def add_file(
