@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from datetime import date
 
 import test_bot_e2e
 from dialogue_helpers import START
@@ -14,7 +15,7 @@ from storage.answers import set_answer
 from storage.models import Agency, Evidence
 
 fake, running = test_bot_e2e.fake, test_bot_e2e.running  # the fake Bot API, and the bot running against it
-CITATION = "12/KH-UBND; 15/01/2018; Kế hoạch ứng dụng CNTT năm 2018"
+CITATION = "Kế hoạch số 12/KH-UBND ngày 15 tháng 01 năm 2018 của UBND xã Hà Phong về việc ứng dụng CNTT năm 2018"
 
 
 def answered_but_the_plan(db) -> None:
@@ -49,7 +50,10 @@ def test_a_citation_is_asked_for_its_evidence_at_once_and_an_album_attaches_ever
     assert "Cần minh chứng" in plan_question.text and "Nhập văn bản minh chứng" not in plan_question.text
 
     asked = user.wait_for_reply(after_update=user.send_text(CITATION), match=is_prompt)
-    assert "✓ Câu 17: 12/KH-UBND" in asked.text and "Thông tin văn bản kế hoạch" in asked.text  # the same question
+    assert (
+        "✓ Câu 17: Kế hoạch số 12/KH-UBND ngày 15/01/2018 của UBND xã Hà Phong" in asked.text
+        and "Thông tin văn bản kế hoạch" in asked.text
+    )  # the same question
     assert "Xin gửi tệp minh chứng" in asked.text and "«Để sau»" in asked.text
     assert "Để sau ▶" in asked.button_texts
 
@@ -72,7 +76,9 @@ def test_a_citation_is_asked_for_its_evidence_at_once_and_an_album_attaches_ever
     assert "xác nhận nộp" in reply.text and "Chưa thể nộp" not in reply.text
     user.press("✅ Xác nhận nộp", message_id=reply.message_id)
     assert "SHA-256" in user.wait_for_reply(match="BIÊN NHẬN").text
-    assert stored_answers(db)["ke_hoach_vb"]["so_hieu"] == "12/KH-UBND"
+    cited = stored_answers(db)["ke_hoach_vb"]
+    assert (cited["loai"], cited["so_hieu"], cited["ngay"]) == ("Kế hoạch", "12/KH-UBND", date(2018, 1, 15))
+    assert cited["co_quan"] == "UBND xã Hà Phong" and cited["trich_yeu"].startswith("Ứng dụng CNTT năm 2018")
 
 
 def test_huy_leaves_the_pending_citation_and_is_understood_everywhere(running, db):
