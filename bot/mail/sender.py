@@ -16,11 +16,13 @@ from collections.abc import Awaitable, Callable
 from email.headerregistry import Address
 from email.message import EmailMessage
 
+from jinja2 import TemplateError
+
 from bot.mail.letters import letter_of
 from bot.mail.smtp import MailDeferred, MailRefused, MailServerDown, deliver
 from common.mail_server import MailServer
 from conversations.reminders.mail import EMAIL
-from conversations.reminders.outbox import Outbox
+from conversations.reminders.outbox import UNWRITABLE, Outbox, not_written
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +54,21 @@ class MailSender:
         sent = 0
         claimed = await asyncio.to_thread(self.outbox.claim, campaign_id, kinds, EMAIL)
         while claimed is not None:
-            message = letter_of(claimed, self.zone, self.sender, self.bot_username())
+            try:
+                message = letter_of(claimed, self.zone, self.sender, self.bot_username())
+            except (*UNWRITABLE, TemplateError) as exc:
+                log.exception("e-mail %s cannot be written; marked failed", claimed.id)
+                claimed = await asyncio.to_thread(
+                    self.outbox.finish,
+                    claimed.id,
+                    "failed",
+                    not_written(exc),
+                    claim_next=True,
+                    campaign_id=campaign_id,
+                    kinds=kinds,
+                    channel=EMAIL,
+                )
+                continue
             if not await asyncio.to_thread(self.outbox.attempt, claimed.id):
                 log.warning("e-mail %s is no longer claimed by this sender; not sent", claimed.id)
                 claimed = await asyncio.to_thread(self.outbox.claim, campaign_id, kinds, EMAIL)

@@ -18,6 +18,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 
+from jinja2 import TemplateError
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
 from telegram.request import BaseRequest
@@ -25,7 +26,7 @@ from telegram.request import BaseRequest
 from bot.rendering import TELEGRAM_LIMIT
 from bot.texts import environment, language_of, render
 from conversations.reminders.notices import Claimed
-from conversations.reminders.outbox import Outbox
+from conversations.reminders.outbox import UNWRITABLE, Outbox, not_written
 
 log = logging.getLogger(__name__)
 
@@ -104,7 +105,11 @@ class Sender:
     async def deliver(self, bot: Bot, claimed: Claimed) -> tuple[str, str | None]:
         """Send one claimed row: its status and error. Each request is recorded as attempted, committed,
         before it goes; a 429 (not delivered) makes the row a plain claim again while it waits."""
-        text, markup = message_of(claimed, self.zone)
+        try:
+            text, markup = message_of(claimed, self.zone)
+        except (*UNWRITABLE, TemplateError) as exc:
+            log.exception("notification %s cannot be written; marked failed", claimed.id)
+            return "failed", not_written(exc)
         network_failures = rate_limits = 0
         while True:
             if not await asyncio.to_thread(self.outbox.attempt, claimed.id):

@@ -34,6 +34,14 @@ from storage.records import CampaignFacts
 
 log = logging.getLogger(__name__)
 
+UNWRITABLE = (LookupError, TypeError, ValueError, AttributeError)  # a payload or context this code cannot read
+
+
+def not_written(exc: Exception) -> str:
+    """The reason stored on a row whose message could not be written."""
+    return f"not written: {type(exc).__name__}: {exc}"[:500]
+
+
 # A live sender attempts a claimed row within a second or two (its pacing); while it waits out a 429
 # the row is claimed again and the wait is at most sender.MAX_RETRY_WAIT (60 s). Claimed this long: its
 # sender stopped.
@@ -138,9 +146,16 @@ class Outbox:
         kinds: tuple[str, ...] | None,
         channel: str = TELEGRAM,
     ) -> Claimed | None:
-        """Claim the next due row; rows that no longer apply are cancelled on the way."""
+        """Claim the next due row; rows that no longer apply are cancelled on the way, and rows whose
+        message cannot be written from what they hold are marked failed (once, with the reason) instead of
+        stopping every later row behind them."""
         while (row := outbox.next_due(now, campaign_id, kinds, channel)) is not None:
-            claimed = describe(outbox, row, now, self.notices[channel])
+            try:
+                claimed = describe(outbox, row, now, self.notices[channel])
+            except UNWRITABLE as exc:
+                log.exception("notification %s cannot be written; marked failed", row.id)
+                outbox.finish(row.id, "failed", not_written(exc), now)
+                continue
             if claimed is not None:
                 outbox.claim(row.id, self.worker, now)
                 return claimed

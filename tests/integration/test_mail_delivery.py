@@ -168,3 +168,22 @@ def test_a_server_down_then_back_is_caught_up_without_duplicates(db, smtp):
     with db.session() as session:
         assert session.scalar(select(func.count()).where(Notification.status == "sent")) == 4
     assert asyncio.run(sender.tick(campaign_id, plan=False)) == 0 and len(smtp.messages) == 4
+
+
+def test_a_letter_that_cannot_be_written_is_failed_with_its_reason_and_the_others_still_go(db, smtp):
+    """A row whose letter cannot be rendered (here a payload with its link token gone) is marked failed once,
+    with the reason, instead of staying claimed and being tried again in a loop."""
+    clock = Clock(START)
+    campaign_id = campaign_with_addresses(db, START)
+    outbox, sender = mailer(db, clock, smtp)
+    outbox.queue_invitations(campaign_id, tokens_of(db, campaign_id, START), "vi", resend=False)
+    with db.session() as session:
+        broken = session.scalars(select(Notification).filter_by(email="hakhau@halong.gov.vn")).one()
+        broken.payload = {}
+        session.commit()
+    assert asyncio.run(sender.tick(campaign_id, plan=False)) == 2
+    assert sorted(m["To"] for m in smtp.messages) == ["haphong@halong.gov.vn", "vanphong@halong.gov.vn"]
+    (failed,) = rows(db, status="failed")
+    assert failed.email == "hakhau@halong.gov.vn" and failed.last_error.startswith("not written: KeyError")
+    clock.advance(minutes=10)
+    assert asyncio.run(sender.tick(campaign_id, plan=False)) == 0 and len(smtp.messages) == 2

@@ -199,3 +199,18 @@ def provisional_total(db, clock):
     """The score the dialogue computes for Hà Phong's answers."""
     with db.unit() as unit:
         return situation(unit, HA_PHONG.user_id, clock()).provisional_score().total
+
+
+def test_a_row_whose_message_cannot_be_written_is_failed_and_the_next_is_claimed(db):
+    """A payload the notice cannot read (here without its total) fails that row once, with the reason,
+    instead of raising at every tick and holding back every row behind it."""
+    clock = Clock(SATURDAY)
+    campaign = make_campaign(db, SATURDAY)
+    ContactDialogue(db, clock).start(Person(900, 900, "Sở", "vi"), campaign.coordinator_token)
+    add_row(db, campaign.id, "broken", "submitted", 900, clock.now, payload={"agency_name": "Đơn vị"})
+    coordinator_notice(db, clock, campaign, key="fine")
+    outbox = Outbox(db, clock, ZONE, "cli")
+    claimed = outbox.claim(campaign.id)
+    assert claimed is not None and claimed.id == row(db, "fine").id
+    broken = row(db, "broken")
+    assert broken.status == "failed" and broken.last_error.startswith("not written: KeyError")
