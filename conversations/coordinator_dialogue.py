@@ -167,16 +167,10 @@ class CoordinatorDialogue:
         if not reference:
             return self._usage(who, "agency_usage")
         with self.db.unit(write=False) as unit:
-            coordinator = unit.contacts.coordinator(who.user_id)
-            if coordinator is None:
-                return Outcome([Reply("not_coordinator")])
-            campaign = unit.campaign(coordinator.campaign_id)
-            found = self._agency(unit, coordinator, reference)
-            if found is None:
-                return refusal(Refused("agency_not_in_scope", code=reference[:20]))
-            agency, submission = found
-            report = unit.report(self.scoreboard, campaign.id, [agency.level])[agency.level]
-            entry = next(e for e in report.agencies if e.agency.id == agency.id)
+            found = self._entry(unit, who, reference)
+            if isinstance(found, Outcome):
+                return found
+            coordinator, campaign, agency, submission, report, entry = found
             rubric = report.rubric
             sections = agency_detail.sections(rubric)
             pages = len(sections) + 2
@@ -210,6 +204,21 @@ class CoordinatorDialogue:
         if page == 0 and submission.state == SUBMITTED:
             buttons.insert(0, [Button(f"k:v:{agency.id}", key="verify_confirm")])
         return Outcome([Reply("agency_detail", context, [b for b in buttons if b], edit_message_id=message_id)])
+
+    def _entry(self, unit: Unit, who: Person, reference: str) -> tuple | Outcome:
+        """(coordinator, campaign, agency, submission, its level's report, its entry there) for the agency
+        ``reference`` names within the coordinator's scope; or the Outcome that refuses."""
+        coordinator = unit.contacts.coordinator(who.user_id)
+        if coordinator is None:
+            return Outcome([Reply("not_coordinator")])
+        campaign = unit.campaign(coordinator.campaign_id)
+        found = self._agency(unit, coordinator, reference)
+        if found is None:
+            return refusal(Refused("agency_not_in_scope", code=reference[:20]))
+        agency, submission = found
+        report = unit.report(self.scoreboard, campaign.id, [agency.level])[agency.level]
+        entry = next(e for e in report.agencies if e.agency.id == agency.id)
+        return coordinator, campaign, agency, submission, report, entry
 
     def _agency(
         self, unit: Unit, coordinator: CoordinatorRecord, reference: str
@@ -293,8 +302,6 @@ class CoordinatorDialogue:
 
         return self._verification(who, reference, act)
 
-    # -- documents and pictures -------------------------------------------------
-
     # -- what leaders aim at ------------------------------------------------------
 
     def targets(self, who: Person, reference: str = "") -> Outcome:
@@ -308,19 +315,15 @@ class CoordinatorDialogue:
             levels = [(report, commonly_missed(report)[:TARGETS_SHOWN]) for report in reports.values()]
             return Outcome([Reply("coordinator_targets", {"campaign": campaign, "levels": levels})])
         with self.db.unit(write=False) as unit:
-            coordinator = unit.contacts.coordinator(who.user_id)
-            if coordinator is None:
-                return Outcome([Reply("not_coordinator")])
-            campaign = unit.campaign(coordinator.campaign_id)
-            found = self._agency(unit, coordinator, reference)
-            if found is None:
-                return refusal(Refused("agency_not_in_scope", code=reference[:20]))
-            agency, _ = found
-            report = unit.report(self.scoreboard, campaign.id, [agency.level])[agency.level]
-            entry = next(e for e in report.agencies if e.agency.id == agency.id)
+            found = self._entry(unit, who, reference)
+            if isinstance(found, Outcome):
+                return found
+            _, campaign, agency, _, report, entry = found
             missed = agency_targets(entry, report.rubric, unit.detail.evidence)
         context = {"campaign": campaign, "agency": agency, "entry": entry, "report": report, "missed": missed}
         return Outcome([Reply("agency_targets", context)])
+
+    # -- documents and pictures -------------------------------------------------
 
     def export(self, who: Person, lang: str) -> Outcome:
         campaign, reports, refused = self._scoped_report(who)
