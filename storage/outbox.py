@@ -29,7 +29,7 @@ from storage.invitations import agency_invitations
 from storage.models import Agency, Campaign, Contact, Coordinator, Invitation, Notification, Submission
 from storage.notifications import Planned, store
 from storage.policy import ReminderPolicy
-from storage.reach import Unreachable, unreachable
+from storage.reach import Unreachable, reached_by_telegram, unreachable
 from storage.records import CampaignFacts
 from storage.scope import agencies_in_scope
 
@@ -172,12 +172,7 @@ class OutboxStore:
 
     def reached_by_telegram(self, agency_id: int) -> bool:
         """Whether a contact of the agency is registered and has not blocked the bot."""
-        return (
-            self.session.scalar(
-                select(func.count(Contact.id)).where(Contact.agency_id == agency_id, Contact.blocked_at.is_(None))
-            )
-            > 0
-        )
+        return reached_by_telegram(self.session, agency_id)
 
     def mailboxes(self, campaign_id: int) -> list[Mailbox]:
         """The coordinators' e-mail addresses given with their invitations, each address and scope once."""

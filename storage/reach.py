@@ -24,6 +24,12 @@ def _reached(campaign_id: int):
     return select(Contact.agency_id).where(Contact.campaign_id == campaign_id, Contact.blocked_at.is_(None))
 
 
+def reached_by_telegram(session: Session, agency_id: int) -> bool:
+    """Whether a contact of the agency is registered and has not blocked the bot."""
+    found = select(Contact.id).where(Contact.agency_id == agency_id, Contact.blocked_at.is_(None)).limit(1)
+    return session.scalar(found) is not None
+
+
 def unreachable(session: Session, campaign_id: int, scope: set[int] | None = None) -> list[Unreachable]:
     """The agencies (in ``scope``, or all) with no Telegram contact reached and no e-mail address, or one
     whose last e-mail failed."""

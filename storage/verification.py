@@ -18,19 +18,18 @@ from rubrics.compiled import CompiledRubric
 from rubrics.conditions import effective, holds
 from rubrics.model import Item
 from rubrics.rules import quantize
-from storage import audit
+from storage import audit, campaigns
 from storage.answers import load_agency_answers
 from storage.models import (
     Adjustment,
     Agency,
-    Campaign,
     Contact,
     ReturnedIndicator,
     Submission,
     VerificationEvent,
 )
 from storage.notifications import Planned, store
-from storage.policy import ReminderPolicy
+from storage.reach import reached_by_telegram
 from storage.records import RETURNED, SUBMITTED_STATES, VERIFIED
 
 VERIFIABLE_STATES = SUBMITTED_STATES
@@ -136,7 +135,8 @@ def return_indicators(
         Planned(f"{key}:u{user_id}", "returned", user_id, agency.id, now, now + timedelta(days=7), payload)
         for user_id in contacts
     ]
-    if agency.contact_email and (_emails_everyone(session, agency.campaign_id) or not _reached(session, agency.id)):
+    every = campaigns.facts(session, agency.campaign_id).policy.email_to == "all"
+    if agency.contact_email and (every or not reached_by_telegram(session, agency.id)):
         rows.append(
             Planned(
                 f"{key}:e",
@@ -152,20 +152,6 @@ def return_indicators(
         )
     store(session, agency.campaign_id, rows)
     return items
-
-
-def _reached(session: Session, agency_id: int) -> bool:
-    """Whether a Telegram contact of the agency has not blocked the bot."""
-    return (
-        session.scalar(select(Contact.id).where(Contact.agency_id == agency_id, Contact.blocked_at.is_(None)).limit(1))
-        is not None
-    )
-
-
-def _emails_everyone(session: Session, campaign_id: int) -> bool:
-    """Whether the campaign's policy sends e-mail to agencies a Telegram contact reaches too."""
-    campaign = session.get(Campaign, campaign_id)
-    return ReminderPolicy.model_validate(campaign.reminder_policy or {}).email_to == "all"
 
 
 def applying(session: Session, rubric: CompiledRubric, agency_id: int, questions: dict[str, str]) -> int:
