@@ -234,12 +234,15 @@ class CoordinatorDialogue:
 
     def _verification(self, who: Person, reference: str, act) -> Outcome:
         """``act(unit, agency, rubric)`` on an agency within the coordinator's scope, in one transaction;
-        a refusal becomes its one sentence."""
+        a refusal becomes its one sentence. A Telegram update delivered again (the process stopped before
+        confirming it) is not applied twice: an adjustment is not added, nor indicators returned, a second time."""
         try:
             with self.db.unit() as unit:
                 coordinator = unit.contacts.coordinator(who.user_id)
                 if coordinator is None:
                     return Outcome([Reply("not_coordinator")])
+                if unit.updates.seen(who.update_id, self.clock()):
+                    raise Refused("command_already_applied", code=reference[:20])
                 found = self._agency(unit, coordinator, reference)
                 if found is None:
                     raise Refused("agency_not_in_scope", code=reference[:20])

@@ -24,7 +24,7 @@ from rubrics.sample_answers import sample_answers
 from storage import campaigns
 from storage.answers import set_answer
 from storage.invitations import coordinator_invitation
-from storage.models import Agency, Contact, Notification, Submission
+from storage.models import Agency, Contact, Notification, Submission, VerificationEvent
 from storage.records import SUBMITTED
 from storage.reports import Scoreboard, campaign_report
 
@@ -256,3 +256,19 @@ def test_the_scoreboard_refreshes_only_what_changed_and_agrees_with_a_fresh_repo
     kept, fresh = both()
     assert ("06652", "verified") not in {(code, state) for code, _, _, state in kept}
     assert kept == fresh
+
+
+def test_an_adjustment_telegram_delivers_twice_is_applied_once(world):
+    db, _, _, contacts, coordinators = world
+    submit(contacts)
+    item, _ = yes_no_indicator(XA)
+    again = Person(COORDINATOR.user_id, COORDINATOR.chat_id, COORDINATOR.name, update_id=7001)
+    with db.session() as session:
+        revision = session.scalar(select(Submission.revision).join(Agency).where(Agency.code == "06652"))
+    first = texts(coordinators.adjust(again, f"06652 {item.code} 0 Quyết định hết hiệu lực"))
+    second = texts(coordinators.adjust(again, f"06652 {item.code} 0 Quyết định hết hiệu lực"))
+    assert f"chỉ tiêu {item.code}" in first
+    assert "Lệnh này đã được thực hiện; gõ /donvi 06652 để xem kết quả." in second
+    with db.session() as session:
+        assert session.scalar(select(func.count(VerificationEvent.id)).where(VerificationEvent.kind == "adjusted")) == 1
+        assert session.scalar(select(Submission.revision).join(Agency).where(Agency.code == "06652")) == revision + 1
