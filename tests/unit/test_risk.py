@@ -146,3 +146,12 @@ def test_the_reason_reads_as_the_coordinator_expects():
     assert phrase("risk", "reason", lang="vi", r=late) == "đã quá hạn nộp, còn 24 câu, chưa hoạt động từ 21/10"
     (never,) = risks({1: (0, 30)}, {}, at(25)).values()
     assert phrase("risk", "reason", lang="vi", r=never) == "còn 30 câu, 2 ngày làm việc, chưa bắt đầu"
+
+
+def test_a_long_list_shows_ten_and_counts_the_others():
+    progress = {i: (0, 30) for i in range(1, 13)}
+    listed = estimate([agency(i) for i in progress], progress, {}, at(25), DEADLINE, WORKING)
+    text = phrase("risk", "listing", lang="vi", at_risk=listed)
+    assert text.startswith("Có nguy cơ trễ hạn (12):\n• UBND xã 1: còn 30 câu")
+    assert text.count("\n• UBND xã") == 10 and text.endswith("\n• … và 2 đơn vị khác.")
+    assert phrase("risk", "listing", lang="en", at_risk=listed).endswith("\n• … and 2 more.")
