@@ -27,7 +27,7 @@ from storage.records import IN_PROGRESS, NOT_STARTED, OPEN_STATES, RETURNED, SUB
 
 log = logging.getLogger(__name__)
 
-OFFICE_ZONE = ZoneInfo(DEFAULT_TIMEZONE)  # whose working days the digest's estimate counts
+OFFICE_ZONE = ZoneInfo(DEFAULT_TIMEZONE)  # the zone of working days when the caller names none
 
 
 @dataclass
@@ -192,20 +192,20 @@ def receipt(outbox: OutboxStore, row: Pending, campaign: CampaignFacts, now: dat
 
 
 def _coordinator_overview(
-    outbox: OutboxStore, row: Pending, campaign: CampaignFacts, now: datetime
+    outbox: OutboxStore, row: Pending, campaign: CampaignFacts, now: datetime, zone: ZoneInfo
 ) -> tuple[Recipient, dict[str, Any]] | None:
     coordinator = outbox.coordinator(campaign.id, row.telegram_user_id)
     if coordinator is None:
         return None
     scope = set(row.payload.get("scope") or outbox.scope(campaign.id, coordinator.scope_agency_id))
-    return coordinator, {**base(campaign, now), **overview(outbox, campaign, scope, now), **row.payload}
+    return coordinator, {**base(campaign, now), **overview(outbox, campaign, scope, now, zone), **row.payload}
 
 
-def _overview_notice(listed: str | None) -> Notice:
+def _overview_notice(listed: str | None, zone: ZoneInfo) -> Notice:
     """A coordinator's overview; with ``listed``, only while that list of agencies is not empty."""
 
     def notice(outbox: OutboxStore, row: Pending, campaign: CampaignFacts, now: datetime) -> Claimed | None:
-        found = _coordinator_overview(outbox, row, campaign, now)
+        found = _coordinator_overview(outbox, row, campaign, now, zone)
         if found is None or (listed is not None and not found[1][listed]):
             return None
         coordinator, context = found
@@ -214,13 +214,18 @@ def _overview_notice(listed: str | None) -> Notice:
     return notice
 
 
-NOTICES: dict[str, Notice] = {
-    "reminder": reminder,
-    "overdue": overdue,
-    "returned": returned,
-    "submitted": submitted,
-    "receipt": receipt,
-    "digest": _overview_notice(None),  # every working morning, whatever it says
-    "escalation": _overview_notice("not_started"),  # three days before: who has not started
-    "overdue_list": _overview_notice("overdue"),  # at closing: who is overdue
-}
+def telegram_notices(zone: ZoneInfo) -> dict[str, Notice]:
+    """The Telegram messages by kind; the coordinators' overviews count working days in ``zone``."""
+    return {
+        "reminder": reminder,
+        "overdue": overdue,
+        "returned": returned,
+        "submitted": submitted,
+        "receipt": receipt,
+        "digest": _overview_notice(None, zone),  # every working morning, whatever it says
+        "escalation": _overview_notice("not_started", zone),  # three days before: who has not started
+        "overdue_list": _overview_notice("overdue", zone),  # at closing: who is overdue
+    }
+
+
+NOTICES = telegram_notices(OFFICE_ZONE)
