@@ -12,13 +12,17 @@ from __future__ import annotations
 import io
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from common.errors import Refused
 from common.text import fold, refuse_control
 from conversations import agency_detail
 from conversations.annex import Heading, write_annex_docx, write_annex_xlsx
 from conversations.exports import ExportLabels, write_csv, write_xlsx
+from conversations.reminders.notices import counted
+from conversations.reminders.slots import WorkingTime
 from conversations.replies import Button, Outcome, Reply
+from conversations.risk import Risk, estimate
 from conversations.situation import Person
 from conversations.targets import EvidenceOf, agency_targets, commonly_missed
 from storage import confirmations
@@ -27,6 +31,7 @@ from storage.db import Database
 from storage.notifications import Planned
 from storage.records import (
     NOT_STARTED,
+    OPEN_STATES,
     SUBMITTED,
     SUBMITTED_STATES,
     AgencyRecord,
@@ -88,6 +93,7 @@ class CoordinatorDialogue:
             scope = unit.agencies.in_scope(campaign.id, coordinator.scope_agency_id)
             rows = [r for r in unit.agencies.states(campaign.id) if r.id in scope]
             unreached = unit.unreachable(campaign.id, scope)
+            at_risk = self._at_risk(unit, campaign, rows, now)
         names = {r.id: r.name for r in rows}
         overdue = campaign.closed(now)
         by_level = _counts(rows, lambda r: campaign.rubrics[r.level].rubric.level_name, campaign, now)
@@ -107,10 +113,22 @@ class CoordinatorDialogue:
                         "more_parents": max(0, len(by_parent) - PARENTS_SHOWN),
                         "overdue": overdue,
                         "unreachable": unreached,
+                        "at_risk": at_risk,
                     },
                 )
             ]
         )
+
+    def _at_risk(self, unit: Unit, campaign: CampaignFacts, rows: list[AgencyState], now: datetime) -> list[Risk]:
+        """The unsubmitted agencies among ``rows`` at risk of missing the deadline (none once the campaign closed)."""
+        unsubmitted = [r for r in rows if r.state in OPEN_STATES]
+        if campaign.closed(now) or not unsubmitted:
+            return []
+        zone = ZoneInfo(self.zone)
+        rubric_of = {r.id: campaign.rubrics[r.level] for r in unsubmitted}
+        done = counted(rubric_of, unit.answers.many(rubric_of))
+        active = unit.activity(rubric_of, zone)
+        return estimate(unsubmitted, done, active, now, campaign.deadline, WorkingTime(campaign.policy, zone))
 
     def scores(self, who: Person, level: str | None = None, page: int = 0, message_id: int | None = None) -> Outcome:
         campaign, reports, refused = self._scoped_report(who)

@@ -204,6 +204,10 @@ class Answers:
     def of(self, rubric: CompiledRubric, agency_id: int) -> dict[str, Any]:
         return load_agency_answers(self.session, rubric, agency_id)
 
+    def many(self, rubric_of: dict[int, CompiledRubric]) -> dict[int, dict[str, Any]]:
+        """The answers of many agencies, each decoded with its own rubric."""
+        return load_many(self.session, rubric_of)
+
     def set(self, rubric: CompiledRubric, agency, question_id: str, value: Any, **kwargs) -> None:
         set_answer(self.session, rubric, agency, question_id, value, **kwargs)
 

@@ -15,10 +15,11 @@ steps; each sender claims the rows of its own channel only.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, NamedTuple
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
@@ -28,6 +29,7 @@ from storage import answers, campaigns
 from storage.invitations import agency_invitations
 from storage.models import Agency, Campaign, Contact, Coordinator, Invitation, Notification, Submission
 from storage.notifications import Planned, store
+from storage.pace import Activity, activity
 from storage.policy import ReminderPolicy
 from storage.reach import Unreachable, reached_by_telegram, unreachable
 from storage.records import CampaignFacts
@@ -151,6 +153,10 @@ class OutboxStore:
     def answers(self, rubric_of: dict[int, CompiledRubric]) -> dict[int, dict[str, Any]]:
         """The answers of each agency, decoded with its rubric."""
         return answers.load_many(self.session, rubric_of)
+
+    def activity(self, agency_ids: Iterable[int], zone: ZoneInfo) -> dict[int, Activity]:
+        """Each agency's sittings and first and last answer change (those that never changed one are left out)."""
+        return activity(self.session, agency_ids, zone)
 
     def reachable_contacts(self, campaign_id: int) -> list[tuple[int, int]]:
         """(agency id, Telegram id) of every contact who has not blocked the bot."""

@@ -8,6 +8,9 @@ written back, and the transaction commits before the bot sends anything.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from zoneinfo import ZoneInfo
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -22,6 +25,7 @@ from storage.evidence import EvidenceStore
 from storage.invitations import Invitations
 from storage.models import Campaign
 from storage.notifications import Planned, store
+from storage.pace import Activity, activity
 from storage.reach import Unreachable, unreachable
 from storage.records import CampaignFacts
 from storage.reports import LevelReport, Scoreboard
@@ -65,6 +69,10 @@ class Unit:
     def unreachable(self, campaign_id: int, scope: set[int]) -> list[Unreachable]:
         """The agencies in ``scope`` that neither Telegram nor e-mail reaches."""
         return unreachable(self._session, campaign_id, scope)
+
+    def activity(self, agency_ids: Iterable[int], zone: ZoneInfo) -> dict[int, Activity]:
+        """Each agency's sittings and first and last answer change (those that never changed one are left out)."""
+        return activity(self._session, agency_ids, zone)
 
     def queue(self, campaign_id: int, rows: list[Planned]) -> int:
         """Add messages to the outbox (a key already there is skipped); how many were new."""

@@ -15,9 +15,10 @@ import hashlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from conversations.letters import Office, office_of
-from conversations.reminders.notices import Claimed, Notice, base, overview, progress
+from conversations.reminders.notices import OFFICE_ZONE, Claimed, Notice, base, overview, progress
 from conversations.reminders.slots import WorkingTime
 from storage.notifications import Planned
 from storage.outbox import AgencyStatus, OutboxStore, Pending
@@ -138,8 +139,9 @@ def _still_mailed(outbox: OutboxStore, campaign: CampaignFacts, agency: AgencySt
     return campaign.policy.email_to == "all" or not outbox.reached_by_telegram(agency.id)
 
 
-def mail_notices(channel: MailChannel) -> dict[str, Notice]:
-    """What each kind of e-mail row says (None: it no longer applies, the row is cancelled)."""
+def mail_notices(channel: MailChannel, zone: ZoneInfo = OFFICE_ZONE) -> dict[str, Notice]:
+    """What each kind of e-mail row says (None: it no longer applies, the row is cancelled); the coordinators'
+    overviews count working days in ``zone``."""
 
     def agency_letter(outbox: OutboxStore, row: Pending, campaign: CampaignFacts, now: datetime, applies):
         agency = outbox.agency(row.agency_id) if row.agency_id is not None else None
@@ -172,7 +174,7 @@ def mail_notices(channel: MailChannel) -> dict[str, Notice]:
 
     def coordinator_overview(listed: str | None) -> Notice:
         def notice(outbox, row, campaign, now):
-            context = overview(outbox, campaign, set(row.payload.get("scope") or ()), now)
+            context = overview(outbox, campaign, set(row.payload.get("scope") or ()), now, zone)
             if listed is not None and not context[listed]:
                 return None
             return _letter(row, channel, campaign, now, row.kind, **context)

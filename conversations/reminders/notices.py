@@ -14,15 +14,20 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
+from common.settings import DEFAULT_TIMEZONE
+from conversations.reminders.slots import WorkingTime
+from conversations.risk import estimate
 from conversations.walk import relevant_steps
+from rubrics.compiled import CompiledRubric
 from rubrics.scoring import AgencyInput, Scorer
 from storage.outbox import AgencyStatus, OutboxStore, Pending, Recipient
 from storage.records import IN_PROGRESS, NOT_STARTED, OPEN_STATES, RETURNED, SUBMITTED_STATES, CampaignFacts
 
 log = logging.getLogger(__name__)
 
-AT_RISK_DAYS = 3  # unsubmitted agencies under half-way this close to the deadline are at risk
+OFFICE_ZONE = ZoneInfo(DEFAULT_TIMEZONE)  # the zone of working days when the caller names none
 
 
 @dataclass
@@ -62,7 +67,11 @@ def base(campaign: CampaignFacts, now: datetime) -> dict[str, Any]:
 def progress(outbox: OutboxStore, campaign: CampaignFacts, agencies: list[AgencyStatus]) -> dict[int, tuple[int, int]]:
     """(answered, relevant) questions of each agency."""
     rubric_of = {a.id: campaign.rubrics[a.level] for a in agencies}
-    stored = outbox.answers(rubric_of)
+    return counted(rubric_of, outbox.answers(rubric_of))
+
+
+def counted(rubric_of: dict[int, CompiledRubric], stored: dict[int, dict[str, Any]]) -> dict[int, tuple[int, int]]:
+    """(answered, relevant) questions of each agency, from its rubric and its stored answers."""
     result = {}
     for agency_id, rubric in rubric_of.items():
         relevant = relevant_steps(rubric, stored[agency_id])
@@ -70,26 +79,29 @@ def progress(outbox: OutboxStore, campaign: CampaignFacts, agencies: list[Agency
     return result
 
 
-def overview(outbox: OutboxStore, campaign: CampaignFacts, scope: set[int], now: datetime) -> dict[str, Any]:
-    """Where the agencies in ``scope`` stand: by level, not started, in progress, at risk, blocked, overdue."""
+def overview(
+    outbox: OutboxStore, campaign: CampaignFacts, scope: set[int], now: datetime, zone: ZoneInfo = OFFICE_ZONE
+) -> dict[str, Any]:
+    """Where the agencies in ``scope`` stand: by level, not started, in progress, at risk (see
+    :mod:`conversations.risk`; none once the campaign has closed, when the overdue list says it), blocked, overdue."""
     rows = [a for a in outbox.agencies(campaign.id) if a.id in scope]
-    done = progress(outbox, campaign, [r for r in rows if r.state in OPEN_STATES])
+    unsubmitted = [r for r in rows if r.state in OPEN_STATES]
+    done = progress(outbox, campaign, unsubmitted)
+    at_risk = []
+    if not campaign.closed(now):
+        active = outbox.activity([r.id for r in unsubmitted], zone)
+        at_risk = estimate(unsubmitted, done, active, now, campaign.deadline, WorkingTime(campaign.policy, zone))
     by_level: dict[str, dict[str, int]] = {}
     for r in rows:
         counts = by_level.setdefault(campaign.rubrics[r.level].rubric.level_name, {"total": 0, "submitted": 0})
         counts["total"] += 1
         counts["submitted"] += r.state in SUBMITTED_STATES
-    days_left = (campaign.deadline - now).total_seconds() / 86400
-
-    def at_risk(r: AgencyStatus) -> bool:
-        answered, relevant = done.get(r.id, (0, 1))
-        return r.state in OPEN_STATES and (r.state == NOT_STARTED or answered * 2 < relevant)
 
     return {
         "by_level": by_level,
         "not_started": [r for r in rows if r.state == NOT_STARTED],
         "in_progress": [r for r in rows if r.state in (IN_PROGRESS, RETURNED)],
-        "at_risk": [r for r in rows if at_risk(r)] if days_left < AT_RISK_DAYS else [],
+        "at_risk": at_risk,
         "blocked": outbox.blocked(campaign.id, scope),
         "unreachable": outbox.unreachable(campaign.id, scope),
         "overdue": [r for r in rows if campaign.overdue(r.state, now)],
@@ -180,20 +192,20 @@ def receipt(outbox: OutboxStore, row: Pending, campaign: CampaignFacts, now: dat
 
 
 def _coordinator_overview(
-    outbox: OutboxStore, row: Pending, campaign: CampaignFacts, now: datetime
+    outbox: OutboxStore, row: Pending, campaign: CampaignFacts, now: datetime, zone: ZoneInfo
 ) -> tuple[Recipient, dict[str, Any]] | None:
     coordinator = outbox.coordinator(campaign.id, row.telegram_user_id)
     if coordinator is None:
         return None
     scope = set(row.payload.get("scope") or outbox.scope(campaign.id, coordinator.scope_agency_id))
-    return coordinator, {**base(campaign, now), **overview(outbox, campaign, scope, now), **row.payload}
+    return coordinator, {**base(campaign, now), **overview(outbox, campaign, scope, now, zone), **row.payload}
 
 
-def _overview_notice(listed: str | None) -> Notice:
+def _overview_notice(listed: str | None, zone: ZoneInfo) -> Notice:
     """A coordinator's overview; with ``listed``, only while that list of agencies is not empty."""
 
     def notice(outbox: OutboxStore, row: Pending, campaign: CampaignFacts, now: datetime) -> Claimed | None:
-        found = _coordinator_overview(outbox, row, campaign, now)
+        found = _coordinator_overview(outbox, row, campaign, now, zone)
         if found is None or (listed is not None and not found[1][listed]):
             return None
         coordinator, context = found
@@ -202,13 +214,18 @@ def _overview_notice(listed: str | None) -> Notice:
     return notice
 
 
-NOTICES: dict[str, Notice] = {
-    "reminder": reminder,
-    "overdue": overdue,
-    "returned": returned,
-    "submitted": submitted,
-    "receipt": receipt,
-    "digest": _overview_notice(None),  # every working morning, whatever it says
-    "escalation": _overview_notice("not_started"),  # three days before: who has not started
-    "overdue_list": _overview_notice("overdue"),  # at closing: who is overdue
-}
+def telegram_notices(zone: ZoneInfo) -> dict[str, Notice]:
+    """The Telegram messages by kind; the coordinators' overviews count working days in ``zone``."""
+    return {
+        "reminder": reminder,
+        "overdue": overdue,
+        "returned": returned,
+        "submitted": submitted,
+        "receipt": receipt,
+        "digest": _overview_notice(None, zone),  # every working morning, whatever it says
+        "escalation": _overview_notice("not_started", zone),  # three days before: who has not started
+        "overdue_list": _overview_notice("overdue", zone),  # at closing: who is overdue
+    }
+
+
+NOTICES = telegram_notices(OFFICE_ZONE)

@@ -25,7 +25,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from conversations.reminders.mail import EMAIL, MailChannel, invitation_rows, mail_notices
-from conversations.reminders.notices import NOTICES, Claimed, describe
+from conversations.reminders.notices import Claimed, describe, telegram_notices
 from conversations.reminders.plan import digests, plan, replan
 from storage.db import Database
 from storage.outbox import OutboxStore, opened
@@ -78,7 +78,7 @@ class Outbox:
         self.zone = zone
         self.worker = worker
         self.mail = mail
-        self.notices = {TELEGRAM: NOTICES, EMAIL: mail_notices(mail) if mail else {}}
+        self.notices = {TELEGRAM: telegram_notices(zone), EMAIL: mail_notices(mail, zone) if mail else {}}
 
     # -- planning -----------------------------------------------------------------
 

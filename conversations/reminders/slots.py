@@ -41,6 +41,12 @@ class WorkingTime:
     def is_working_day(self, day: date) -> bool:
         return bool(self.policy.working_days) and self.calendar.is_working_day(day)
 
+    def working_days(self, start: date, end: date) -> int:
+        """How many working days ``start`` to ``end`` holds, both included (0 when ``end`` is before ``start``)."""
+        if end < start or not self.policy.working_days:
+            return 0
+        return self.calendar.get_working_days_count(start, end)
+
     def _nth_working_day(self, day: date, n: int) -> date | None:
         """The library's next (``n=1``) or previous (``n=-1``) working day; None for a policy without days."""
         return self.calendar.get_nth_working_day(day, n) if self.policy.working_days else None

@@ -7,6 +7,7 @@ import asyncio
 import csv
 import io
 import random
+from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -21,6 +22,7 @@ from bot.demo.fake_telegram import FakeTelegram, run_application
 from bot.reminders.sender import Sender
 from common.settings import Settings
 from conversations.reminders.outbox import Outbox
+from conversations.walk import relevant_steps
 from rubrics.bundled import bundled
 from rubrics.sample_answers import sample_answers
 from storage import campaigns
@@ -92,6 +94,38 @@ def test_status_scores_and_exports_for_the_whole_campaign(running):
     rows = list(csv.DictReader(io.StringIO(documents[f"cqdt-dot-{campaign.id}.csv"].decode("utf-8-sig"))))
     assert {r["Mã đơn vị"] for r in rows} == {"193", "06652", "06655"}
     assert {f"cqdt-dot-{campaign.id}-phu-luc.xlsx", f"cqdt-dot-{campaign.id}-phu-luc.docx"} <= documents.keys()
+
+
+def test_status_lists_the_agencies_at_risk_in_scope(db):
+    """Two working days before the deadline (Friday 25/10, the deadline Monday 09:00): Hạ Long never started,
+    Hà Khẩu stopped after a few answers on 14/10, Hà Phong answered everything but did not submit."""
+    campaign = make_campaign(db, START)
+    answer_all(db, "06652", 1)
+    rubric = bundled()["qn2018-xa"]
+    with db.session() as session:
+        agency = session.scalar(select(Agency).where(Agency.code == "06655"))
+        current = {}
+        for qid, value in list(sample_answers(rubric, random.Random(2), na_rate=0).items())[:5]:
+            set_answer(session, rubric, agency, qid, value, by=None, source="test", now=START, current=current)
+            current[qid] = value
+        city = coordinator_invitation(session, campaigns.get(session, campaign.id), START, "06655").token
+    clock = Clock(START + timedelta(days=11))
+    with FakeTelegram() as fake:
+        application = build_application(Settings(token=fake.token, telegram_api_url=fake.api_url), db, clock=clock)
+        with run_application(application):
+            fake.wait_for_long_poll()
+            so, city_office = join(fake, 900, campaign.coordinator_token), join(fake, 901, city)
+            status = so.wait_for_reply(after_update=so.send_command("/tinhhinh")).text
+            mine = city_office.wait_for_reply(after_update=city_office.send_command("/tinhhinh")).text
+    khau = f"• UBND Phường Hà Khẩu: còn {len(relevant_steps(rubric, current)) - 5} câu, 2 ngày làm việc, "
+    assert (
+        "Có nguy cơ trễ hạn (3):\n"
+        f"• UBND Thành phố Hạ Long: còn {len(relevant_steps(bundled()['qn2018-huyen'], {}))} câu, "
+        "2 ngày làm việc, chưa bắt đầu\n"
+        f"{khau}chưa hoạt động từ 14/10\n"
+        "• UBND Phường Hà Phong: đã trả lời đủ, chưa nộp"
+    ) in status
+    assert f"Có nguy cơ trễ hạn (1):\n{khau}" in mine and "Hạ Long" not in mine and "Hà Phong" not in mine
 
 
 def test_a_city_coordinator_sees_only_its_scope(running):

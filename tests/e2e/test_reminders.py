@@ -30,6 +30,7 @@ from conversations.reminders.notices import NOTICES
 from conversations.reminders.outbox import Outbox
 from conversations.reminders.plan import PLANNED_KINDS, plan
 from conversations.situation import Person
+from conversations.walk import relevant_steps
 from rubrics.bundled import bundled
 from rubrics.sample_answers import sample_answers
 from storage import campaigns
@@ -141,6 +142,17 @@ def test_a_campaign_timeline(db, fake):
         "25/10 08:00",
         "28/10 08:00",
     ]
+    # the agencies at risk, with their reason: on the deadline's morning Hà Phong has submitted, Hạ Long never
+    # started and Hà Khẩu answered one question on 14/10, and one working day is left
+    shown = {when.strftime("%d/%m"): text for when, text, _ in coordinator if "Tình hình" in text}
+    assert "• UBND Phường Hà Phong: còn" in shown["21/10"] and "Hà Phong:" not in shown["28/10"]
+    huyen_left = len(relevant_steps(bundled()["qn2018-huyen"], {}))
+    xa_left = len(relevant_steps(bundled()["qn2018-xa"], {"cbcc_tong": 30})) - 1
+    assert (
+        "Có nguy cơ trễ hạn (2):\n"
+        f"• UBND Thành phố Hạ Long: còn {huyen_left} câu, 1 ngày làm việc, chưa bắt đầu\n"
+        f"• UBND Phường Hà Khẩu: còn {xa_left} câu, 1 ngày làm việc, chưa hoạt động từ 14/10"
+    ) in shown["28/10"]
     escalation = [text for when, text, _ in coordinator if "chưa bắt đầu trả lời" in text]
     assert times(coordinator, "chưa bắt đầu trả lời") == ["25/10 14:00"]
     assert "UBND Thành phố Hạ Long" in escalation[0] and "Hà Khẩu" not in escalation[0]

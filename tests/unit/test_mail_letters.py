@@ -4,6 +4,7 @@ line, the deep link in the text, and for the invitation an HTML part with the QR
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 from email.headerregistry import Address
 from types import SimpleNamespace
 
@@ -12,6 +13,7 @@ import pytest
 from bot.mail.letters import letter_of, qr_png
 from conversations.letters import Office
 from conversations.reminders.notices import Claimed
+from conversations.risk import STALLED, Risk
 
 SENDER = Address("Sở Khoa học và Công nghệ tỉnh Quảng Ninh", "cqdt", "sokhcn.quangninh.gov.vn")
 NOW = datetime(2019, 10, 21, 2, 0, tzinfo=UTC)
@@ -62,3 +64,19 @@ def test_each_letter_renders(kind, language):
         assert ("14h00 ngày 28/10/2019" if language == "vi" else "28/10/2019") in text
     else:
         assert message.get_body(("html",)) is None
+
+
+@pytest.mark.parametrize(
+    ("language", "line"),
+    [
+        ("vi", "• UBND Phường Hà Khẩu: còn 24 câu, 2 ngày làm việc, chưa hoạt động từ 21/10"),
+        ("en", "• UBND Phường Hà Khẩu: 24 questions left, 2 working days, no activity since 21/10"),
+    ],
+)
+def test_the_mailed_digest_lists_the_agencies_at_risk_with_their_reason(language, line):
+    last = datetime(2019, 10, 21, 3, 0, tzinfo=UTC)
+    at_risk = [Risk(6, "UBND Phường Hà Khẩu", STALLED, 24, 2, Decimal("3.4"), 8, last, 3)]
+    context = {**BASE, "office": OFFICE, **OVERVIEW, "at_risk": at_risk}
+    claimed = Claimed(7, "digest", None, language, "digest", context, email="vanthu@halong.gov.vn")
+    text = letter_of(claimed, "Asia/Ho_Chi_Minh", SENDER, "cqdt_qn_bot").get_body(("plain",)).get_content()
+    assert line in text.splitlines()
