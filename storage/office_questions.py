@@ -184,22 +184,25 @@ class OfficeQuestions:
         ).all()
         return [(a, u) for a, u in rows]
 
+    def unanswered_count(self, campaign_id: int, scope: set[int]) -> int:
+        """How many questions of agencies in ``scope`` wait for the office's answer."""
+        rows = self.session.scalars(
+            select(OfficeQuestion.agency_id).where(
+                OfficeQuestion.campaign_id == campaign_id, OfficeQuestion.answered_at.is_(None)
+            )
+        )
+        return sum(1 for agency_id in rows if agency_id in scope)
+
+    def guidance_by_id(self, guidance_id: int) -> GuidanceRecord | None:
+        row = self.session.get(Guidance, guidance_id)
+        return _guidance(row) if row is not None else None
+
     def answering(self, coordinator_id: int) -> int | None:
         """The question the coordinator's next message answers, if they pressed its reply button."""
         return self.session.scalar(select(Coordinator.answering).where(Coordinator.id == coordinator_id))
 
     def set_answering(self, coordinator_id: int, number: int | None) -> None:
         self.session.execute(update(Coordinator).where(Coordinator.id == coordinator_id).values(answering=number))
-
-
-def unanswered_count(session: Session, campaign_id: int, scope: set[int]) -> int:
-    """How many questions of agencies in ``scope`` wait for the office's answer."""
-    rows = session.scalars(
-        select(OfficeQuestion.agency_id).where(
-            OfficeQuestion.campaign_id == campaign_id, OfficeQuestion.answered_at.is_(None)
-        )
-    )
-    return sum(1 for agency_id in rows if agency_id in scope)
 
 
 def guidance_of(session: Session, campaign_id: int) -> list[GuidanceRecord]:
@@ -214,11 +217,10 @@ def carry(session: Session, from_id: int, to_id: int, now: datetime) -> list[Gui
     rubric of the same level still has; what was carried before is not copied again. The copies made."""
     source, target = campaigns.get(session, from_id), campaigns.get(session, to_id)
     rubrics = campaigns.facts_of(target).rubrics
-    done = set(
-        session.scalars(
-            select(Guidance.carried_from_id).where(Guidance.campaign_id == target.id, Guidance.carried_from_id.is_not(None))
-        )
+    carried = select(Guidance.carried_from_id).where(
+        Guidance.campaign_id == target.id, Guidance.carried_from_id.is_not(None)
     )
+    done = set(session.scalars(carried))
     copies = []
     for old in session.scalars(select(Guidance).where(Guidance.campaign_id == source.id).order_by(Guidance.id)):
         rubric = rubrics.get(old.level)
