@@ -138,6 +138,7 @@ def test_a_city_coordinator_answers_only_its_own_agencies(running):
     asker.wait_for_reply(match="Xin Đồng chí gõ câu hỏi")
     cancelled = asker.wait_for_reply(after_update=asker.send_command("/huy"), match="huỷ")
     assert "Đã huỷ thao tác đang chờ" in cancelled.text  # no longer asking: the next text is an answer again
+    asker.wait_for_reply(match="Câu trả lời hiện tại")  # the question again, after /huy
     stored = asker.wait_for_reply(after_update=asker.send_text("12"))
     assert stored.text.startswith(f"✓ Câu {indicator_step().number}: 12")
     other = join(fake, 903, campaign.tokens["office-06655"], 1)
