@@ -1,0 +1,155 @@
+"""Questions to the office on the database, driven through the dialogues: the repository, the scope of each
+coordinator, the refusals, publishing once, and guidance carried into the next campaign.
+
+The round trip through the real bot is in tests/e2e/test_office_questions.py.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from dialogue_helpers import START, Clock, answer_all, make_campaign
+from sqlalchemy import func, select
+
+from bot.labels import by_language
+from bot.rendering import text_of
+from conversations.contact_dialogue import ContactDialogue
+from conversations.coordinator_dialogue import CoordinatorDialogue
+from conversations.situation import Person
+from rubrics.bundled import bundled
+from storage import campaigns
+from storage.campaigns import CampaignSpec
+from storage.invitations import coordinator_invitation
+from storage.models import Contact, Guidance, Notification, OfficeQuestion
+from storage.office_questions import QUESTION_LIMIT, carry, guidance_of
+
+ZONE = "Asia/Ho_Chi_Minh"
+XA = bundled()["qn2018-xa"]
+STEP = next(s for s in XA.steps if s.indicator is not None and s.question.when is None)
+PHONG, KHAU = Person(300, 300, "Thu Hà", "vi"), Person(301, 301, "Văn Minh", "vi")
+PROVINCE, CITY = Person(900, 900, "Sở"), Person(901, 901, "Phường Hà Khẩu")
+
+
+@pytest.fixture
+def world(db):
+    clock = Clock(START)
+    campaign = make_campaign(db, START)
+    answer_all(db, "06652", 1)
+    contacts = ContactDialogue(db, clock)
+    coordinators = CoordinatorDialogue(db, clock, ZONE, by_language(ZONE))
+    contacts.start(PHONG, campaign.tokens["06652"])
+    contacts.start(KHAU, campaign.tokens["06655"])
+    contacts.start(PROVINCE, campaign.coordinator_token)
+    with db.session() as session:
+        city = coordinator_invitation(session, campaigns.get(session, campaign.id), START, "06655").token
+    contacts.start(CITY, city)
+    return db, clock, campaign, contacts, coordinators
+
+
+def texts(outcome) -> str:
+    return "\n".join(text_of(reply, "vi", ZONE) for reply in outcome.replies)
+
+
+def ask(contacts, db, who: Person, text: str) -> int:
+    """At STEP, press ❓ and type ``text``; the question's number."""
+    contacts.command(who, "sua", str(STEP.number))
+    with db.session() as session:
+        token = session.scalar(select(Contact.prompt_token).where(Contact.telegram_user_id == who.user_id))
+    assert contacts.button(who, f"q:{token}:h:").notice == "ask"
+    outcome = contacts.text(who, text)
+    assert [r.template for r in outcome.replies] == ["office_asked", "question"], texts(outcome)
+    return outcome.replies[0].context["number"]
+
+
+def notifications(db, kind: str) -> list[tuple[int, str]]:
+    with db.session() as session:
+        rows = session.execute(select(Notification.telegram_user_id, Notification.key).where(Notification.kind == kind))
+        return sorted(rows.all())
+
+
+def test_each_coordinator_sees_and_answers_only_its_scope(world):
+    db, clock, _, contacts, coordinators = world
+    phong = ask(contacts, db, PHONG, "Số liệu tính đến ngày nào?")
+    clock.advance(minutes=5)
+    khau = ask(contacts, db, KHAU, "Có tính cán bộ hợp đồng không?")
+    # the province's office hears of both, the city's office of Hà Khẩu's only
+    assert [u for u, _ in notifications(db, "office_question")] == [900, 900, 901]
+
+    listed = contacts.command(PROVINCE, "hoidap")
+    assert [e["question"].id for e in listed.replies[0].context["entries"]] == [phong, khau]  # oldest first
+    assert [e["question"].id for e in contacts.command(CITY, "hoidap").replies[0].context["entries"]] == [khau]
+
+    for attempt in (coordinators.reply(CITY, f"{phong} Tính đến 30/9."), coordinators.publish(CITY, str(phong))):
+        assert attempt.notice == "refused"
+        assert f"Không có câu hỏi số {phong} trong phạm vi" in texts(attempt)
+    assert coordinators.button(CITY, f"k:h:{phong}", None).notice == "refused"
+    assert "Tính đến" not in str(contacts.command(PHONG, "hoidap").replies[0].context)
+
+    answered = coordinators.reply(CITY, f"{khau} Có, tính cả cán bộ hợp đồng.")
+    assert answered.notice == "saved" and answered.replies[0].buttons[0][0].data == f"k:p:{khau}"
+    assert notifications(db, "office_answer")[0][0] == KHAU.user_id
+    assert [e["question"].id for e in contacts.command(PROVINCE, "hoidap").replies[0].context["entries"]] == [phong]
+    mine = texts(contacts.command(KHAU, "hoidap"))
+    assert "Trả lời: «Có, tính cả cán bộ hợp đồng.»" in mine and "Số liệu tính đến" not in mine
+
+
+def test_refusals_leave_nothing_half_done(world):
+    db, _, _, contacts, coordinators = world
+    contacts.command(KHAU, "sua", str(STEP.number))
+    with db.session() as session:
+        token = session.scalar(select(Contact.prompt_token).where(Contact.telegram_user_id == KHAU.user_id))
+    contacts.button(KHAU, f"q:{token}:h:")
+    assert "quá giới hạn 1.000 ký tự" in texts(contacts.text(KHAU, "x" * (QUESTION_LIMIT + 1)))
+    assert "ký tự điều khiển" in texts(contacts.text(KHAU, "Hỏi\x07"))
+    with db.session() as session:
+        assert session.scalar(select(func.count(OfficeQuestion.id))) == 0
+    number = contacts.text(KHAU, "Hỏi lần này được chứ?").replies[0].context["number"]
+
+    assert "chưa được trả lời" in texts(coordinators.publish(PROVINCE, str(number)))
+    assert "không phải số câu hỏi" in texts(coordinators.reply(PROVINCE, "abc trả lời"))
+    assert "/traloi số_câu_hỏi" in texts(coordinators.reply(PROVINCE, ""))
+    waiting = coordinators.reply(PROVINCE, str(number))  # /traloi N alone: the answer comes next
+    assert waiting.replies[0].template == "office_answer_prompt"
+    assert "Đã huỷ thao tác đang chờ" in texts(contacts.command(PROVINCE, "huy"))  # /huy: no answer awaited now
+    assert contacts.text(PROVINCE, "Có.").replies[0].template == "not_registered"
+
+    coordinators.button(PROVINCE, f"k:h:{number}", None)
+    assert contacts.text(PROVINCE, "Được.").replies[0].template == "office_answered"
+    assert contacts.text(PROVINCE, "Thêm nữa.").replies[0].template == "not_registered"  # answered once only
+    coordinators.publish(PROVINCE, str(number))
+    assert "đã được công bố làm hướng dẫn" in texts(coordinators.reply(PROVINCE, f"{number} Sửa lại."))
+
+
+def test_guidance_is_shown_everywhere_and_sent_once(world):
+    db, _, campaign, contacts, coordinators = world
+    number = ask(contacts, db, KHAU, "Có tính cán bộ hợp đồng không?")
+    coordinators.reply(PROVINCE, f"{number} Có, tính cả cán bộ hợp đồng.")
+    first = coordinators.publish(PROVINCE, str(number))
+    assert first.replies[0].context["sent"] == 1  # Hà Phong's contact: its agency had answered the question
+    again = coordinators.button(PROVINCE, f"k:p:{number}", None)
+    assert again.replies[0].context == {**first.replies[0].context, "sent": 0, "again": True}
+    assert [u for u, _ in notifications(db, "guidance")] == [PHONG.user_id]
+    with db.session() as session:
+        assert session.scalar(select(func.count(Guidance.id))) == 1
+
+    for who in (PHONG, KHAU):
+        shown = contacts.command(who, "sua", str(STEP.number))
+        assert "💡 Hướng dẫn của cơ quan điều phối: Có, tính cả cán bộ hợp đồng." in texts(shown)
+
+
+def test_guidance_carries_into_the_next_campaign_once(world):
+    db, _, campaign, contacts, coordinators = world
+    number = ask(contacts, db, KHAU, "Có tính cán bộ hợp đồng không?")
+    coordinators.reply(PROVINCE, f"{number} Có, tính cả cán bộ hợp đồng.")
+    coordinators.publish(PROVINCE, str(number))
+    with db.session() as session:
+        rubrics = {"huyen": bundled()["qn2018-huyen"], "xa": XA}
+        spec = CampaignSpec("Đánh giá CQĐT năm 2020", rubrics, START + timedelta(days=380))
+        following = campaigns.create(session, spec)
+        copied = carry(session, campaign.id, following.id, START + timedelta(days=360))
+        assert [(g.level, g.question_id, g.text, g.carried) for g in copied] == [
+            ("xa", STEP.question.id, "Có, tính cả cán bộ hợp đồng.", True)
+        ]
+        assert carry(session, campaign.id, following.id, START + timedelta(days=361)) == []
+        assert [g.id for g in guidance_of(session, following.id)] == [copied[0].id]
