@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from storage import campaigns
 from storage.models import Agency, Answer, Campaign, Contact, Coordinator, Guidance, OfficeQuestion
+from storage.reports import previous_campaign
 
 QUESTION_LIMIT = 1000  # characters of a contact's question
 ANSWER_LIMIT = 2000  # characters of the office's answer
@@ -242,5 +243,26 @@ def carry(session: Session, from_id: int, to_id: int, now: datetime) -> list[Gui
     return [_guidance(r) for r in copies]
 
 
-def published_count(session: Session, campaign: Campaign) -> int:
-    return session.scalar(select(func.count(Guidance.id)).where(Guidance.campaign_id == campaign.id))
+@dataclass(frozen=True)
+class CarryOffer:
+    """An earlier campaign of the same rubric family whose guidance a new campaign can take."""
+
+    campaign_id: int
+    name: str
+    guidance: int
+
+
+def carry_offers(session: Session, campaign_id: int) -> list[CarryOffer]:
+    """The previous campaign of each level's family that published guidance (``cqdt campaign create`` says so)."""
+    campaign = campaigns.get(session, campaign_id)
+    earlier: dict[int, Campaign] = {}
+    for level in campaign.levels:
+        found = previous_campaign(session, campaign, level.level)
+        if found is not None:
+            earlier[found.id] = found
+    offers = []
+    for found in earlier.values():
+        count = session.scalar(select(func.count(Guidance.id)).where(Guidance.campaign_id == found.id))
+        if count:
+            offers.append(CarryOffer(found.id, found.name, count))
+    return offers

@@ -6,12 +6,15 @@ The round trip through the real bot is in tests/e2e/test_office_questions.py.
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 
 import pytest
+from cli_helpers import Cli, without_settings
 from dialogue_helpers import START, Clock, answer_all, make_campaign
 from sqlalchemy import func, select
 
+from bot.cli import main
 from bot.labels import by_language
 from bot.rendering import text_of
 from conversations.contact_dialogue import ContactDialogue
@@ -153,3 +156,32 @@ def test_guidance_carries_into_the_next_campaign_once(world):
         ]
         assert carry(session, campaign.id, following.id, START + timedelta(days=361)) == []
         assert [g.id for g in guidance_of(session, following.id)] == [copied[0].id]
+
+
+def test_the_command_line_offers_and_carries_the_guidance(world, database_url, capsys, monkeypatch):
+    db, _, campaign, contacts, coordinators = world
+    without_settings(monkeypatch)
+    cqdt = Cli(capsys, database_url)
+    number = ask(contacts, db, KHAU, "Có tính cán bộ hợp đồng không?")
+    coordinators.reply(PROVINCE, f"{number} Có, tính cả cán bộ hợp đồng.")
+    coordinators.publish(PROVINCE, str(number))
+
+    code = main(
+        ["--database-url", database_url, "campaign", "create", "--name", "Đánh giá CQĐT năm 2020"]
+        + ["--rubric", "huyen=qn2018-huyen", "--rubric", "xa=qn2018-xa", "--deadline", "2020-10-28 14:00", "--yes"]
+    )
+    created = capsys.readouterr()
+    assert code == 0
+    following = int(created.out.strip())
+    assert (
+        f"Đợt trước cùng bộ tiêu chí (số {campaign.id}, «Đánh giá CQĐT năm 2019») có 1 hướng dẫn đã công bố; "
+        f"chép sang đợt này bằng: cqdt guidance carry --from {campaign.id} --to {following}"
+    ) in created.err
+
+    carried = cqdt("guidance", "carry", "--from", str(campaign.id), "--to", str(following))
+    assert f"Đã chép 1 hướng dẫn từ đợt {campaign.id} sang đợt {following}" in carried
+    assert f"câu {STEP.question.id}: hỏi «Có tính cán bộ hợp đồng không?» — Có, tính cả cán bộ hợp đồng." in carried
+    again = cqdt("guidance", "carry", "--from", str(campaign.id), "--to", str(following), "--json")
+    assert json.loads(again)["guidance"] == []
+    listed = cqdt("guidance", "list", "--campaign", str(following))
+    assert "(chép từ đợt trước)" in listed
