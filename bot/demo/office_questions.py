@@ -15,8 +15,11 @@ from bot.demo.transcript import Said
 from storage.office_questions import GuidanceRecord, carry
 
 ASKER = "06661"  # a ward whose contact stopped midway on the first day
-QUESTION = "Số liệu của câu này tính đến ngày nào: ngày báo cáo hay ngày cuối kỳ số liệu?"
-ANSWER = "Tính đến ngày cuối kỳ số liệu (15/10/2019), như ghi trong Kế hoạch của UBND tỉnh."
+QUESTION = "Minh chứng của câu này cần bản chụp văn bản gốc, hay chỉ cần ghi số hiệu văn bản?"
+ANSWER = (
+    "Chỉ cần ghi số hiệu, ngày và trích yếu của văn bản; bản chụp gửi kèm nếu có, "
+    "cơ quan điều phối đối chiếu khi thẩm định."
+)
 KINDS = ("office_question", "office_answer", "guidance")
 
 
