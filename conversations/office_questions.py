@@ -24,7 +24,8 @@ from storage.unit import Unit
 
 ASK = "ask"  # the contact's draft mode while the next text is their question
 CATCH_UP = timedelta(days=7)  # a question, answer or guidance is sent late rather than never
-LISTED = 15  # questions in /hoidap
+LISTED = 8  # open questions in a coordinator's /hoidap, so the message stays under Telegram's 4 096 characters
+CONTACT_LISTED = 6  # a contact's latest questions, each with its answer
 
 
 def refusal(refused: Refused) -> Outcome:
@@ -100,7 +101,7 @@ def _notify_coordinators(unit: Unit, question: OfficeQuestionRecord, now: dateti
 
 def contact_listing(place: Situation) -> Outcome:
     """``/hoidap`` of a contact: the agency's questions, latest first, with the office's answers."""
-    questions = place.unit.office_questions.of_agency(place.agency.id, LISTED)
+    questions = place.unit.office_questions.of_agency(place.agency.id, CONTACT_LISTED)
     entries = [{"question": q, "step": step_of(place.rubric, q.question_id)} for q in questions]
     return Outcome([Reply("office_questions", {"coordinator": False, "entries": entries, "total": len(entries)})])
 

@@ -7,6 +7,7 @@ The round trip through the real bot is in tests/e2e/test_office_questions.py.
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -16,9 +17,13 @@ from sqlalchemy import func, select
 
 from bot.cli import main
 from bot.labels import by_language
+from bot.reminders.sender import message_of
 from bot.rendering import text_of
+from bot.texts import render
 from conversations.contact_dialogue import ContactDialogue
 from conversations.coordinator_dialogue import CoordinatorDialogue
+from conversations.office_questions import LISTED
+from conversations.reminders.notices import base, describe, overview
 from conversations.situation import Person
 from rubrics.bundled import bundled
 from storage import campaigns
@@ -26,6 +31,7 @@ from storage.campaigns import CampaignSpec
 from storage.invitations import coordinator_invitation
 from storage.models import Contact, Guidance, Notification, OfficeQuestion
 from storage.office_questions import QUESTION_LIMIT, carry, guidance_of
+from storage.outbox import OutboxStore, Pending
 
 ZONE = "Asia/Ho_Chi_Minh"
 XA = bundled()["qn2018-xa"]
@@ -185,3 +191,65 @@ def test_the_command_line_offers_and_carries_the_guidance(world, database_url, c
     assert json.loads(again)["guidance"] == []
     listed = cqdt("guidance", "list", "--campaign", str(following))
     assert "(chép từ đợt trước)" in listed
+
+
+def outbox_messages(db, kind: str, lang: str) -> list[tuple[str, list]]:
+    """(text, buttons) of each outbox row of ``kind`` as the sender would write it in ``lang``; a row whose
+    message no longer applies (a question answered meanwhile) is left out, as the sender cancels it."""
+    with db.session() as session:
+        outbox = OutboxStore(session)
+        rows = session.scalars(select(Notification).where(Notification.kind == kind).order_by(Notification.id))
+        pending = [Pending(r.id, r.campaign_id, r.kind, r.telegram_user_id, r.agency_id, r.payload) for r in rows]
+        claimed = [describe(outbox, row, START) for row in pending]
+    written = [message_of(replace(c, language=lang), ZONE) for c in claimed if c is not None]
+    return [(text, markup.inline_keyboard if markup else []) for text, markup in written]
+
+
+@pytest.mark.parametrize("lang", ["vi", "en"])
+def test_every_message_is_written_in_both_languages_and_fits_telegram(world, lang):
+    db, clock, campaign, contacts, coordinators = world
+    numbers = []
+    for n in range(LISTED + 2):
+        clock.advance(minutes=1)
+        numbers.append(ask(contacts, db, KHAU, f"Câu hỏi {n}: " + "rất dài " * 120))
+    listed = contacts.command(PROVINCE, "hoidap")
+    assert [e["question"].id for e in listed.replies[0].context["entries"]] == numbers[:LISTED]
+    outcomes = [listed, coordinators.reply(PROVINCE, str(numbers[0]))]
+    outcomes.append(contacts.text(PROVINCE, "Trả lời " + "rất dài " * 240))
+    outcomes += [coordinators.publish(PROVINCE, str(numbers[0])), contacts.command(KHAU, "hoidap")]
+    outcomes.append(contacts.command(PHONG, "sua", str(STEP.number)))
+    for outcome in outcomes:
+        for reply in outcome.replies:
+            text = text_of(reply, lang, ZONE)
+            assert len(text) < 4096 and "None" not in text, text
+    assert (lang == "en") == ("Guidance from the coordinating office" in text_of(outcomes[-1].replies[-1], lang, ZONE))
+
+    questions = outbox_messages(db, "office_question", lang)
+    assert len(questions) == 2 * (len(numbers) - 1)  # to both offices; the answered one is not sent any more
+    (question, buttons) = questions[0]
+    assert f"{STEP.indicator.code}" in question and buttons[0][0].callback_data == f"k:h:{numbers[1]}"
+    assert "rất dài" in outbox_messages(db, "office_answer", lang)[0][0]
+    assert [b for _, b in outbox_messages(db, "guidance", lang)] == [[]]
+
+
+def test_the_digest_counts_the_unanswered_questions_in_scope(world):
+    db, _, campaign, contacts, coordinators = world
+    ask(contacts, db, PHONG, "Hỏi một?")
+    answered = ask(contacts, db, KHAU, "Hỏi hai?")
+    ask(contacts, db, KHAU, "Hỏi ba?")
+    coordinators.reply(PROVINCE, f"{answered} Đáp.")
+    with db.session() as session:
+        outbox = OutboxStore(session)
+        facts = outbox.campaign(campaign.id)
+        everything = outbox.scope(campaign.id, None)
+        khau = {a.id for a in outbox.agencies(campaign.id) if a.code == "06655"}
+        assert overview(outbox, facts, everything, START)["unanswered_questions"] == 2
+        assert overview(outbox, facts, khau, START)["unanswered_questions"] == 1
+    digest = render("digest", lang="vi", zone=ZONE, **base(facts, START), **overview_of(db, campaign.id))
+    assert "❓ Câu hỏi của đơn vị đang chờ cơ quan điều phối trả lời: 2 (xem /hoidap)." in digest
+
+
+def overview_of(db, campaign_id: int) -> dict:
+    with db.session() as session:
+        outbox = OutboxStore(session)
+        return overview(outbox, outbox.campaign(campaign_id), outbox.scope(campaign_id, None), START)
