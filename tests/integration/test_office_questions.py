@@ -253,3 +253,16 @@ def overview_of(db, campaign_id: int) -> dict:
     with db.session() as session:
         outbox = OutboxStore(session)
         return overview(outbox, outbox.campaign(campaign_id), outbox.scope(campaign_id, None), START)
+
+
+def test_the_question_shown_again_while_asking_says_so(world):
+    db, _, _, contacts, _ = world
+    contacts.command(KHAU, "tieptuc")
+    with db.session() as session:
+        token = session.scalar(select(Contact.prompt_token).where(Contact.telegram_user_id == KHAU.user_id))
+    contacts.button(KHAU, f"q:{token}:h:")
+    again = contacts.command(KHAU, "tieptuc")  # e.g. a reminder's button pressed meanwhile: the same question
+    assert "❓ Đang chờ câu hỏi gửi cơ quan điều phối" in texts(again)
+    moved = contacts.command(KHAU, "sua", str(STEP.number))  # another question: no longer asking
+    assert "Đang chờ câu hỏi" not in texts(moved)
+    assert contacts.text(KHAU, "12").replies[-1].context["just_answered"]["value"] == 12
