@@ -23,6 +23,7 @@ from storage.records import CoordinatorRecord
 from storage.unit import Unit
 
 ASK = "ask"  # the contact's draft mode while the next text is their question
+KINDS = ("office_question", "office_answer", "guidance")  # the outbox messages: to the offices, the asker, all
 CATCH_UP = timedelta(days=7)  # a question, answer or guidance is sent late rather than never
 LISTED = 8  # open questions in a coordinator's /hoidap, so the message stays under Telegram's 4 096 characters
 CONTACT_LISTED = 6  # a contact's latest questions, each with its answer

@@ -12,6 +12,7 @@ from typing import Any
 
 from bot.demo.contacts import HEADER, is_prompt, label
 from bot.demo.transcript import Said
+from conversations.office_questions import KINDS
 from storage.office_questions import GuidanceRecord, carry
 
 ASKER = "06661"  # a ward whose contact stopped midway on the first day
@@ -20,7 +21,6 @@ ANSWER = (
     "Chỉ cần ghi số hiệu, ngày và trích yếu của văn bản; bản chụp gửi kèm nếu có, "
     "cơ quan điều phối đối chiếu khi thẩm định."
 )
-KINDS = ("office_question", "office_answer", "guidance")
 
 
 def _tick(demo) -> int:

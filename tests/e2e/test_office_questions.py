@@ -15,13 +15,13 @@ from bot.app import build_application
 from bot.demo.fake_telegram import FakeTelegram, run_application
 from bot.reminders.sender import Sender
 from common.settings import Settings
+from conversations.office_questions import KINDS
 from conversations.reminders.outbox import Outbox
 from rubrics.bundled import bundled
 from storage import campaigns
 from storage.invitations import coordinator_invitation
 
 ZONE = "Asia/Ho_Chi_Minh"
-KINDS = ("office_question", "office_answer", "guidance")
 GUIDANCE = "Cơ quan điều phối vừa ban hành hướng dẫn"
 
 
