@@ -142,6 +142,8 @@ def test_a_city_coordinator_answers_only_its_own_agencies(running):
     stored = asker.wait_for_reply(after_update=asker.send_text("12"))
     assert stored.text.startswith(f"✓ Câu {indicator_step().number}: 12")
     other = join(fake, 903, campaign.tokens["office-06655"], 1)
+    for command in (f"/traloi {number} Có.", f"/congbo {number}"):  # a contact is no coordinator
+        assert "không có quyền" in asker.wait_for_reply(after_update=asker.send_command(command)).text
     refused = other.wait_for_reply(after_update=other.send_command(f"/traloi {number} Có."))
     assert refused.text.startswith(f"Không có câu hỏi số {number} trong phạm vi")
     forged = other.press(data=f"k:h:{number}")
