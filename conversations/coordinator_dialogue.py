@@ -436,9 +436,10 @@ class CoordinatorDialogue:
         """``/congbo N``: the answer to question N becomes guidance at its question."""
         return self._office(who, lambda unit, c: office_questions.publish(unit, c, reference, self.clock()))
 
-    def await_answer(self, who: Person, number: int) -> Outcome:
+    def await_answer(self, who: Person, reference: str) -> Outcome:
         """The reply button under a question's notice."""
-        return self._office(who, lambda unit, c: office_questions.await_answer(unit, c, number))
+        number = office_questions.question_number
+        return self._office(who, lambda unit, c: office_questions.await_answer(unit, c, number(reference)))
 
     # -- buttons ----------------------------------------------------------------
 
@@ -454,7 +455,7 @@ class CoordinatorDialogue:
         if kind == "r" and len(parts) == 3 and parts[2]:
             return self.remind_confirmed(who, parts[2], message_id)
         if kind == "h" and len(parts) == 3 and parts[2].isdigit():
-            return self.await_answer(who, int(parts[2]))
+            return self.await_answer(who, parts[2])
         if kind == "p" and len(parts) == 3 and parts[2].isdigit():
             return self.publish(who, parts[2])
         if kind == "x" and len(parts) == 2:

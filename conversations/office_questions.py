@@ -119,9 +119,11 @@ def _in_scope(unit: Unit, coordinator: CoordinatorRecord, number: int) -> Office
     return question
 
 
-def _number(reference: str) -> int:
+def question_number(reference: str) -> int:
+    """The number a coordinator typed ("12", "#12"), or the refusal; a number of more than 9 digits is no
+    question's, and is refused before it reaches the database."""
     reference = reference.strip().lstrip("#")
-    if not reference.isdigit() or len(reference) > 12:
+    if not reference.isdigit() or len(reference) > 9:
         raise Refused("office_question_number", reference=reference[:20])
     return int(reference)
 
@@ -132,7 +134,7 @@ def reply(unit: Unit, coordinator: CoordinatorRecord, argument: str, now: dateti
     if not parts:
         return Outcome([Reply("office_reply_usage")])
     try:
-        number = _number(parts[0])
+        number = question_number(parts[0])
         if len(parts) == 1:
             return await_answer(unit, coordinator, number)
         return answer(unit, coordinator, number, parts[1], now)
@@ -202,7 +204,7 @@ def publish(unit: Unit, coordinator: CoordinatorRecord, reference: str, now: dat
     if not reference.strip():
         return Outcome([Reply("office_reply_usage")])
     try:
-        question = _in_scope(unit, coordinator, _number(reference))
+        question = _in_scope(unit, coordinator, question_number(reference))
         if question.answered_at is None:
             raise Refused("office_question_unanswered", number=question.id)
     except Refused as refused:

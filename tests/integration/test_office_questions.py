@@ -266,3 +266,12 @@ def test_the_question_shown_again_while_asking_says_so(world):
     moved = contacts.command(KHAU, "sua", str(STEP.number))  # another question: no longer asking
     assert "Đang chờ câu hỏi" not in texts(moved)
     assert contacts.text(KHAU, "12").replies[-1].context["just_answered"]["value"] == 12
+
+
+@pytest.mark.parametrize("forged", ["k:h:99999999999999999999999", "k:p:99999999999999999999999", "k:h:0"])
+def test_forged_numbers_name_no_question(world, forged):
+    _, _, _, _, coordinators = world
+    outcome = coordinators.button(PROVINCE, forged, None)
+    assert outcome.notice == "refused" and outcome.replies[0].template == "refusal"
+    typed = coordinators.reply(PROVINCE, "99999999999999999999999 Có.")
+    assert "không phải số câu hỏi" in texts(typed)
