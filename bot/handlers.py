@@ -117,6 +117,10 @@ COORDINATOR_COMMANDS = {
     "remind": "remind",
     "muctieu": "targets",
     "targets": "targets",
+    "traloi": "reply",
+    "reply": "reply",
+    "congbo": "publish",
+    "publish": "publish",
 }
 
 
@@ -211,6 +215,8 @@ class Handlers:
             "export": lambda: dialogue.export(who, language_of(who.language)),
             "remind": lambda: dialogue.remind(who),
             "targets": lambda: dialogue.targets(who, argument),
+            "reply": lambda: dialogue.reply(who, argument),
+            "publish": lambda: dialogue.publish(who, argument),
         }
         await self.deliver(update, who, await self.run(calls[COORDINATOR_COMMANDS[name]]))
 

@@ -37,8 +37,19 @@ def notice_of(key: str | None, lang: str, zone: str) -> str | None:
     return str(getattr(macros, key)()).strip()
 
 
-CONTACT_MENU = ("tieptuc", "xemlai", "sua", "trangthai", "nop", "trogiup")
-COORDINATOR_MENU = ("tinhhinh", "diem", "donvi", "thamdinh", "bieudo", "muctieu", "xuat", "nhacnho", "trogiup")
+CONTACT_MENU = ("tieptuc", "xemlai", "sua", "trangthai", "nop", "hoidap", "trogiup")
+COORDINATOR_MENU = (
+    "tinhhinh",
+    "diem",
+    "donvi",
+    "thamdinh",
+    "bieudo",
+    "muctieu",
+    "xuat",
+    "nhacnho",
+    "hoidap",
+    "trogiup",
+)
 MENUS = {"contact": CONTACT_MENU, "coordinator": COORDINATOR_MENU}
 
 
@@ -56,6 +67,7 @@ ENGLISH_COMMANDS = {  # the English alias of each command in a menu
     "bieudo": "chart",
     "xuat": "export",
     "nhacnho": "remind",
+    "hoidap": "questions",
 }
 
 

@@ -17,7 +17,7 @@ from typing import Any
 
 from common.errors import Refused
 from common.settings import DEFAULT_TIMEZONE
-from conversations import colleagues, doubts, evidence_step, review
+from conversations import colleagues, doubts, evidence_step, office_questions, review
 from conversations.citations import parse_citation
 from conversations.parsing import parse_answer
 from conversations.progress import scope_change
@@ -54,6 +54,8 @@ COMMANDS = {
     "cancel": "cancel",
     "kiemtra": "check",
     "check": "check",
+    "hoidap": "questions",
+    "questions": "questions",
 }
 
 
@@ -230,7 +232,9 @@ class ContactDialogue:
             if coordinator is not None and action == "help":
                 return Outcome([Reply("coordinator_welcome", {"scope": coordinator.scope})])
             if coordinator is not None and action == "cancel":
-                return Outcome([Reply("cancelled", {"anything": False})])
+                return Outcome([Reply("cancelled", {"anything": office_questions.cancel_answer(unit, coordinator)})])
+            if coordinator is not None and action == "questions":
+                return office_questions.coordinator_listing(unit, coordinator)
             return Outcome([Reply("not_registered")])
         if action == "continue":
             if place.locked:
@@ -249,6 +253,8 @@ class ContactDialogue:
             return self._submit(place)
         if action == "cancel":
             return self._cancel(place)
+        if action == "questions":
+            return office_questions.contact_listing(place)
         return Outcome([Reply("help", self._overview(place))])
 
     def _cancel(self, place: Situation) -> Outcome:
@@ -356,12 +362,16 @@ class ContactDialogue:
             if unit.updates.seen(who.update_id, self.clock()):
                 return self._repeated(unit, who)
             place, step, refused = self._open_question(unit, who)
+            if place is None:  # a coordinator's answer after the reply button, or not registered
+                return office_questions.typed(unit, who, text, self.clock()) or refused
             if refused:
                 return self._told(place, refused)
             return self._told(place, self._text(place, step, text))
 
     def _text(self, place: Situation, step: WalkStep, text: str) -> Outcome:
         mode = place.contact.draft.get("mode")
+        if mode == office_questions.ASK:
+            return office_questions.asked(place, step, text)
         link = evidence_step.https_link(text) if step.question.evidence != "none" else None
         if link is not None and (mode is not None or step.question.type not in ("text", "file")):
             return self._link(place, step, link)
@@ -502,6 +512,8 @@ class ContactDialogue:
         if action == "b":
             back = previous(place.rubric, place.answers, step.number)
             return Outcome([prompt(place, back)]) if back else Outcome(notice="stale_button")
+        if action == "h":  # ask the office about this question
+            return office_questions.start(place, step)
         if action in ("k", "l"):  # keep the answer (a colleague's too) and go on; evidence later
             place.contact.draft = {k: v for k, v in place.contact.draft.items() if k not in ("mode", "confirm")}
             following = self._resume(place, after=step.number)

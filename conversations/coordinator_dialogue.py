@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 
 from common.errors import Refused
 from common.text import fold, refuse_control
-from conversations import agency_detail
+from conversations import agency_detail, office_questions
 from conversations.annex import Heading, write_annex_docx, write_annex_xlsx
 from conversations.exports import ExportLabels, write_csv, write_xlsx
 from conversations.reminders.notices import counted
@@ -436,6 +436,32 @@ class CoordinatorDialogue:
             queued = unit.queue(campaign_id, rows)
         return Outcome([Reply("remind_queued", {"messages": queued}, edit_message_id=message_id)], notice="saved")
 
+    # -- questions to the office ---------------------------------------------------
+
+    def _office(self, who: Person, act) -> Outcome:
+        """``act(unit, coordinator)`` in one transaction, for a coordinator; the refusal for anyone else."""
+        try:
+            with self.db.unit() as unit:
+                coordinator = unit.contacts.coordinator(who.user_id)
+                if coordinator is None:
+                    return Outcome([Reply("not_coordinator")], notice="refused")
+                return act(unit, coordinator)
+        except Refused as refused:
+            return refusal(refused)
+
+    def reply(self, who: Person, argument: str) -> Outcome:
+        """``/traloi N <answer>`` (or ``/traloi N``, then the answer as the next message)."""
+        return self._office(who, lambda unit, c: office_questions.reply(unit, c, argument, self.clock()))
+
+    def publish(self, who: Person, reference: str) -> Outcome:
+        """``/congbo N``: the answer to question N becomes guidance at its question."""
+        return self._office(who, lambda unit, c: office_questions.publish(unit, c, reference, self.clock()))
+
+    def await_answer(self, who: Person, reference: str) -> Outcome:
+        """The reply button under a question's notice."""
+        number = office_questions.question_number
+        return self._office(who, lambda unit, c: office_questions.await_answer(unit, c, number(reference)))
+
     # -- buttons ----------------------------------------------------------------
 
     def button(self, who: Person, data: str, message_id: int | None) -> Outcome:
@@ -449,6 +475,10 @@ class CoordinatorDialogue:
             return self.confirm(who, f"#{parts[2]}")
         if kind == "r" and len(parts) == 3 and parts[2]:
             return self.remind_confirmed(who, parts[2], message_id)
+        if kind == "h" and len(parts) == 3 and parts[2].isdigit():
+            return self.await_answer(who, parts[2])
+        if kind == "p" and len(parts) == 3 and parts[2].isdigit():
+            return self.publish(who, parts[2])
         if kind == "x" and len(parts) == 2:
             return Outcome([Reply("remind_cancelled", edit_message_id=message_id)], notice="cancelled")
         return Outcome(notice="invalid_button")

@@ -22,8 +22,9 @@ from rubrics.model import MultiChoiceQuestion, SingleChoiceQuestion
 # d = done with a multiple choice, n = not applicable, s = skip, b = back, k = keep and go on,
 # r = give a document reference as evidence, l = evidence later, e = remove a piece of evidence,
 # y = replace a colleague's answer (confirmed), f = a file question's answer becomes this evidence file,
-# v / w = store / retype the answer the bot asked about (a future date, an over-long text)
-PROMPT_ACTIONS = frozenset("atdnsbkrleyfvw")
+# v / w = store / retype the answer the bot asked about (a future date, an over-long text),
+# h = ask the coordinating office about this question
+PROMPT_ACTIONS = frozenset("atdnsbkrleyfvwh")
 MAX_LISTED = 8  # pieces of evidence with a remove button under a question
 
 
@@ -111,6 +112,8 @@ def prompt(place: Situation, step: WalkStep, *, edit_message_id: int | None = No
         nav.append(button("k", key="keep"))
     if nav:
         rows.append(nav)
+    rows.append([button("h", key="ask_office")])
+    guidance = place.unit.office_questions.guidance(place.campaign.id, place.agency.level, question.id)
     return Reply(
         "question",
         {
@@ -129,6 +132,7 @@ def prompt(place: Situation, step: WalkStep, *, edit_message_id: int | None = No
             "relevant": len(steps),
             "mode": contact.draft.get("mode"),
             "returned_comment": place.returned.get(question.id),
+            "guidance": guidance,
         },
         rows,
         edit_message_id=edit_message_id,

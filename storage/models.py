@@ -212,6 +212,8 @@ class Coordinator(Base):
     full_name: Mapped[str | None] = mapped_column(String(200))
     language_code: Mapped[str | None] = mapped_column(String(16))
     joined_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # the office question whose answer the coordinator's next message is (after its reply button)
+    answering: Mapped[int | None] = mapped_column(Integer)
 
     scope_agency: Mapped[Agency | None] = relationship()
 
@@ -440,3 +442,46 @@ class AuditEntry(Base):
     at: Mapped[datetime]
     prev_hash: Mapped[str | None] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64), index=True)
+
+
+class OfficeQuestion(Base):
+    """A contact's question to the coordinating office about one question of the rubric, and its answer."""
+
+    __tablename__ = "office_questions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"), index=True)
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id", ondelete="CASCADE"), index=True)
+    question_id: Mapped[str] = mapped_column(String(40))
+    asked_by: Mapped[int] = mapped_column(BigInteger)
+    asker_name: Mapped[str | None] = mapped_column(String(200))
+    text: Mapped[str] = mapped_column(String(1000))
+    asked_at: Mapped[datetime]
+    answer: Mapped[str | None] = mapped_column(String(2000))
+    answered_by: Mapped[int | None] = mapped_column(BigInteger)
+    answered_at: Mapped[datetime | None]
+    published_at: Mapped[datetime | None]
+    published_by: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class Guidance(Base):
+    """The office's guidance at one question of a level's rubric, shown to every contact of the campaign:
+    a published answer (``source_id``), or guidance carried from an earlier campaign (``carried_from_id``)."""
+
+    __tablename__ = "guidance"
+    __table_args__ = (
+        UniqueConstraint("source_id"),
+        UniqueConstraint("campaign_id", "carried_from_id"),
+        Index("ix_guidance_question", "campaign_id", "level", "question_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"))
+    level: Mapped[str] = mapped_column(String(40))
+    question_id: Mapped[str] = mapped_column(String(40))
+    question: Mapped[str] = mapped_column(String(1000))
+    text: Mapped[str] = mapped_column(String(2000))
+    source_id: Mapped[int | None] = mapped_column(ForeignKey("office_questions.id", ondelete="SET NULL"))
+    carried_from_id: Mapped[int | None] = mapped_column(ForeignKey("guidance.id", ondelete="SET NULL"))
+    published_by: Mapped[int | None] = mapped_column(BigInteger)
+    published_at: Mapped[datetime]

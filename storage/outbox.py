@@ -29,6 +29,7 @@ from storage import answers, campaigns
 from storage.invitations import agency_invitations
 from storage.models import Agency, Campaign, Contact, Coordinator, Invitation, Notification, Submission
 from storage.notifications import Planned, store
+from storage.office_questions import OfficeQuestions
 from storage.pace import Activity, activity
 from storage.policy import ReminderPolicy
 from storage.reach import Unreachable, reached_by_telegram, unreachable
@@ -102,6 +103,7 @@ class OutboxStore:
 
     def __init__(self, session: Session):
         self.session = session
+        self.office_questions = OfficeQuestions(session)  # the questions and guidance their notices tell of
 
     # -- campaigns, agencies and people -----------------------------------------------
 

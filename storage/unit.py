@@ -1,7 +1,7 @@
 """One update's unit of work: the repositories the dialogues call, over one transaction.
 
 A dialogue opens ``with db.unit() as unit:`` and gets plain records back from
-``unit.contacts``, ``unit.answers`` and the rest, never a session. When the
+``unit.contacts``, ``unit.answers``, ``unit.office_questions`` and the rest, never a session. When the
 block ends, what the dialogue changed on a contact's place in the walk is
 written back, and the transaction commits before the bot sends anything.
 """
@@ -25,6 +25,7 @@ from storage.evidence import EvidenceStore
 from storage.invitations import Invitations
 from storage.models import Campaign
 from storage.notifications import Planned, store
+from storage.office_questions import OfficeQuestions
 from storage.pace import Activity, activity
 from storage.reach import Unreachable, unreachable
 from storage.records import CampaignFacts
@@ -48,6 +49,7 @@ class Unit:
         self.remind_confirmations = RemindConfirmations(session)
         self.updates = HandledUpdates(session)
         self.audit = AuditLog(session)
+        self.office_questions = OfficeQuestions(session)
 
     def campaign(self, campaign_id: int) -> CampaignFacts:
         return campaigns.facts(self._session, campaign_id)

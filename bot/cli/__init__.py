@@ -49,9 +49,10 @@ def cli(ctx: click.Context, database_url, timezone, telegram_api_url, token) -> 
 
 
 def _register() -> None:
-    from bot.cli import agencies, agency_map, audit, campaign, db, demo, invites, remind, reports, rubric, run
+    from bot.cli import agencies, agency_map, audit, campaign, db, demo, guidance, invites, remind, reports, rubric, run
 
-    for module in (db, rubric, campaign, agencies, agency_map, invites, reports, remind, run, demo, audit):
+    modules = (db, rubric, campaign, agencies, agency_map, invites, reports, remind, run, demo, audit, guidance)
+    for module in modules:
         for command in module.COMMANDS:
             cli.add_command(command)
 

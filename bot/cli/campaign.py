@@ -14,6 +14,7 @@ from common.errors import Refused
 from conversations.deadlines import DeadlineCheck, check_deadline
 from storage import campaigns, cohort
 from storage.campaigns import CampaignSpec, CampaignSummary, check_spec
+from storage.office_questions import carry_offers
 from storage.reach import reach_counts
 from storage.records import Office
 from storage.rubric_store import resolve
@@ -144,7 +145,10 @@ def campaign_create(
     check = confirm_deadline(cli, spec.deadline, yes)
     with cli.db.session() as session:
         created = campaigns.create_summary(session, spec)
+        offers = carry_offers(session, created.id)
     click.echo(phrase("deadline", "shown", zone=cli.timezone, check=check, zone_name=cli.timezone), err=True)
+    for offer in offers:
+        click.echo(phrase("guidance_offer", "offer", offer=offer, campaign_id=created.id), err=True)
     if as_json:
         click.echo(dump_json(campaign_data(created)))
     else:

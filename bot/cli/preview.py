@@ -110,6 +110,11 @@ class Screen:
         return "buttons" if self.buttons else None
 
 
+def without_office(row: list[Button]) -> list[Button]:
+    """A row of buttons without «❓ Hỏi cơ quan điều phối»: a preview has no office to ask."""
+    return [b for b in row if b.key != "ask_office"]
+
+
 class Preview:
     """The author's side of the conversation: lines in, rendered replies out."""
 
@@ -132,6 +137,7 @@ class Preview:
             return
         self.screen.buttons, self.screen.question = [], None
         for reply in outcome.replies:
+            reply.buttons = [row for row in (without_office(row) for row in reply.buttons) if row]
             self.echo(self.rendered(reply, len(self.screen.buttons)))
             self.screen.buttons += [b for row in reply.buttons for b in row]
             if reply.template == "question":

@@ -37,6 +37,7 @@ from zoneinfo import ZoneInfo
 from telegram import Bot
 
 from bot.app import build_application
+from bot.demo import office_questions
 from bot.demo.contacts import Contact, label
 from bot.demo.fake_telegram import BotMessage, FakeTelegram, run_application
 from bot.demo.mail import WITHOUT_ADDRESS, DemoMail, save, send_invitations, start_mail
@@ -437,6 +438,7 @@ PHASES: tuple[Callable[[Demo], dict[str, Any]], ...] = (
     invitations_by_email,
     contacts,
     follow,
+    office_questions.questions,
     reminders,
     deadline,
     emails,

@@ -43,10 +43,14 @@ IMMEDIATE_KINDS = ("receipt",)  # sent as soon as queued, not at the next tick
 def message_of(claimed: Claimed, zone: str) -> tuple[str, InlineKeyboardMarkup | None]:
     lang = language_of(claimed.language)
     text = render(claimed.template, lang=lang, zone=zone, **claimed.context)[:TELEGRAM_LIMIT]
-    if not claimed.with_continue_button:
+    if claimed.button is not None:
+        key, data = claimed.button
+    elif claimed.with_continue_button:
+        key, data = "continue_walk", CONTINUE
+    else:
         return text, None
-    label = str(environment(zone).get_template(f"{lang}/buttons.j2").module.continue_walk()).strip()
-    return text, InlineKeyboardMarkup([[InlineKeyboardButton(label, callback_data=CONTINUE)]])
+    label = str(getattr(environment(zone).get_template(f"{lang}/buttons.j2").module, key)()).strip()
+    return text, InlineKeyboardMarkup([[InlineKeyboardButton(label, callback_data=data)]])
 
 
 def sender_bot(token: str, api_url: str, file_url: str, request: BaseRequest | None = None) -> Bot:

@@ -43,6 +43,7 @@ class Claimed:
     with_continue_button: bool = False
     email: str | None = None  # the address, for a row of the e-mail channel
     attempts: int = 0  # requests made before this claim
+    button: tuple[str, str] | None = None  # (label's macro in buttons.j2, callback data) of a button under it
 
 
 Notice = Callable[[OutboxStore, Pending, CampaignFacts, datetime], "Claimed | None"]
@@ -106,6 +107,7 @@ def overview(
         "unreachable": outbox.unreachable(campaign.id, scope),
         "overdue": [r for r in rows if campaign.overdue(r.state, now)],
         "progress": done,
+        "unanswered_questions": outbox.office_questions.unanswered_count(campaign.id, scope),
     }
 
 
@@ -191,6 +193,56 @@ def receipt(outbox: OutboxStore, row: Pending, campaign: CampaignFacts, now: dat
     return Claimed(row.id, row.kind, row.telegram_user_id, contact.language_code, "receipt", context)
 
 
+def office_question(outbox: OutboxStore, row: Pending, campaign: CampaignFacts, now: datetime) -> Claimed | None:
+    """To a coordinator in scope: a contact's question to the office, with a reply button, while unanswered."""
+    coordinator = outbox.coordinator(campaign.id, row.telegram_user_id)
+    question = outbox.office_questions.get(campaign.id, row.payload["number"])
+    if coordinator is None or question is None or question.answered_at is not None:
+        return None
+    context = {
+        "number": question.id,
+        "agency_name": question.agency_name,
+        "agency_code": question.agency_code,
+        "asker": question.asker_name,
+        "at": question.asked_at,
+        "text": question.text,
+        "step": campaign.rubrics[question.level].by_id.get(question.question_id),
+    }
+    button = ("reply_office", f"k:h:{question.id}")
+    return Claimed(
+        row.id, row.kind, row.telegram_user_id, coordinator.language_code, "office_question", context, button=button
+    )
+
+
+def office_answer(outbox: OutboxStore, row: Pending, campaign: CampaignFacts, now: datetime) -> Claimed | None:
+    """To the contact who asked: the office's answer to their question."""
+    contact = outbox.contact(campaign.id, row.telegram_user_id)
+    question = outbox.office_questions.get(campaign.id, row.payload["number"])
+    if contact is None or question is None or question.answer is None:
+        return None
+    context = {
+        "number": question.id,
+        "text": question.text,
+        "answer": question.answer,
+        "step": campaign.rubrics[question.level].by_id.get(question.question_id),
+    }
+    return Claimed(row.id, row.kind, row.telegram_user_id, contact.language_code, "office_answer", context)
+
+
+def guidance(outbox: OutboxStore, row: Pending, campaign: CampaignFacts, now: datetime) -> Claimed | None:
+    """To a contact whose agency had answered the question: the guidance the office published at it."""
+    contact = outbox.contact(campaign.id, row.telegram_user_id)
+    found = outbox.office_questions.guidance_by_id(row.payload["guidance"])
+    if contact is None or found is None:
+        return None
+    context = {
+        "question": found.question,
+        "text": found.text,
+        "step": campaign.rubrics[found.level].by_id.get(found.question_id),
+    }
+    return Claimed(row.id, row.kind, row.telegram_user_id, contact.language_code, "guidance", context)
+
+
 def _coordinator_overview(
     outbox: OutboxStore, row: Pending, campaign: CampaignFacts, now: datetime, zone: ZoneInfo
 ) -> tuple[Recipient, dict[str, Any]] | None:
@@ -222,6 +274,9 @@ def telegram_notices(zone: ZoneInfo) -> dict[str, Notice]:
         "returned": returned,
         "submitted": submitted,
         "receipt": receipt,
+        "office_question": office_question,
+        "office_answer": office_answer,
+        "guidance": guidance,
         "digest": _overview_notice(None, zone),  # every working morning, whatever it says
         "escalation": _overview_notice("not_started", zone),  # three days before: who has not started
         "overdue_list": _overview_notice("overdue", zone),  # at closing: who is overdue

@@ -101,10 +101,10 @@ def stored_answers(db, code="06652"):
 def test_menu_and_start_without_a_token(running):
     fake, clock, campaign = running
     commands = fake.commands()
-    assert [c["command"] for c in commands] == ["tieptuc", "xemlai", "sua", "trangthai", "nop", "trogiup"]
+    assert [c["command"] for c in commands] == ["tieptuc", "xemlai", "sua", "trangthai", "nop", "hoidap", "trogiup"]
     assert all(c["description"] for c in commands) and "Tiếp tục" in commands[0]["description"]
     english = fake.commands(language_code="en")
-    assert [c["command"] for c in english] == ["continue", "review", "edit", "status", "submit", "help"]
+    assert [c["command"] for c in english] == ["continue", "review", "edit", "status", "submit", "questions", "help"]
     assert english[0]["description"].startswith("Continue")
     user = fake.user(11)
     user.send_command("/start")

@@ -15,7 +15,7 @@ from PIL import Image
 from sqlalchemy import func, select
 
 from bot.cli import cli
-from bot.demo import mail, scenario
+from bot.demo import mail, office_questions, scenario
 from bot.demo.fake_telegram import FakeTelegram
 from bot.reminders.sender import CONTINUE
 from bot.texts import refusal
@@ -251,3 +251,18 @@ def test_the_agencies_that_never_open_their_invitation_are_reached_by_email(demo
         "reminder": offsets * len(addressed),
         "overdue": len(addressed),
     }
+
+
+def test_a_question_to_the_office_is_answered_and_published_once(demo):
+    output, out, fake = demo
+    assert "Hỏi cơ quan điều phối (❓, /traloi, /congbo)" in output
+    sent = sent_by_kind(out)
+    assert sent["office_question"] == 1 and sent["office_answer"] == 1 and sent["guidance"] >= 1
+    asker = scenario.FIRST_CONTACT + CONTACTS.index(office_questions.ASKER)
+    assert any(office_questions.ANSWER in text and "đã trả lời câu hỏi số" in text for text in texts_to(fake, asker))
+    assert any("💡 Hướng dẫn của cơ quan điều phối: " + office_questions.ANSWER in t for t in texts_to(fake, asker))
+    told = Counter(c.chat_id for c in fake.calls("sendMessage") if "vừa ban hành hướng dẫn" in c.params["text"])
+    assert len(told) == sent["guidance"] and set(told.values()) == {1}  # once to each contact who had answered
+    assert f"tới {sent['guidance']} đầu mối đã trả lời câu này" in output
+    coordinator = output.split("════ Cán bộ điều phối")[1]
+    assert office_questions.QUESTION in coordinator and "📢 Công bố làm hướng dẫn chung" in coordinator

@@ -26,6 +26,7 @@ from bot.cli import main
 from bot.demo.fake_telegram import FakeTelegram
 from bot.reminders.sender import Sender
 from conversations.contact_dialogue import ContactDialogue
+from conversations.office_questions import KINDS as OFFICE_KINDS
 from conversations.reminders.notices import NOTICES
 from conversations.reminders.outbox import Outbox
 from conversations.reminders.plan import PLANNED_KINDS, plan
@@ -181,7 +182,7 @@ def test_overdue_waits_for_the_grace_hours(db, fake):
 
 
 def test_every_kind_queued_has_a_notice():
-    assert set(NOTICES) == {*PLANNED_KINDS, "digest", "returned", "submitted", "receipt"}
+    assert set(NOTICES) == {*PLANNED_KINDS, "digest", "returned", "submitted", "receipt", *OFFICE_KINDS}
 
 
 def test_a_holiday_moves_the_reminder(db):
