@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from conversations import colleagues, evidence_step
+from conversations import carry, colleagues, evidence_step
 from conversations.progress import position
 from conversations.replies import Button, Reply
 from conversations.situation import Situation
@@ -22,8 +22,9 @@ from rubrics.model import MultiChoiceQuestion, SingleChoiceQuestion
 # d = done with a multiple choice, n = not applicable, s = skip, b = back, k = keep and go on,
 # r = give a document reference as evidence, l = evidence later, e = remove a piece of evidence,
 # y = replace a colleague's answer (confirmed), f = a file question's answer becomes this evidence file,
-# v / w = store / retype the answer the bot asked about (a future date, an over-long text)
-PROMPT_ACTIONS = frozenset("atdnsbkrleyfvw")
+# v / w = store / retype the answer the bot asked about (a future date, an over-long text),
+# p = keep last year's answer (see :mod:`conversations.carry`)
+PROMPT_ACTIONS = frozenset("atdnsbkrleyfvwp")
 MAX_LISTED = 8  # pieces of evidence with a remove button under a question
 
 
@@ -72,6 +73,9 @@ def prompt(place: Situation, step: WalkStep, *, edit_message_id: int | None = No
         return Button(f"q:{token}:{action}:{argument}", **kwargs)
 
     rows: list[list[Button]] = []
+    earlier = carry.shown(place, step, value)
+    if earlier is not None and earlier.offered:
+        rows.append([button("p", key="keep_last_year")])
     if question.type == "yes_no":
         rows.append([button("a", "1", key="yes"), button("a", "0", key="no")])
     elif isinstance(question, SingleChoiceQuestion):
@@ -129,6 +133,7 @@ def prompt(place: Situation, step: WalkStep, *, edit_message_id: int | None = No
             "relevant": len(steps),
             "mode": contact.draft.get("mode"),
             "returned_comment": place.returned.get(question.id),
+            "last_year": earlier,
         },
         rows,
         edit_message_id=edit_message_id,
