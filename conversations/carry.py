@@ -48,8 +48,9 @@ def _dated(question, value: Any) -> date | None:
     return None
 
 
-def last_year(place: Situation, step: WalkStep) -> LastYear | None:
-    """Last year's answer to the question, if it still fits it, and whether it is offered for keeping."""
+def last_year(place: Situation, step: WalkStep, answers: dict[str, Any] | None = None) -> LastYear | None:
+    """Last year's answer to the question, if it still fits it (checked against ``answers``, this year's by
+    default), and whether it is offered for keeping."""
     found = place.unit.last_year.values(place.campaign, place.agency).get(step.question.id)
     question = step.question
     if found is None or found.question_type != question.type:
@@ -57,7 +58,7 @@ def last_year(place: Situation, step: WalkStep) -> LastYear | None:
     if found.value is NA:
         if not question.allow_na:
             return None
-    elif values.check(question, found.value, place.answers) is not None:
+    elif values.check(question, found.value, place.answers if answers is None else answers) is not None:
         return None
     why_not = None
     dated = _dated(question, found.value)
@@ -79,15 +80,23 @@ def shown(place: Situation, step: WalkStep, current: Any) -> LastYear | None:
 
 
 def offerable(place: Situation) -> list[tuple[WalkStep, LastYear]]:
-    """The relevant unanswered questions whose last year's value is offered, in walk order."""
-    found = []
-    for step in relevant_steps(place.rubric, place.answers):
-        if step.question.id in place.answers or place.edit_refusal(step.question.id) is not None:
-            continue
-        kept = last_year(place, step)
-        if kept is not None and kept.offered:
-            found.append((step, kept))
-    return found
+    """What keeping every offered value would fill, in walk order: the relevant unanswered questions whose
+    last year's value is offered, relevance re-read after each value (one may open or close later questions)."""
+    answers = dict(place.answers)
+    found: list[tuple[WalkStep, LastYear]] = []
+    while True:
+        following = None
+        for step in relevant_steps(place.rubric, answers):
+            if step.question.id in answers or place.edit_refusal(step.question.id) is not None:
+                continue
+            kept = last_year(place, step, answers)
+            if kept is not None and kept.offered:
+                following = (step, kept)
+                break
+        if following is None:
+            return found
+        found.append(following)
+        answers[following[0].question.id] = following[1].value
 
 
 def offer(place: Situation) -> Reply | None:
@@ -108,17 +117,13 @@ def offer(place: Situation) -> Reply | None:
 
 
 def keep_all(place: Situation) -> list[WalkStep]:
-    """Store every offered value of the unanswered relevant questions, in walk order, relevance re-read
-    after each (a kept answer may open or close later questions); the steps kept. A value the answers
-    now refuse (a bound moved) is left for the contact to answer."""
+    """Store every value :func:`offerable` lists, each as carried forward by this contact now; the steps
+    kept. A value the answers now refuse (a bound moved) is left for the contact, and a question it would
+    have opened is only filled if it is still relevant."""
     kept = []
-    done: set[str] = set()
-    while True:
-        following = next(((s, k) for s, k in offerable(place) if s.question.id not in done), None)
-        if following is None:
-            return kept
-        step, found = following
-        done.add(step.question.id)
+    for step, found in offerable(place):
+        if step not in relevant_steps(place.rubric, place.answers):
+            continue
         try:
             place.unit.answers.set(
                 place.rubric,
@@ -136,3 +141,4 @@ def keep_all(place: Situation) -> list[WalkStep]:
         place.answers[step.question.id] = found.value
         colleagues.shown(place, step.question.id, place.now)
         kept.append(step)
+    return kept

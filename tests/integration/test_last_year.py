@@ -1,0 +1,236 @@
+"""Last year's answers: the repository, the rules that say what is offered, the keep button and /tieptuc's
+keep-all offer, through the contact's dialogue on a real database."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+from dialogue_helpers import Clock
+from second_year_helpers import NEXT_START, REFRESHED, RENAMED, RETYPED, second_year
+from sqlalchemy import delete, select
+
+from bot.rendering import keyboard_of, text_of
+from conversations import carry
+from conversations.contact_dialogue import ContactDialogue
+from conversations.situation import Person, situation
+from conversations.walk import relevant_steps
+from rubrics.answers import NA
+from storage import audit, campaigns
+from storage.models import Agency, AnswerChange
+from storage.models import Answer as AnswerRow
+from storage.records import AgencyRecord
+
+pytestmark = pytest.mark.integration
+USER = 500
+
+
+def agency_record(db, campaign_id: int, code: str = "06652") -> AgencyRecord:
+    with db.session() as session:
+        a = session.scalar(select(Agency).where(Agency.campaign_id == campaign_id, Agency.code == code))
+        return AgencyRecord(a.id, a.campaign_id, a.code, a.name, a.level, a.parent_id)
+
+
+def last_values(db, campaign_id: int, code: str = "06652"):
+    agency = agency_record(db, campaign_id, code)
+    with db.unit() as unit:
+        return unit.last_year.values(unit.campaign(campaign_id), agency)
+
+
+def rendered(outcome) -> list[str]:
+    for reply in outcome.replies:
+        keyboard_of(reply, "vi", "Asia/Ho_Chi_Minh")
+    return [text_of(reply, "vi", "Asia/Ho_Chi_Minh") for reply in outcome.replies]
+
+
+def joined(db, year, user: int = USER):
+    dialogue = ContactDialogue(db, Clock(NEXT_START))
+    who = Person(user, user, "Nguyễn Thu Hà", "vi")
+    outcome = dialogue.start(who, year.tokens["06652"])
+    rendered(outcome)
+    return dialogue, who, outcome
+
+
+def keys(reply) -> dict[str, str]:
+    return {b.key: b.data for row in reply.buttons for b in row}
+
+
+def stored(db, campaign_id: int) -> dict[str, tuple]:
+    agency = agency_record(db, campaign_id)
+    with db.session() as session:
+        rows = session.execute(
+            select(AnswerRow.question_id, AnswerRow.value, AnswerRow.source, AnswerRow.set_by).where(
+                AnswerRow.agency_id == agency.id
+            )
+        )
+        return {qid: (value, source, by) for qid, value, source, by in rows}
+
+
+def test_the_repository_reads_a_submitted_answer_set_and_says_whether_it_was_verified(db):
+    year = second_year(db)
+    found = last_values(db, year.id)
+    with db.session() as session:
+        last = campaigns.facts(session, year.last_id).rubrics["xa"]
+        agency = session.scalar(select(Agency).where(Agency.campaign_id == year.last_id, Agency.code == "06652"))
+        rows = session.execute(select(AnswerRow).where(AnswerRow.agency_id == agency.id)).scalars().all()
+    answered = {r.question_id for r in rows if r.value is not None or r.not_applicable}
+    assert set(found) == answered and found
+    assert not any(v.verified for v in found.values())
+    assert found["cbcc_tong"].question_type == "integer" and isinstance(found["cbcc_tong"].value, int)
+    assert found[RETYPED].question_type == last.question(RETYPED).type == "text"
+    assert last_values(db, year.id, "06655") == {}  # nothing submitted last year
+
+
+def test_a_verified_submission_is_marked_verified(db):
+    year = second_year(db, state="verified")
+    assert all(v.verified for v in last_values(db, year.id).values())
+
+
+def test_an_unsubmitted_answer_set_of_last_year_offers_nothing(db):
+    year = second_year(db, state="in_progress")
+    assert last_values(db, year.id) == {}
+    dialogue, who, outcome = joined(db, year)
+    assert outcome.replies[-1].context["last_year"] is None
+    assert "keep_last_year" not in keys(outcome.replies[-1])
+    assert outcome.replies[-1].context["step"].question.id == f"{RENAMED}_2019"
+    offer = dialogue.command(who, "tieptuc")
+    assert [r.template for r in offer.replies] == ["question"]
+
+
+def test_the_keep_button_stores_last_years_value_as_carried_forward(db):
+    year = second_year(db, state="verified")
+    dialogue, who, outcome = joined(db, year)
+    assert outcome.replies[-1].context["last_year"] is None  # a question under a new id: nothing last year
+    outcome = dialogue.text(who, "Nguyễn Thu Hà, công chức Văn phòng, 0912 345 678")
+    prompt = outcome.replies[-1]
+    assert prompt.context["step"].question.id == "cbcc_tong"
+    expected = last_values(db, year.id)["cbcc_tong"].value
+    shown = prompt.context["last_year"]
+    assert shown.offered and shown.verified and shown.value == expected
+    text = rendered(outcome)[-1]
+    assert f"Năm trước: {expected}" in text and "(đã thẩm định)" in text
+    outcome = dialogue.button(who, keys(prompt)["keep_last_year"], message_id=9)
+    assert outcome.notice == "saved"
+    assert outcome.replies[-1].context["just_answered"]["value"] == expected
+    assert stored(db, year.id)["cbcc_tong"] == (expected, carry.SOURCE, USER)
+    agency = agency_record(db, year.id)
+    with db.session() as session:
+        change = session.scalars(
+            select(AnswerChange).where(AnswerChange.agency_id == agency.id, AnswerChange.question_id == "cbcc_tong")
+        ).one()
+        entries = [e for e in audit.chain(session, agency.id) if e.question_id == "cbcc_tong"]
+    assert (change.source, change.changed_by, change.changed_at) == (carry.SOURCE, USER, NEXT_START)
+    assert entries[-1].data["source"] == carry.SOURCE
+    again = dialogue.button(who, keys(prompt)["keep_last_year"], message_id=9)
+    assert again.notice == "stale_button"
+
+
+def test_a_question_to_refresh_shows_last_year_without_the_button(db):
+    year = second_year(db)
+    dialogue, who, _ = joined(db, year)
+    outcome = dialogue.command(who, "sua", "5")
+    prompt = outcome.replies[-1]
+    assert prompt.context["step"].question.id == REFRESHED
+    assert prompt.context["last_year"].why_not == "refresh" and not prompt.context["last_year"].offered
+    assert "keep_last_year" not in keys(prompt)
+    assert "cần số liệu của năm nay" in rendered(outcome)[-1]
+
+
+def test_a_question_whose_type_changed_or_id_is_new_shows_nothing(db):
+    year = second_year(db)
+    dialogue, who, _ = joined(db, year)
+    with db.unit() as unit:
+        place = situation(unit, USER, NEXT_START)
+        assert carry.last_year(place, place.rubric.by_id[RETYPED]) is None
+        assert carry.last_year(place, place.rubric.by_id[f"{RENAMED}_2019"]) is None
+        assert carry.last_year(place, place.rubric.by_id["cbcc_tong"]).offered
+
+
+def test_dates_and_documents_older_than_the_data_period_are_shown_but_not_offered(db):
+    year = second_year(db, period=(date(2019, 1, 1), date(2019, 12, 31)))
+    last = agency_record(db, year.last_id)
+    written = {
+        "ngay_ket_noi_wan": "2018-03-01",
+        "ke_hoach_vb": {"so_hieu": "12/KH-UBND", "ngay": "2018-01-15", "trich_yeu": "Kế hoạch ứng dụng CNTT"},
+        "co_wan": True,
+        "co_ke_hoach": True,
+    }
+    with db.session() as session:
+        session.execute(
+            delete(AnswerRow).where(AnswerRow.agency_id == last.id, AnswerRow.question_id.in_(list(written)))
+        )
+        session.add_all(AnswerRow(agency_id=last.id, question_id=q, value=v) for q, v in written.items())
+    joined(db, year)
+    with db.unit() as unit:
+        place = situation(unit, USER, NEXT_START)
+        for qid in ("ngay_ket_noi_wan", "ke_hoach_vb"):
+            found = carry.last_year(place, place.rubric.by_id[qid])
+            assert found is not None and found.why_not == "outdated" and not found.offered
+        assert carry.last_year(place, place.rubric.by_id["co_wan"]).offered
+    with db.session() as session:
+        session.execute(
+            AnswerRow.__table__.update()
+            .where(AnswerRow.agency_id == last.id, AnswerRow.question_id == "ke_hoach_vb")
+            .values(value={**written["ke_hoach_vb"], "ngay": "2019-02-01"})
+        )
+    with db.unit() as unit:
+        place = situation(unit, USER, NEXT_START)
+        assert carry.last_year(place, place.rubric.by_id["ke_hoach_vb"]).offered
+
+
+def test_tieptuc_keeps_every_offered_value_once_and_leaves_this_years_answers(db):
+    year = second_year(db)
+    dialogue, who, _ = joined(db, year)
+    dialogue.text(who, "Nguyễn Thu Hà, 0912 345 678")
+    last = last_values(db, year.id)
+    dialogue.text(who, str(last["cbcc_tong"].value + 1))  # this year's own answer
+    offer = dialogue.command(who, "tieptuc")
+    reply = offer.replies[-1]
+    assert reply.template == "carry_offer"
+    listed = [item["step"].question.id for item in reply.context["items"]]
+    assert "cbcc_tong" not in listed and REFRESHED not in listed and RETYPED not in listed
+    assert "quy_che_tep" not in listed  # a file: this year's evidence is sent anew
+    assert f"Giữ tất cả {len(listed)} câu như năm trước" in str(
+        keyboard_of(reply, "vi", "Asia/Ho_Chi_Minh").inline_keyboard
+    )
+    rendered(offer)
+    outcome = dialogue.button(who, keys(reply)["carry_all"], message_id=12)
+    rendered(outcome)
+    done = outcome.replies[0]
+    assert done.template == "carry_done" and done.edit_message_id == 12
+    kept = [s.question.id for s in (k["step"] for k in done.context["kept"])]
+    answers = stored(db, year.id)
+    assert kept and kept == listed
+    assert all(answers[q][1] == carry.SOURCE and answers[q][2] == USER for q in kept)
+    assert answers["cbcc_tong"][1] == "telegram" and answers["cbcc_tong"][0] == last["cbcc_tong"].value + 1
+    assert REFRESHED not in answers
+    with db.unit() as unit:
+        place = situation(unit, USER, NEXT_START)
+        assert carry.offerable(place) == []  # nothing left that was offered and is relevant
+        relevant = {s.question.id for s in relevant_steps(place.rubric, place.answers)}
+    assert set(kept) <= relevant
+    assert dialogue.button(who, keys(reply)["carry_all"], message_id=12).notice == "stale_button"
+    again = dialogue.command(who, "tieptuc")
+    assert [r.template for r in again.replies] == ["question"]
+
+
+def test_tieptuc_after_the_deadline_offers_nothing(db):
+    year = second_year(db)
+    dialogue, who, _ = joined(db, year)
+    dialogue.clock.now = year.deadline + timedelta(hours=1)
+    outcome = dialogue.command(who, "tieptuc")
+    assert [r.template for r in outcome.replies] == ["refusal", "status"]
+    assert stored(db, year.id) == {}
+
+
+def test_not_applicable_last_year_is_offered_where_this_year_allows_it(db):
+    year = second_year(db)
+    last = agency_record(db, year.last_id)
+    with db.session() as session:
+        session.execute(delete(AnswerRow).where(AnswerRow.agency_id == last.id, AnswerRow.question_id == "co_wan"))
+        session.add(AnswerRow(agency_id=last.id, question_id="co_wan", value=None, not_applicable=True))
+    joined(db, year)
+    with db.unit() as unit:
+        place = situation(unit, USER, NEXT_START)
+        found = carry.last_year(place, place.rubric.by_id["co_wan"])
+        assert found.value is NA and found.offered
