@@ -24,8 +24,9 @@ from conversations.walk import relevant_steps
 from rubrics import answers as values
 from rubrics.answers import NA
 from rubrics.compiled import WalkStep
+from storage.records import CARRIED
 
-SOURCE = "carried"  # answers.source of a value kept from last year
+SOURCE = CARRIED  # answers.source of a value kept from last year
 OFFERED = "~carry_offered"  # contact.seen key: the keep-all offer was made (no question id starts with "~")
 KEEP_ALL, ONE_BY_ONE = "pa", "pn"  # menu actions of the keep-all offer
 

@@ -17,7 +17,7 @@ from storage import campaigns
 from storage.answers import decoded
 from storage.models import Agency, Submission
 from storage.models import Answer as AnswerRow
-from storage.records import SUBMITTED_STATES, VERIFIED, AgencyRecord, CampaignFacts
+from storage.records import CARRIED, SUBMITTED_STATES, VERIFIED, AgencyRecord, CampaignFacts
 from storage.reports import previous_campaign
 
 
@@ -26,6 +26,19 @@ class LastYearValue:
     value: Any  # decoded with last year's question; NA for "Không áp dụng"
     question_type: str  # last year's type of the question
     verified: bool  # last year's submission was verified (thẩm định), not only self-assessed
+
+
+def carried_answers(session: Session, campaign_id: int) -> dict[int, set[str]]:
+    """Agency id → the questions whose current answer was kept from last year, for the whole campaign."""
+    rows = session.execute(
+        select(AnswerRow.agency_id, AnswerRow.question_id)
+        .join(Agency, Agency.id == AnswerRow.agency_id)
+        .where(Agency.campaign_id == campaign_id, AnswerRow.source == CARRIED)
+    )
+    found: dict[int, set[str]] = {}
+    for agency_id, question_id in rows:
+        found.setdefault(agency_id, set()).add(question_id)
+    return found
 
 
 class LastYear:
@@ -42,6 +55,9 @@ class LastYear:
         if key not in self._read:
             self._read[key] = self._values(campaign, agency)
         return self._read[key]
+
+    def carried(self, campaign_id: int) -> dict[int, set[str]]:
+        return carried_answers(self.session, campaign_id)
 
     def _values(self, campaign: CampaignFacts, agency: AgencyRecord) -> dict[str, LastYearValue]:
         earlier = previous_campaign(self.session, campaigns.get(self.session, campaign.id), agency.level)

@@ -3,23 +3,30 @@ keep-all offer, through the contact's dialogue on a real database."""
 
 from __future__ import annotations
 
+import csv
+import io
 from datetime import date, timedelta
 
 import pytest
 from dialogue_helpers import Clock
+from openpyxl import load_workbook
 from second_year_helpers import NEXT_START, REFRESHED, RENAMED, RETYPED, second_year
 from sqlalchemy import delete, select
 
+from bot.labels import labels
 from bot.rendering import keyboard_of, text_of
 from conversations import carry
 from conversations.contact_dialogue import ContactDialogue
+from conversations.exports import write_csv, write_xlsx
 from conversations.situation import Person, situation
 from conversations.walk import relevant_steps
 from rubrics.answers import NA
 from storage import audit, campaigns
+from storage.last_year import carried_answers
 from storage.models import Agency, AnswerChange
 from storage.models import Answer as AnswerRow
 from storage.records import AgencyRecord
+from storage.reports import campaign_report
 
 pytestmark = pytest.mark.integration
 USER = 500
@@ -234,3 +241,27 @@ def test_not_applicable_last_year_is_offered_where_this_year_allows_it(db):
         place = situation(unit, USER, NEXT_START)
         found = carry.last_year(place, place.rubric.by_id["co_wan"])
         assert found.value is NA and found.offered
+
+
+def test_the_exports_name_the_answers_kept_from_last_year(db):
+    year = second_year(db)
+    dialogue, who, outcome = joined(db, year)
+    dialogue.text(who, "Nguyễn Thu Hà, 0912 345 678")
+    prompt = dialogue.command(who, "sua", "2").replies[-1]
+    dialogue.button(who, keys(prompt)["keep_last_year"], message_id=3)  # question 2 kept with its button
+    with db.session() as session:
+        carried = carried_answers(session, year.id)
+        reports = campaign_report(session, campaigns.get(session, year.id))
+    agency = agency_record(db, year.id)
+    assert carried == {agency.id: {"cbcc_tong"}}
+    words = labels("vi", "Asia/Ho_Chi_Minh")
+    workbook, table = io.BytesIO(), io.BytesIO()
+    write_xlsx(workbook, reports, words, zone="Asia/Ho_Chi_Minh", carried=carried)
+    write_csv(table, reports, words, zone="Asia/Ho_Chi_Minh", carried=carried)
+    rows = list(load_workbook(io.BytesIO(workbook.getvalue()))["Cấp xã"].iter_rows(values_only=True))
+    column = rows[0].index("Câu giữ từ năm trước")
+    kept = {row[1]: row[column] for row in rows[1:]}
+    assert kept == {"06652": "2", "06655": None}
+    lines = list(csv.reader(io.StringIO(table.getvalue().decode("utf-8-sig"))))
+    assert lines[0][-1] == "Câu giữ từ năm trước"
+    assert {line[2]: line[-1] for line in lines[1:]} == {"193": "", "06652": "2", "06655": ""}
