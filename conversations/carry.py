@@ -7,7 +7,8 @@ file (evidence belongs to its year), or it is a date or a cited document older t
 data period. A kept value is stored like any answer, with the source ``carried``.
 
 ``/tieptuc`` offers once per contact (remembered in ``contact.seen`` under :data:`OFFERED`) to keep
-every offered value of the still unanswered relevant questions in one step.
+every offered value of the still unanswered relevant questions in one step, but for values that would
+ask for evidence not given yet (those wait for the walk).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from datetime import date
 from typing import Any
 
 from common.errors import Refused
-from conversations import colleagues
+from conversations import colleagues, evidence_step
 from conversations.replies import Button, Reply
 from conversations.situation import Situation
 from conversations.walk import relevant_steps
@@ -80,9 +81,16 @@ def shown(place: Situation, step: WalkStep, current: Any) -> LastYear | None:
     return found
 
 
+def _needs_evidence(place: Situation, step: WalkStep, value: Any) -> bool:
+    """The kept value would ask for evidence this year's answers do not have yet: left for the walk, where
+    the question's keep button asks for it at once."""
+    return evidence_step.wanted(step.question, value) and not evidence_step.items(place, step.question.id)
+
+
 def offerable(place: Situation) -> list[tuple[WalkStep, LastYear]]:
     """What keeping every offered value would fill, in walk order: the relevant unanswered questions whose
-    last year's value is offered, relevance re-read after each value (one may open or close later questions)."""
+    last year's value is offered and needs no evidence not given yet, relevance re-read after each value
+    (one may open or close later questions)."""
     answers = dict(place.answers)
     found: list[tuple[WalkStep, LastYear]] = []
     while True:
@@ -91,7 +99,7 @@ def offerable(place: Situation) -> list[tuple[WalkStep, LastYear]]:
             if step.question.id in answers or place.edit_refusal(step.question.id) is not None:
                 continue
             kept = last_year(place, step, answers)
-            if kept is not None and kept.offered:
+            if kept is not None and kept.offered and not _needs_evidence(place, step, kept.value):
                 following = (step, kept)
                 break
         if following is None:

@@ -197,6 +197,7 @@ def test_tieptuc_keeps_every_offered_value_once_and_leaves_this_years_answers(db
     listed = [item["step"].question.id for item in reply.context["items"]]
     assert "cbcc_tong" not in listed and REFRESHED not in listed and RETYPED not in listed
     assert "quy_che_tep" not in listed  # a file: this year's evidence is sent anew
+    assert "ke_hoach_vb" not in listed  # its evidence is required: kept at its question, which asks for it
     assert f"Giữ tất cả {len(listed)} câu như năm trước" in str(
         keyboard_of(reply, "vi", "Asia/Ho_Chi_Minh").inline_keyboard
     )
