@@ -40,6 +40,7 @@ from bot.app import build_application
 from bot.demo.contacts import Contact, label
 from bot.demo.fake_telegram import BotMessage, FakeTelegram, run_application
 from bot.demo.mail import WITHOUT_ADDRESS, DemoMail, save, send_invitations, start_mail
+from bot.demo.second_year import second_year
 from bot.demo.transcript import Chat, Said
 from bot.reminders.sender import Sender
 from common.settings import Settings
@@ -120,6 +121,7 @@ class Demo:
     bot: Bot | None = None
     sender: Sender | None = None
     mail: DemoMail | None = None
+    second_year: Chat | None = None  # the featured contact's chat in next year's campaign
 
     def tick(self) -> int:
         """One run of the reminder job at the clock's time: plan, then send what is due (e-mail too)."""
@@ -444,6 +446,7 @@ PHASES: tuple[Callable[[Demo], dict[str, Any]], ...] = (
     chart,
     export,
     targets,
+    second_year,
 )
 
 
