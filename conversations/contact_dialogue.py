@@ -316,7 +316,7 @@ class ContactDialogue:
         confirmation; an answer that needs evidence stays at its question and asks for the evidence."""
         found = colleagues.conflict(place, step)
         if found is not None:
-            return outcome.add(colleagues.confirm(place, step, value, found, message_id))
+            return outcome.add(colleagues.confirm(place, step, value, found, message_id, source))
         before = dict(place.answers)
         try:
             place.unit.answers.set(
@@ -530,7 +530,8 @@ class ContactDialogue:
             waiting, value = colleagues.pending(place, step)
             if not waiting:
                 return Outcome(notice="stale_button")
-            return self._answer(place, step, value, Outcome(notice="saved"), message_id)
+            source = colleagues.pending_source(place)
+            return self._answer(place, step, value, Outcome(notice="saved"), message_id, source=source)
         if action == "f" and argument.isdigit():
             found = place.unit.evidence.file(place.agency.id, int(argument))
             if found is None or found[0] != step.question.id:

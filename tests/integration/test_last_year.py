@@ -22,6 +22,7 @@ from conversations.situation import Person, situation
 from conversations.walk import relevant_steps
 from rubrics.answers import NA
 from storage import audit, campaigns
+from storage.invitations import agency_invitations
 from storage.last_year import carried_answers
 from storage.models import Agency, AnswerChange
 from storage.models import Answer as AnswerRow
@@ -51,9 +52,13 @@ def rendered(outcome) -> list[str]:
 
 
 def joined(db, year, user: int = USER):
+    """A contact of 06652 registered this year (a colleague through the invitation issued after the first)."""
     dialogue = ContactDialogue(db, Clock(NEXT_START))
     who = Person(user, user, "Nguyễn Thu Hà", "vi")
-    outcome = dialogue.start(who, year.tokens["06652"])
+    with db.session() as session:
+        campaign = campaigns.get(session, year.id)
+        token = agency_invitations(session, campaign, NEXT_START, "06652")[0][1].token
+    outcome = dialogue.start(who, token)
     rendered(outcome)
     return dialogue, who, outcome
 
@@ -266,3 +271,34 @@ def test_the_exports_name_the_answers_kept_from_last_year(db):
     lines = list(csv.reader(io.StringIO(table.getvalue().decode("utf-8-sig"))))
     assert lines[0][-1] == "Câu giữ từ năm trước"
     assert {line[2]: line[-1] for line in lines[1:]} == {"193": "", "06652": "2", "06655": ""}
+
+
+def test_a_colleagues_unseen_answer_is_confirmed_before_last_years_replaces_it(db):
+    year = second_year(db)
+    dialogue, who, _ = joined(db, year)
+    dialogue.text(who, "Nguyễn Thu Hà, 0912 345 678")
+    prompt = dialogue.command(who, "sua", "2").replies[-1]  # shown while it has no answer yet
+    colleague_dialogue, colleague, _ = joined(db, year, user=USER + 1)
+    colleague_dialogue.command(colleague, "sua", "2")
+    colleague_dialogue.text(colleague, "7")
+    pressed = dialogue.button(who, keys(prompt)["keep_last_year"], message_id=4)
+    asked = pressed.replies[-1]
+    assert asked.template == "colleague_answered"
+    assert stored(db, year.id)["cbcc_tong"][1:] == ("telegram", USER + 1)
+    rendered(dialogue.button(who, keys(asked)["replace_colleague"], message_id=4))
+    expected = last_values(db, year.id)["cbcc_tong"].value
+    assert stored(db, year.id)["cbcc_tong"] == (expected, carry.SOURCE, USER)
+
+
+def test_an_english_contact_sees_last_year_in_english(db):
+    year = second_year(db, state="verified")
+    dialogue = ContactDialogue(db, Clock(NEXT_START))
+    who = Person(USER, USER, "Ha", "en")
+    dialogue.start(who, year.tokens["06652"])
+    outcome = dialogue.command(who, "edit", "2")
+    text = text_of(outcome.replies[-1], "en", "Asia/Ho_Chi_Minh")
+    keyboard = keyboard_of(outcome.replies[-1], "en", "Asia/Ho_Chi_Minh").inline_keyboard
+    labels_shown = [b.text for row in keyboard for b in row]
+    assert "Last year: " in text and "(verified)" in text and "Keep last year's" in labels_shown
+    offer = dialogue.command(who, "continue").replies[-1]
+    assert text_of(offer, "en", "Asia/Ho_Chi_Minh").startswith("📅 Last year your agency answered")
