@@ -28,13 +28,17 @@ class LastYearValue:
     verified: bool  # last year's submission was verified (thẩm định), not only self-assessed
 
 
-def carried_answers(session: Session, campaign_id: int) -> dict[int, set[str]]:
-    """Agency id → the questions whose current answer was kept from last year, for the whole campaign."""
-    rows = session.execute(
+def carried_answers(session: Session, campaign_id: int, agency_id: int | None = None) -> dict[int, set[str]]:
+    """Agency id → the questions whose current answer was kept from last year, for the whole campaign (or
+    one agency of it)."""
+    query = (
         select(AnswerRow.agency_id, AnswerRow.question_id)
         .join(Agency, Agency.id == AnswerRow.agency_id)
         .where(Agency.campaign_id == campaign_id, AnswerRow.source == CARRIED)
     )
+    if agency_id is not None:
+        query = query.where(AnswerRow.agency_id == agency_id)
+    rows = session.execute(query)
     found: dict[int, set[str]] = {}
     for agency_id, question_id in rows:
         found.setdefault(agency_id, set()).add(question_id)
@@ -58,6 +62,10 @@ class LastYear:
 
     def carried(self, campaign_id: int) -> dict[int, set[str]]:
         return carried_answers(self.session, campaign_id)
+
+    def kept(self, agency: AgencyRecord) -> set[str]:
+        """The agency's questions whose current answer was kept from last year."""
+        return carried_answers(self.session, agency.campaign_id, agency.id).get(agency.id, set())
 
     def _values(self, campaign: CampaignFacts, agency: AgencyRecord) -> dict[str, LastYearValue]:
         earlier = previous_campaign(self.session, campaigns.get(self.session, campaign.id), agency.level)

@@ -124,6 +124,9 @@ def test_the_keep_button_stores_last_years_value_as_carried_forward(db):
     outcome = dialogue.button(who, keys(prompt)["keep_last_year"], message_id=9)
     assert outcome.notice == "saved"
     assert outcome.replies[-1].context["just_answered"]["value"] == expected
+    review = rendered(dialogue.command(who, "xemlai"))[-1]
+    assert f"→ {expected} người ↩ giữ từ năm trước" in review
+    assert review.count("↩ giữ từ năm trước") == 1
     assert stored(db, year.id)["cbcc_tong"] == (expected, carry.SOURCE, USER)
     agency = agency_record(db, year.id)
     with db.session() as session:
