@@ -81,10 +81,10 @@ def shown(place: Situation, step: WalkStep, current: Any) -> LastYear | None:
     return found
 
 
-def _needs_evidence(place: Situation, step: WalkStep, value: Any) -> bool:
-    """The kept value would ask for evidence this year's answers do not have yet: left for the walk, where
-    the question's keep button asks for it at once."""
-    return evidence_step.wanted(step.question, value) and not evidence_step.items(place, step.question.id)
+def _needs_evidence(step: WalkStep, value: Any, evidenced: set[str]) -> bool:
+    """The kept value would ask for evidence the question does not have yet (``evidenced``: the questions
+    with some): left for the walk, where the question's keep button asks for it at once."""
+    return evidence_step.wanted(step.question, value) and step.question.id not in evidenced
 
 
 def offerable(place: Situation) -> list[tuple[WalkStep, LastYear]]:
@@ -92,6 +92,7 @@ def offerable(place: Situation) -> list[tuple[WalkStep, LastYear]]:
     last year's value is offered and needs no evidence not given yet, relevance re-read after each value
     (one may open or close later questions)."""
     answers = dict(place.answers)
+    evidenced = place.evidence_questions()
     found: list[tuple[WalkStep, LastYear]] = []
     while True:
         following = None
@@ -99,7 +100,7 @@ def offerable(place: Situation) -> list[tuple[WalkStep, LastYear]]:
             if step.question.id in answers or place.edit_refusal(step.question.id) is not None:
                 continue
             kept = last_year(place, step, answers)
-            if kept is not None and kept.offered and not _needs_evidence(place, step, kept.value):
+            if kept is not None and kept.offered and not _needs_evidence(step, kept.value, evidenced):
                 following = (step, kept)
                 break
         if following is None:

@@ -97,6 +97,7 @@ class ContactRecord:
     menu_token: str | None = None
     draft: dict = field(default_factory=dict)
     seen: dict = field(default_factory=dict)  # question id → ISO time of the answer last shown, "" for none
+    # (and "~carry_offered" → when /tieptuc offered to keep last year's answers, see conversations.carry)
     news_at: datetime | None = None  # when the contact was last told of colleagues' changes
 
 
