@@ -8,6 +8,7 @@ import io
 from datetime import date, timedelta
 
 import pytest
+from cli_helpers import Cli
 from dialogue_helpers import Clock
 from openpyxl import load_workbook
 from second_year_helpers import NEXT_START, REFRESHED, RENAMED, RETYPED, second_year
@@ -305,3 +306,19 @@ def test_an_english_contact_sees_last_year_in_english(db):
     assert "Last year: " in text and "(verified)" in text and "Keep last year's" in labels_shown
     offer = dialogue.command(who, "continue").replies[-1]
     assert text_of(offer, "en", "Asia/Ho_Chi_Minh").startswith("📅 Last year your agency answered")
+
+
+def test_the_audit_chain_and_the_cli_export_say_which_answers_were_carried(db, database_url, capsys, tmp_path):
+    year = second_year(db)
+    dialogue, who, _ = joined(db, year)
+    prompt = dialogue.command(who, "sua", "2").replies[-1]
+    dialogue.button(who, keys(prompt)["keep_last_year"], message_id=3)
+    cli = Cli(capsys, database_url)
+    shown = cli("audit", "show", "--agency", "06652")
+    assert [line for line in shown.splitlines() if "(giữ từ năm trước)" in line] == [
+        line for line in shown.splitlines() if "câu cbcc_tong" in line
+    ]
+    assert "(giữ từ năm trước)" in shown
+    cli("export", "--campaign", str(year.id), "--format", "csv", "-o", str(tmp_path / "kq.csv"))
+    lines = list(csv.reader(io.StringIO((tmp_path / "kq.csv").read_text("utf-8-sig"))))
+    assert lines[0][-1] == "Câu giữ từ năm trước" and {line[2]: line[-1] for line in lines[1:]}["06652"] == "2"
