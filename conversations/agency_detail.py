@@ -9,7 +9,7 @@ from typing import Any
 from rubrics.answers import NA
 from rubrics.compiled import WalkStep
 from storage.agency_detail import AgencyDetail
-from storage.records import SUBMITTED_STATES, AgencyRecord, SubmissionRecord
+from storage.records import CARRIED, SUBMITTED_STATES, AgencyRecord, SubmissionRecord
 from storage.reports import AgencyReport
 
 HISTORY_SHOWN = 25
@@ -66,7 +66,7 @@ def answers_page(detail: AgencyDetail, agency: AgencyRecord, entry: AgencyReport
     names = detail.names(agency.campaign_id)
     lines = []
     for step in section.steps:
-        by, at = answered.get(step.question.id, (None, None))
+        by, at, source = answered.get(step.question.id, (None, None, None))
         lines.append(
             {
                 "step": step,
@@ -75,6 +75,7 @@ def answers_page(detail: AgencyDetail, agency: AgencyRecord, entry: AgencyReport
                 "na": entry.answers.get(step.question.id) is NA,
                 "by": names.get(by) if by is not None else None,
                 "at": at,
+                "carried": source == CARRIED,
                 "evidence": evidence.get(step.question.id, []),
             }
         )
@@ -85,7 +86,13 @@ def history(detail: AgencyDetail, agency: AgencyRecord, rubric) -> dict[str, Any
     names = detail.names(agency.campaign_id)
     changes = detail.changes(rubric, agency.id, HISTORY_SHOWN + 1)
     shown = [
-        {"step": rubric.by_id[c.question_id], "value": c.value, "by": names.get(c.changed_by), "at": c.changed_at}
+        {
+            "step": rubric.by_id[c.question_id],
+            "value": c.value,
+            "by": names.get(c.changed_by),
+            "at": c.changed_at,
+            "carried": c.source == CARRIED,
+        }
         for c in changes[:HISTORY_SHOWN]
     ]
     return {"changes": shown, "more": len(changes) > HISTORY_SHOWN, "events": detail.events(agency.id)}

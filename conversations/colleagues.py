@@ -47,6 +47,11 @@ def _encoded(step: WalkStep, value: Any) -> dict[str, Any]:
     return {"value": values.to_json(step.question, value)}
 
 
+def pending_source(place: Situation) -> str:
+    """Where the answer waiting for confirmation came from: "carried" when it is last year's, kept."""
+    return (place.contact.draft.get("confirm") or {}).get("source", "telegram")
+
+
 def pending(place: Situation, step: WalkStep) -> tuple[bool, Any]:
     """(True, the answer) waiting for the contact's confirmation at this question, else (False, None)."""
     waiting = place.contact.draft.get("confirm") or {}
@@ -57,10 +62,19 @@ def pending(place: Situation, step: WalkStep) -> tuple[bool, Any]:
     return True, decoded(place.rubric, step.question.id, waiting.get("value"))
 
 
-def confirm(place: Situation, step: WalkStep, value: Any, found: dict[str, Any], message_id: int | None) -> Reply:
-    """Ask before replacing the colleague's answer: it is shown (so now seen), and ours waits in the draft."""
+def confirm(
+    place: Situation,
+    step: WalkStep,
+    value: Any,
+    found: dict[str, Any],
+    message_id: int | None,
+    source: str = "telegram",
+) -> Reply:
+    """Ask before replacing the colleague's answer: it is shown (so now seen), and ours (from ``source``)
+    waits in the draft."""
     shown(place, step.question.id, found["at"])
-    place.contact.draft = {**place.contact.draft, "confirm": {"question": step.question.id, **_encoded(step, value)}}
+    waiting = {"question": step.question.id, **_encoded(step, value), "source": source}
+    place.contact.draft = {**place.contact.draft, "confirm": waiting}
     token = place.new_prompt_token()
     buttons = [
         [Button(f"q:{token}:y:", key="replace_colleague")],

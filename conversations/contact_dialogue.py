@@ -17,11 +17,11 @@ from typing import Any
 
 from common.errors import Refused
 from common.settings import DEFAULT_TIMEZONE
-from conversations import colleagues, doubts, evidence_step, office_questions, review
+from conversations import carry, colleagues, doubts, evidence_step, office_questions, review
 from conversations.citations import parse_citation
 from conversations.parsing import parse_answer
 from conversations.progress import scope_change
-from conversations.prompts import parse_button, prompt
+from conversations.prompts import UNANSWERED, parse_button, prompt
 from conversations.replies import Button, Outcome, Reply
 from conversations.situation import Person, Situation, situation
 from conversations.walk import first_open, previous, progress, relevant_steps, step_by_reference
@@ -240,9 +240,10 @@ class ContactDialogue:
             if place.locked:
                 return self._already_submitted(place)
             blocked = place.edit_refusal()
-            return Outcome(
-                [refusal(blocked), Reply("status", self._overview(place))] if blocked else [self._resume(place)]
-            )
+            if blocked:
+                return Outcome([refusal(blocked), Reply("status", self._overview(place))])
+            offer = carry.offer(place)
+            return Outcome([offer if offer is not None else self._resume(place)])
         if action == "review":
             return Outcome([review.page(place, 0)])
         if action == "edit":
@@ -304,7 +305,13 @@ class ContactDialogue:
     # -- answers ----------------------------------------------------------------
 
     def _answer(
-        self, place: Situation, step: WalkStep, value: Any, outcome: Outcome, message_id: int | None = None
+        self,
+        place: Situation,
+        step: WalkStep,
+        value: Any,
+        outcome: Outcome,
+        message_id: int | None = None,
+        source: str = "telegram",
     ) -> Outcome:
         """Store the answer and move on; on a refusal, say why and ask the same question again.
 
@@ -315,7 +322,7 @@ class ContactDialogue:
         confirmation; an answer that needs evidence stays at its question and asks for the evidence."""
         found = colleagues.conflict(place, step)
         if found is not None:
-            return outcome.add(colleagues.confirm(place, step, value, found, message_id))
+            return outcome.add(colleagues.confirm(place, step, value, found, message_id, source))
         before = dict(place.answers)
         try:
             place.unit.answers.set(
@@ -324,7 +331,7 @@ class ContactDialogue:
                 step.question.id,
                 value,
                 by=place.contact.telegram_user_id,
-                source="telegram",
+                source=source,
                 now=place.now,
                 current=place.answers,
                 submission=place.submission,
@@ -505,6 +512,8 @@ class ContactDialogue:
                 return Outcome(notice="stale_button")
             if action == "c":
                 return self.confirm_submit(place)
+            if action in (carry.KEEP_ALL, carry.ONE_BY_ONE):
+                return self._keep_all(place, action == carry.KEEP_ALL, message_id)
             return review.menu(place, action, argument, message_id)
         if token != place.contact.prompt_token or place.step is None:
             return Outcome(notice="stale_button")
@@ -524,17 +533,35 @@ class ContactDialogue:
             return Outcome([refusal(blocked)], notice="refused")
         if action == "e":
             return self._remove_evidence(place, step, argument, message_id)
+        if action == "p":
+            kept = carry.shown(place, step, place.answers.get(step.question.id, UNANSWERED))
+            if kept is None or not kept.offered:
+                return Outcome(notice="stale_button")
+            return self._answer(place, step, kept.value, Outcome(notice="saved"), message_id, source=carry.SOURCE)
         if action == "y":
             waiting, value = colleagues.pending(place, step)
             if not waiting:
                 return Outcome(notice="stale_button")
-            return self._answer(place, step, value, Outcome(notice="saved"), message_id)
+            source = colleagues.pending_source(place)
+            return self._answer(place, step, value, Outcome(notice="saved"), message_id, source=source)
         if action == "f" and argument.isdigit():
             found = place.unit.evidence.file(place.agency.id, int(argument))
             if found is None or found[0] != step.question.id:
                 return Outcome(notice="stale_button")
             return self._answer(place, step, found[1], Outcome(notice="saved"), message_id)
         return self._button_answer(place, step, action, argument, message_id)
+
+    def _keep_all(self, place: Situation, keep: bool, message_id: int | None) -> Outcome:
+        """The answer to /tieptuc's keep-all offer: every offered value of last year kept in one step (each
+        stored as carried forward, by this contact, now), or none; then the walk goes on."""
+        place.new_menu_token()  # the offer's buttons are spent
+        blocked = place.edit_refusal()
+        if blocked:
+            return Outcome([refusal(blocked)], notice="refused")
+        kept = carry.keep_all(place) if keep else []
+        done = Reply("carry_done", {"kept": [{"step": s, "value": place.answers[s.question.id]} for s in kept]})
+        done.edit_message_id = message_id
+        return Outcome([done, self._resume(place)], notice="saved" if kept else None)
 
     def _remove_evidence(self, place: Situation, step: WalkStep, argument: str, message_id: int | None) -> Outcome:
         """✖ under a question: that piece of its evidence is removed, and the question shown again."""

@@ -352,7 +352,13 @@ class CoordinatorDialogue:
             return refused
         with self.db.unit(write=False) as unit:
             documents = _documents(
-                campaign, reports, self.labels(lang), self.zone, f"cqdt-dot-{campaign.id}", unit.detail.evidence
+                campaign,
+                reports,
+                self.labels(lang),
+                self.zone,
+                f"cqdt-dot-{campaign.id}",
+                unit.detail.evidence,
+                unit.last_year.carried(campaign.id),
             )
         count = sum(len(r.agencies) for r in reports.values())
         return Outcome(
@@ -515,13 +521,13 @@ def _counts(rows: list[AgencyState], key, campaign: CampaignFacts, now: datetime
 
 
 def _documents(
-    campaign, reports, labels: ExportLabels, zone: str, stem: str, evidence_of: EvidenceOf
+    campaign, reports, labels: ExportLabels, zone: str, stem: str, evidence_of: EvidenceOf, carried
 ) -> list[tuple[str, bytes]]:
     """The workbook, the table and the annex (xlsx and docx, the decision's number and date left blank),
-    as (file name, content)."""
+    as (file name, content); ``carried`` names the answers kept from last year."""
     workbook, table, annex, word = io.BytesIO(), io.BytesIO(), io.BytesIO(), io.BytesIO()
-    write_xlsx(workbook, reports, labels, zone=zone, campaign=campaign)
-    write_csv(table, reports, labels, zone=zone)
+    write_xlsx(workbook, reports, labels, zone=zone, campaign=campaign, carried=carried)
+    write_csv(table, reports, labels, zone=zone, carried=carried)
     heading = Heading(office=campaign.office.name if campaign.office else None)
     campaign_name = campaign.name
     write_annex_xlsx(annex, reports, labels, campaign_name=campaign_name, heading=heading, evidence_of=evidence_of)

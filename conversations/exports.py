@@ -22,7 +22,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping
 from datetime import datetime
 from decimal import Decimal
 from typing import Any, BinaryIO, Protocol
@@ -293,11 +293,20 @@ def level_header(labels: ExportLabels, report: LevelReport) -> list[str]:
         if report.previous_campaign:
             head.append(labels.group_column(group.code, "change"))
     head += [labels.indicator_column(item.code) for item in rubric.indicators]
+    head.append(labels.column("carried"))
     head += [labels.question_column(step.number, step.question.id) for step in rubric.steps]
     return head
 
 
-def level_rows(labels: ExportLabels, report: LevelReport, zone: ZoneInfo) -> Iterator[list[Any]]:
+def carried_cell(rubric: CompiledRubric, kept: Collection[str]) -> str | None:
+    """The numbers of the questions whose answer was kept from last year: "2, 3, 17"."""
+    numbers = sorted(rubric.by_id[qid].number for qid in kept if qid in rubric.by_id)
+    return ", ".join(map(str, numbers)) or None
+
+
+def level_rows(
+    labels: ExportLabels, report: LevelReport, zone: ZoneInfo, carried: Mapping[int, Collection[str]] | None = None
+) -> Iterator[list[Any]]:
     rubric = report.rubric
     group_bands = _group_bands(report)
     indicators = [item.code for item in rubric.indicators]
@@ -312,6 +321,7 @@ def level_rows(labels: ExportLabels, report: LevelReport, zone: ZoneInfo) -> Ite
             if report.previous_campaign:
                 row.append(entry.group_change(group.code))
         row += [score.indicators[code].achieved for code in indicators]
+        row.append(carried_cell(rubric, (carried or {}).get(entry.agency.id, ())))
         row += [shown(entry.answers.get(qid)) for qid, shown in answers]
         yield row
 
@@ -393,9 +403,11 @@ def write_xlsx(
     *,
     zone: str,
     campaign: CampaignFacts | None = None,
+    carried: Mapping[int, Collection[str]] | None = None,
 ) -> None:
     """The workbook: one sheet per level, then the questions, the indicators and (given ``campaign``) the
-    campaign with its office, written row by row to ``stream``."""
+    campaign with its office, written row by row to ``stream``. ``carried`` (agency id → question ids)
+    names the answers kept from last year, in a column before the answers."""
     tz = ZoneInfo(zone)
     workbook = xlsxwriter.Workbook(stream, {"constant_memory": True})
     score = workbook.add_format({"num_format": SCORE_FORMAT})
@@ -408,7 +420,7 @@ def write_xlsx(
         header = level_header(labels, report)
         answers_from = len(header) - len(report.rubric.steps)
         writer.write(0, header)
-        for n, row in enumerate(level_rows(labels, report, tz), start=1):
+        for n, row in enumerate(level_rows(labels, report, tz, carried), start=1):
             writer.write(n, row, answers_from)
     sheet = workbook.add_worksheet(sheet_title(labels.questions_sheet(), taken))
     sheet.freeze_panes(1, 0)
@@ -432,22 +444,32 @@ def write_xlsx(
 # -- csv ------------------------------------------------------------------------
 
 
-def write_csv(stream: BinaryIO, reports: Mapping[str, LevelReport], labels: ExportLabels, *, zone: str) -> None:
+def write_csv(
+    stream: BinaryIO,
+    reports: Mapping[str, LevelReport],
+    labels: ExportLabels,
+    *,
+    zone: str,
+    carried: Mapping[int, Collection[str]] | None = None,
+) -> None:
     """One row per agency, all levels, in UTF-8 with a byte order mark (Excel then reads the diacritics);
-    group columns are the union of the levels' group codes."""
+    group columns are the union of the levels' group codes; the last column names the questions whose
+    answer was kept from last year (``carried``: agency id → question ids)."""
     tz = ZoneInfo(zone)
     codes: list[str] = []
     for report in reports.values():
         codes += [g.code for g in report.rubric.rubric.groups if g.code not in codes]
     head = [labels.column("level"), *summary_header(labels)]
     head += [labels.group_column(code, part) for code in codes for part in GROUP_PARTS + ("band",)]
+    head.append(labels.column("carried"))
     text = io.TextIOWrapper(stream, encoding="utf-8-sig", newline="")
     try:
         writer = csv.writer(text)
         writer.writerow(head)
         for level, report in reports.items():
             for entry in report.ranked():
-                writer.writerow(_csv_row(level, entry, labels, codes, tz))
+                kept = carried_cell(report.rubric, (carried or {}).get(entry.agency.id, ()))
+                writer.writerow([*_csv_row(level, entry, labels, codes, tz), kept or ""])
         text.flush()
     finally:
         text.detach()  # the caller's stream stays open

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from conversations import colleagues, evidence_step
+from conversations import carry, colleagues, evidence_step
 from conversations.progress import position
 from conversations.replies import Button, Reply
 from conversations.situation import Situation
@@ -23,8 +23,8 @@ from rubrics.model import MultiChoiceQuestion, SingleChoiceQuestion
 # r = give a document reference as evidence, l = evidence later, e = remove a piece of evidence,
 # y = replace a colleague's answer (confirmed), f = a file question's answer becomes this evidence file,
 # v / w = store / retype the answer the bot asked about (a future date, an over-long text),
-# h = ask the coordinating office about this question
-PROMPT_ACTIONS = frozenset("atdnsbkrleyfvwh")
+# h = ask the coordinating office about this question, p = keep last year's answer (see :mod:`conversations.carry`)
+PROMPT_ACTIONS = frozenset("atdnsbkrleyfvwhp")
 MAX_LISTED = 8  # pieces of evidence with a remove button under a question
 
 
@@ -73,6 +73,9 @@ def prompt(place: Situation, step: WalkStep, *, edit_message_id: int | None = No
         return Button(f"q:{token}:{action}:{argument}", **kwargs)
 
     rows: list[list[Button]] = []
+    earlier = carry.shown(place, step, value)
+    if earlier is not None and earlier.offered:
+        rows.append([button("p", key="keep_last_year")])
     if question.type == "yes_no":
         rows.append([button("a", "1", key="yes"), button("a", "0", key="no")])
     elif isinstance(question, SingleChoiceQuestion):
@@ -133,6 +136,7 @@ def prompt(place: Situation, step: WalkStep, *, edit_message_id: int | None = No
             "mode": contact.draft.get("mode"),
             "returned_comment": place.returned.get(question.id),
             "guidance": guidance,
+            "last_year": earlier,
         },
         rows,
         edit_message_id=edit_message_id,

@@ -68,6 +68,7 @@ def page(place: Situation, index: int, *, edit_message_id: int | None = None) ->
             "group": group,
             "steps": steps,
             "answers": place.answers,
+            "carried": place.unit.last_year.kept(place.agency),
             "index": index,
             "pages": len(all_pages),
             "group_score": group_score,

@@ -93,6 +93,7 @@ class QuestionBase(Strict):
     allow_na: bool = False
     evidence: Literal["none", "optional", "required"] = "none"
     when: Condition | None = None
+    carry_forward: bool = True  # last year's answer may be kept; false for figures refreshed every year
 
 
 class YesNoQuestion(QuestionBase):

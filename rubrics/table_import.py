@@ -42,7 +42,9 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "max": ("diem toi da", "so diem toi da", "diem chuan", "diem"),
     "title": ("chi so thanh phan", "chi so", "tieu chi", "noi dung"),
     "stt": ("stt", "tt", "so thu tu"),
+    "carry_forward": ("giu tu nam truoc", "giu nam truoc", "giu nhu nam truoc"),
 }
+NOT_CARRIED = ("khong", "no", "0")  # a carry_forward cell saying last year's answer is not to be kept
 NOT_A_COLUMN = ("tu cham", "tu danh gia", "ket qua", "ghi chu", "diem dat", "diem tham dinh")
 REQUIRED = ("stt", "title", "max")
 TEXT_FIELDS = ("scoring", "evidence", "data_source", "verified_by")
@@ -83,6 +85,7 @@ class Row:
     children: list[Row] = field(default_factory=list)
     levels: list[Row] = field(default_factory=list)  # letter rows relative to the max: scoring levels
     max: Decimal | None = None
+    carry: str = ""  # the "giữ từ năm trước" cell: "Không" makes the question carry_forward: false
 
 
 @dataclass(frozen=True)
@@ -260,6 +263,7 @@ def read_rows(sheet: Sheet, header: int, columns: dict[str, int], file: str) -> 
             raise RubricError(file, cells["title"], "table_no_title", stt=stt)
         codes.add(code)
         row = Row(line, stt, code, rank, title, points, cells, {k: v for k, v in texts.items() if v})
+        row.carry = text_of(value("carry_forward"))
         (parent.children if parent else top).append(row)
         stack.append(row)
         last = row
@@ -322,9 +326,10 @@ def item_of(row: Row, sample: bool) -> dict[str, Any]:
         item["sample"] = True
     evidence = "required" if texts.get("evidence") else "optional"
     qid = question_id(row.code)
+    kept = {"carry_forward": False} if fold(row.carry) in NOT_CARRIED else {}
     if row.max == 0:
         text = str(_words.collected_text(row.title)).strip()
-        item["questions"] = [{"id": qid, "type": "yes_no", "text": text, "evidence": evidence}]
+        item["questions"] = [{"id": qid, "type": "yes_no", "text": text, "evidence": evidence, **kept}]
         item["rule"] = {"type": "yes_no", "question": qid}
         return item
     question = {
@@ -335,6 +340,7 @@ def item_of(row: Row, sample: bool) -> dict[str, Any]:
         "min": Decimal(0),
         "max": row.max,
         "evidence": evidence,
+        **kept,
     }
     item["questions"] = [question]
     item["rule"] = {"type": "self_scored", "question": qid}

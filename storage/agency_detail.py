@@ -45,14 +45,15 @@ class AgencyDetail:
     def open_returns(self, agency_id: int) -> list[ReturnRecord]:
         return open_returns(self.session, agency_id)
 
-    def answered(self, agency_id: int, question_ids: list[str]) -> dict[str, tuple[int | None, datetime]]:
-        """Question id → (who, when) of the current answers among ``question_ids``."""
+    def answered(self, agency_id: int, question_ids: list[str]) -> dict[str, tuple[int | None, datetime, str]]:
+        """Question id → (who, when, source) of the current answers among ``question_ids`` (source
+        "carried": kept from last year)."""
         rows = self.session.execute(
-            select(AnswerRow.question_id, AnswerRow.set_by, AnswerRow.set_at).where(
+            select(AnswerRow.question_id, AnswerRow.set_by, AnswerRow.set_at, AnswerRow.source).where(
                 AnswerRow.agency_id == agency_id, AnswerRow.question_id.in_(question_ids)
             )
         )
-        return {qid: (by, at) for qid, by, at in rows}
+        return {qid: (by, at, source) for qid, by, at, source in rows}
 
     def evidence(self, agency_id: int, question_ids: list[str]) -> dict[str, list[dict[str, Any]]]:
         """Question id → its evidence: a file by its name, a link by its address, or a document reference with
@@ -91,6 +92,7 @@ class AgencyDetail:
                 NA if c.not_applicable else answer_store.decoded(rubric, c.question_id, c.value),
                 c.changed_by,
                 c.changed_at,
+                c.source,
             )
             for c in rows
             if c.question_id in rubric.by_id

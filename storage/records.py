@@ -25,6 +25,7 @@ VERIFIED = "verified"
 SUBMISSION_STATES = (NOT_STARTED, IN_PROGRESS, SUBMITTED, RETURNED, VERIFIED)
 OPEN_STATES = (NOT_STARTED, IN_PROGRESS, RETURNED)  # not submitted: answers may change, reminders go out
 LATE_STATES = (NOT_STARTED, IN_PROGRESS)  # overdue once the campaign closes (a returned agency did submit)
+CARRIED = "carried"  # answers.source of a value kept from last year
 SUBMITTED_STATES = (SUBMITTED, VERIFIED)
 UNASSESSED = (
     ""  # the level of an organisational unit that is not assessed: never invited or ranked, a parent and a scope
@@ -96,6 +97,7 @@ class ContactRecord:
     menu_token: str | None = None
     draft: dict = field(default_factory=dict)
     seen: dict = field(default_factory=dict)  # question id → ISO time of the answer last shown, "" for none
+    # (and "~carry_offered" → when /tieptuc offered to keep last year's answers, see conversations.carry)
     news_at: datetime | None = None  # when the contact was last told of colleagues' changes
 
 
@@ -186,3 +188,4 @@ class ChangeRecord:
     value: Any
     changed_by: int | None
     changed_at: datetime
+    source: str = "telegram"  # "carried": kept from last year

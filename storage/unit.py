@@ -23,6 +23,7 @@ from storage.confirmations import RemindConfirmations
 from storage.contacts import Contacts
 from storage.evidence import EvidenceStore
 from storage.invitations import Invitations
+from storage.last_year import LastYear
 from storage.models import Campaign
 from storage.notifications import Planned, store
 from storage.office_questions import OfficeQuestions
@@ -50,6 +51,7 @@ class Unit:
         self.updates = HandledUpdates(session)
         self.audit = AuditLog(session)
         self.office_questions = OfficeQuestions(session)
+        self.last_year = LastYear(session)
 
     def campaign(self, campaign_id: int) -> CampaignFacts:
         return campaigns.facts(self._session, campaign_id)

@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from bot.demo import scenario
+from bot.demo import scenario, second_year
 from bot.demo.transcript import highlights
 from bot.texts import environment, render
 from common.errors import Refused
@@ -35,6 +35,7 @@ def report(demo: scenario.Demo, seconds: float) -> str:
         agency=demo.names[scenario.CLUMSY],
         contact=highlights(demo.featured.exchanges),
         contact_name=user.first_name,
+        second_year=second_year.transcript(demo.second_year) if demo.second_year else [],
         coordinator=demo.coordinator.exchanges,
         coordinator_name=demo.coordinator.user.first_name,
         outputs=demo.outputs,

@@ -16,6 +16,7 @@ from conversations.exports import report_dict, write_csv, write_xlsx
 from conversations.targets import agency_targets, commonly_missed
 from storage import campaigns
 from storage.agency_detail import AgencyDetail
+from storage.last_year import carried_answers
 from storage.reports import campaign_report
 
 
@@ -81,15 +82,18 @@ def export(
     """Xuất kết quả: xlsx (mỗi cấp một trang), csv (mỗi đơn vị một dòng), json (đầy đủ), hoặc phụ lục
     công bố xếp hạng: annex (xlsx, kèm trang mục tiêu) và docx (Word)."""
     campaign, reports = load_report(cli, campaign_id, None)
+    with cli.db.session() as session:
+        carried = carried_answers(session, campaign_id)
     heading = Heading(office or campaign.office.name, decision_number, decision_day(decision_date))
     try:
         with output.open("wb") as stream:
             if fmt in ("annex", "docx"):
                 write_annex(cli, stream, fmt, campaign.name, reports, heading)
             elif fmt == "xlsx":
-                write_xlsx(stream, reports, labels("vi", cli.timezone), zone=cli.timezone, campaign=campaign)
+                words = labels("vi", cli.timezone)
+                write_xlsx(stream, reports, words, zone=cli.timezone, campaign=campaign, carried=carried)
             elif fmt == "csv":
-                write_csv(stream, reports, labels("vi", cli.timezone), zone=cli.timezone)
+                write_csv(stream, reports, labels("vi", cli.timezone), zone=cli.timezone, carried=carried)
             else:
                 stream.write((dump_json(report_dict(campaign, reports, detail=True)) + "\n").encode("utf-8"))
     except OSError as exc:

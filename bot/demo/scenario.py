@@ -41,6 +41,7 @@ from bot.demo import office_questions
 from bot.demo.contacts import Contact, label
 from bot.demo.fake_telegram import BotMessage, FakeTelegram, run_application
 from bot.demo.mail import WITHOUT_ADDRESS, DemoMail, save, send_invitations, start_mail
+from bot.demo.second_year import second_year
 from bot.demo.transcript import Chat, Said
 from bot.reminders.sender import Sender
 from common.settings import Settings
@@ -121,6 +122,7 @@ class Demo:
     bot: Bot | None = None
     sender: Sender | None = None
     mail: DemoMail | None = None
+    second_year: Chat | None = None  # the featured contact's chat in next year's campaign
 
     def tick(self) -> int:
         """One run of the reminder job at the clock's time: plan, then send what is due (e-mail too)."""
@@ -446,6 +448,7 @@ PHASES: tuple[Callable[[Demo], dict[str, Any]], ...] = (
     chart,
     export,
     targets,
+    second_year,
 )
 
 

@@ -15,14 +15,14 @@ from PIL import Image
 from sqlalchemy import func, select
 
 from bot.cli import cli
-from bot.demo import mail, office_questions, scenario
+from bot.demo import mail, office_questions, scenario, second_year
 from bot.demo.fake_telegram import FakeTelegram
 from bot.reminders.sender import CONTINUE
 from bot.texts import refusal
 from common.errors import Refused
 from rubrics.bundled import bundled
 from storage.db import Database
-from storage.models import Agency, Notification, Submission
+from storage.models import Agency, Answer, Notification, Submission
 from storage.policy import ReminderPolicy
 
 AGENCIES = list(csv.DictReader(files("bot.demo").joinpath("agencies.csv").read_text("utf-8").splitlines()))
@@ -156,7 +156,8 @@ def test_the_coordinator_verified_one_agency(demo):
     database = Database(f"sqlite:///{out / 'cqdt-demo.db'}")
     try:
         with database.session() as session:
-            states = dict(session.execute(select(Agency.code, Submission.state).join(Submission)).all())
+            query = select(Agency.code, Submission.state).join(Submission).where(Agency.campaign_id == 1)
+            states = dict(session.execute(query).all())
     finally:
         database.dispose()
     assert states[scenario.VERIFIED] == "verified"
@@ -170,12 +171,14 @@ def test_the_coordinator_verified_one_agency(demo):
     notices = [c for c in fake.calls("sendMessage", chat_id=VERIFIED_CHAT) if continued(c)]
     assert len(notices) == 1 and "trả lại 1 chỉ tiêu" in notices[0].params["text"]
     receipts = [text for text in texts_to(fake, VERIFIED_CHAT) if text.startswith("✅ BIÊN NHẬN")]
-    assert len(receipts) == 2 and receipts[1].startswith("✅ BIÊN NHẬN NỘP LẠI") and "→" in receipts[1]
+    assert len(receipts) == 3 and receipts[1].startswith("✅ BIÊN NHẬN NỘP LẠI") and "→" in receipts[1]
+    assert not receipts[2].startswith("✅ BIÊN NHẬN NỘP LẠI")  # next year's first submission
     coordinator_texts = texts_to(fake, scenario.COORDINATOR[0])
     assert any("nộp lại bản tự đánh giá sau khi sửa" in text for text in coordinator_texts)
     assert any("✓ thẩm định, tự chấm" in text for text in coordinator_texts)
 
     contact, coordinator = output.split("════ Cán bộ điều phối")
+    contact = contact.split("════ Năm thứ hai")[0]
     assert "↩️ Cơ quan điều phối trả lại 1 chỉ tiêu" in contact and "↩️ Được trả lại để sửa" in contact
     assert contact.count("✅ BIÊN NHẬN") == 2
     assert "sau khi sửa" in coordinator and "✓ thẩm định, tự chấm" in coordinator
@@ -266,3 +269,31 @@ def test_a_question_to_the_office_is_answered_and_published_once(demo):
     assert f"tới {sent['guidance']} đầu mối đã trả lời câu này" in output
     coordinator = output.split("════ Cán bộ điều phối")[1]
     assert office_questions.QUESTION in coordinator and "📢 Công bố làm hướng dẫn chung" in coordinator
+
+
+def test_the_second_year_keeps_last_years_answers_and_the_coordinator_sees_which(demo):
+    output, out, _ = demo
+    second = output.split("════ Năm thứ hai")[1].split("════ Cán bộ điều phối")[0]
+    assert "📅 Năm trước: " in second and "(đã thẩm định)" in second  # the featured agency was verified
+    assert second.count("bấm [Giữ như năm trước]") == second_year.KEPT_ONE_BY_ONE
+    assert "✅ Đã giữ" in second and "✅ BIÊN NHẬN" in second
+    coordinator = output.split("════ Cán bộ điều phối")[1]
+    assert "↩ giữ từ năm trước" in coordinator
+    database = Database(f"sqlite:///{out / 'cqdt-demo.db'}")
+    try:
+        with database.session() as session:
+            rows = session.execute(
+                select(Agency.code, func.count())
+                .join(Answer, Answer.agency_id == Agency.id)
+                .where(Agency.campaign_id == 2, Answer.source == "carried")
+                .group_by(Agency.code)
+            ).all()
+            states = session.execute(
+                select(Agency.code, Submission.state)
+                .join(Submission, Submission.agency_id == Agency.id)
+                .where(Agency.campaign_id == 2, Submission.state == "submitted")
+            ).all()
+    finally:
+        database.dispose()
+    assert {code for code, count in rows if count > second_year.KEPT_ONE_BY_ONE} == set(second_year.AGENCIES)
+    assert {code for code, _ in states} == set(second_year.AGENCIES)

@@ -99,7 +99,7 @@ def test_the_workbook_has_a_sheet_per_level_and_the_questions(db):
     rows = list(workbook["Cấp xã"].iter_rows(values_only=True))
     header = rows[0]
     assert header[:3] == ("Hạng", "Mã đơn vị", "Tên đơn vị")
-    assert len(header) == 14 + 3 * 6 + 28 + 43
+    assert len(header) == 14 + 3 * 6 + 28 + 1 + 43  # summary, groups, indicators, kept from last year, answers
     assert [row[1] for row in rows[1:]] == [e.agency.code for e in reports["xa"].ranked()]
     questions = list(workbook["Câu hỏi"].iter_rows(values_only=True))
     assert questions[0] == ("Cấp", "Số", "Mã câu hỏi", "Mục", "Nội dung")

@@ -140,6 +140,7 @@ def test_a_header_on_one_row_with_other_wordings_and_a_second_sheet(tmp_path):
         ("Tài liệu kiểm chứng (bản scan)", "evidence"),
         ("Nguồn số liệu", "data_source"),
         ("Đơn vị thẩm định", "verified_by"),
+        ("Giữ từ năm trước", "carry_forward"),
         ("Điểm tự chấm", None),
     ],
 )
@@ -259,3 +260,18 @@ def test_a_table_in_a_word_document_reads_as_the_same_rubric(tmp_path):
     rows[10][2] = 45
     with pytest.raises(RubricError, match=r"Bảng 1!C10: nhóm 2 tối đa 100 nhưng các chỉ số con cộng lại 95"):
         import_table(write_word_table(tmp_path / "sai.docx", rows))
+
+
+def test_a_keep_from_last_year_column_marks_the_indicators_to_answer_anew(tmp_path):
+    workbook = Workbook()
+    ws = workbook.active
+    ws.append(["STT", "Chỉ số", "Điểm tối đa", "Cách tính điểm", "Giữ từ năm trước"])
+    ws.append(["1", "Hạ tầng", 30, None, None])
+    ws.append(["1.1", "Máy tính", 10, "Tỷ lệ", "Không"])
+    ws.append(["1.2", "Mạng LAN", 20, None, "Có"])
+    path = tmp_path / "giu-nam-truoc.xlsx"
+    workbook.save(path)
+    imported = import_table(path, level="xa")
+    kept = {q.id: q.carry_forward for q in imported.rubric.questions}
+    assert kept == {"diem_1.1": False, "diem_1.2": True}
+    assert imported.yaml_text.count("carry_forward: false") == 1
