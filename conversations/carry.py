@@ -3,8 +3,10 @@
 A question shows the agency's answer of the previous campaign of its family when the question
 (same id) is still of the same type and the value would still be a valid answer. The value is
 *offered* (a button keeps it) unless the rubric marks the question ``carry_forward: false``, it is a
-file (evidence belongs to its year), or it is a date or a cited document older than this campaign's
-data period. A kept value is stored like any answer, with the source ``carried``.
+file (evidence belongs to its year), or it cites a document dated before this campaign's data period (a
+date answer is a fact, e.g. when the office was connected, and is offered whatever its year; a question
+whose date must fall in the period says so with ``carry_forward: false``). A kept value is stored like any
+answer, with the source ``carried``.
 
 ``/tieptuc`` offers once per contact (remembered in ``contact.seen`` under :data:`OFFERED`) to keep
 every offered value of the still unanswered relevant questions in one step, but for values that would
@@ -37,14 +39,11 @@ class LastYear:
     value: Any
     verified: bool
     offered: bool  # the value may be kept as it is
-    why_not: str | None = None  # refresh (carry_forward: false) | file | outdated (before the data period)
+    why_not: str | None = None  # refresh (carry_forward: false) | file | outdated (a document before the period)
 
 
-def _dated(question, value: Any) -> date | None:
-    if value is NA:
-        return None
-    if question.type == "date":
-        return value
+def _cited_on(question, value: Any) -> date | None:
+    """The date of the document a ``document`` answer cites."""
     if question.type == "document" and isinstance(value, dict):
         return value.get("ngay")
     return None
@@ -63,7 +62,7 @@ def last_year(place: Situation, step: WalkStep, answers: dict[str, Any] | None =
     elif values.check(question, found.value, place.answers if answers is None else answers) is not None:
         return None
     why_not = None
-    dated = _dated(question, found.value)
+    dated = _cited_on(question, found.value)
     if not question.carry_forward:
         why_not = "refresh"
     elif question.type == "file":

@@ -1,10 +1,12 @@
 """The demo's second year: next year's campaign of the same rubric families, the same agency codes, and a
 few of last year's agencies answering it with last year's answers to keep.
 
-The featured contact (last year verified) opens next year's invitation, keeps three answers with one press
-each, accepts /tieptuc's offer to keep the rest in one step, answers what is left and submits; two other
-agencies do the same without being recorded. The coordinator of the new campaign then opens the featured
-agency in /donvi, where the kept answers are marked.
+The guidance the office published last year is carried into the new campaign (what ``cqdt guidance
+carry`` does). The featured contact (last year verified) opens next year's invitation, keeps three answers
+with one press each, accepts /tieptuc's offer to keep the rest in one step, answers what is left, opens the
+question the guidance is about (/sua) to read it there, and submits; two other agencies do the same without
+being recorded. The coordinator of the new campaign then opens the featured agency in /donvi, where the kept
+answers are marked.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from importlib.resources import files
 from typing import Any
 
 from bot.demo.contacts import Contact, is_next, is_prompt, label
+from bot.demo.office_questions import carry_guidance
 from bot.demo.transcript import Chat, Exchange, Gap, Said, trimmed
 from storage import campaigns
 from storage.agency_import import import_csv
@@ -26,7 +29,7 @@ YEAR = timedelta(days=366)  # 2020 is a leap year: the same dates one year on
 NAME = "Đánh giá mức độ Chính quyền điện tử năm 2020"
 AGENCIES = ("06652", "06655", "06658")  # submitted last year; the first was verified
 KEPT_ONE_BY_ONE = 3
-SHOWN = ("start", "kept", "carry_offer", "carry_all", "submit")  # the exchanges its transcript keeps
+SHOWN = ("start", "kept", "carry_offer", "carry_all", "guidance", "submit")  # the exchanges its transcript keeps
 
 
 def transcript(chat: Chat) -> list[Exchange | Gap]:
@@ -43,6 +46,12 @@ def _keep_all_button(texts: list[str]) -> tuple[str, int]:
     raise RuntimeError(f"no keep-all offer among {texts}")
 
 
+def _read_guidance(chat: Chat, number: int) -> None:
+    """/sua the question the carried guidance is about: its prompt shows the guidance."""
+    edit = f"/sua {number}"
+    chat.act(Said("command", edit), lambda u: u.send_command(edit), "Hướng dẫn của cơ quan điều phối", "guidance")
+
+
 def second_year(demo) -> dict[str, Any]:
     """Next year's round: a new campaign like the demo's (its rubrics, its period and deadline a year on),
     three agencies keeping last year's answers, and /donvi showing which were kept."""
@@ -57,6 +66,7 @@ def second_year(demo) -> dict[str, Any]:
         tokens = {a.code: i.token for a, i in agency_invitations(session, campaign, demo.clock.now)}
         coordinator = coordinator_invitation(session, campaign, demo.clock.now).token
         campaign_id, rubric_of = campaign.id, campaigns.rubrics_by_level(campaign)
+    notes = carry_guidance(demo, demo.campaign_id, campaign_id, demo.clock.now)
     keep_all = []
     for number, code in enumerate(AGENCIES):
         demo.clock.now += timedelta(minutes=15)
@@ -72,6 +82,8 @@ def second_year(demo) -> dict[str, Any]:
         button, count = _keep_all_button(offer.button_texts)
         keep_all.append(count)
         contact.walk(contact.press(offer, button, is_next, "carry_all"))
+        if number == 0 and notes:
+            _read_guidance(chat, rubric.by_id[notes[0].question_id].number)
         contact.submit()
     demo.clock.now += timedelta(minutes=15)
     demo.coordinator.act(Said("start", coordinator), lambda u: u.send_command(f"/start {coordinator}"), None, "start")
@@ -88,4 +100,5 @@ def second_year(demo) -> dict[str, Any]:
         "one_by_one": KEPT_ONE_BY_ONE,
         "keep_all": keep_all,
         "carried": sum(len(questions) for questions in carried.values()),
+        "guidance": len(notes),
     }

@@ -277,6 +277,8 @@ def test_the_second_year_keeps_last_years_answers_and_the_coordinator_sees_which
     assert "📅 Năm trước: " in second and "(đã thẩm định)" in second  # the featured agency was verified
     assert second.count("bấm [Giữ như năm trước]") == second_year.KEPT_ONE_BY_ONE
     assert "✅ Đã giữ" in second and "✅ BIÊN NHẬN" in second
+    assert "💡 Hướng dẫn của cơ quan điều phối: " + office_questions.ANSWER[:60] in second  # carried from last year
+    assert "1 hướng dẫn công bố năm trước được chuyển sang đợt mới" in output
     coordinator = output.split("════ Cán bộ điều phối")[1]
     assert "↩ giữ từ năm trước" in coordinator
     database = Database(f"sqlite:///{out / 'cqdt-demo.db'}")
