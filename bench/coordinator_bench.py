@@ -6,6 +6,9 @@ correction. Each figure is measured in a fresh child process, so a cold figure p
 reading and scoring the campaign, and the peak memory is the child's own:
 
 - status: ``CoordinatorDialogue.status`` and its reply rendered to text (/tinhhinh);
+- status, all open: the same with every agency still answering (their submissions set back to in progress
+  in the child, and restored after), so the at-risk list reads every agency's progress; cold, then warm
+  after one agency changed an answer;
 - scores, cold: ``CoordinatorDialogue.scores`` and its reply rendered, first call of the process (/diem);
 - scores, warm: the same again in that process, after the returned commune changed one answer;
 - export: the coordinator's scored report, then ``write_xlsx`` of it (/xuat's workbook);
@@ -124,6 +127,21 @@ def measure_status(database: Database, _campaign_id: int) -> dict[str, float]:
     return {"status": timed(lambda: rendered(dialogue.status(COORDINATOR)))}
 
 
+def measure_status_open(database: Database, _campaign_id: int) -> dict[str, float]:
+    with database.session() as session:
+        saved = [{"id": i, "state": state} for i, state in session.execute(select(Submission.id, Submission.state))]
+        session.execute(update(Submission).values(state="in_progress"))
+    try:
+        dialogue = CoordinatorDialogue(database, lambda: NOW, ZONE, by_language(ZONE))
+        cold = timed(lambda: rendered(dialogue.status(COORDINATOR)))
+        change_one_answer(database)
+        warm = timed(lambda: rendered(dialogue.status(COORDINATOR)))
+    finally:
+        with database.session() as session:
+            session.execute(update(Submission), saved)
+    return {"status, all open, cold": cold, "status, all open, warm": warm}
+
+
 def measure_scores(database: Database, _campaign_id: int) -> dict[str, float]:
     dialogue = CoordinatorDialogue(database, lambda: NOW, ZONE, by_language(ZONE))
     cold = timed(lambda: rendered(dialogue.scores(COORDINATOR)))
@@ -153,6 +171,7 @@ def measure_charts(database: Database, campaign_id: int) -> dict[str, float]:
 MEASURES = {
     "baseline": measure_baseline,
     "status": measure_status,
+    "status_open": measure_status_open,
     "scores": measure_scores,
     "export": measure_export,
     "charts": measure_charts,

@@ -19,7 +19,7 @@ from common.text import fold, refuse_control
 from conversations import agency_detail, office_questions
 from conversations.annex import Heading, write_annex_docx, write_annex_xlsx
 from conversations.exports import ExportLabels, write_csv, write_xlsx
-from conversations.reminders.notices import counted
+from conversations.progress import AnswerCounts
 from conversations.reminders.slots import WorkingTime
 from conversations.replies import Button, Outcome, Reply
 from conversations.risk import Risk, estimate
@@ -61,6 +61,7 @@ class CoordinatorDialogue:
         self.zone = zone
         self.labels = labels
         self.scoreboard = Scoreboard()
+        self.counts = AnswerCounts()  # the unsubmitted agencies' progress, for the at-risk list of /tinhhinh
 
     def _scoped_report(self, who: Person):
         """(campaign, scored reports of the agencies in the coordinator's scope), or the refusal to send."""
@@ -126,7 +127,7 @@ class CoordinatorDialogue:
             return []
         zone = ZoneInfo(self.zone)
         rubric_of = {r.id: campaign.rubrics[r.level] for r in unsubmitted}
-        done = counted(rubric_of, unit.answers.many(rubric_of))
+        done = self.counts.of(unsubmitted, rubric_of, unit.answers.many)
         active = unit.activity(rubric_of, zone)
         return estimate(unsubmitted, done, active, now, campaign.deadline, WorkingTime(campaign.policy, zone))
 

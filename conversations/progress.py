@@ -7,12 +7,15 @@ questions, :func:`scope_change` says by how many, so the contact sees why the co
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from conversations.walk import relevant_steps
 from rubrics.answers import Answers
 from rubrics.compiled import CompiledRubric, WalkStep
+from storage.agencies import AgencyState
+from storage.records import NOT_STARTED
 
 
 @dataclass(frozen=True)
@@ -42,3 +45,50 @@ def scope_change(rubric: CompiledRubric, before: Answers, after: Answers) -> dic
     if was == now:
         return None
     return {"revealed": len(now - was), "hidden": len(was - now), "relevant": len(now)}
+
+
+def counted(rubric_of: dict[int, CompiledRubric], stored: dict[int, dict[str, Any]]) -> dict[int, tuple[int, int]]:
+    """(answered, relevant) questions of each agency, from its rubric and its stored answers."""
+    result = {}
+    for agency_id, rubric in rubric_of.items():
+        relevant = relevant_steps(rubric, stored[agency_id])
+        result[agency_id] = (sum(1 for s in relevant if s.question.id in stored[agency_id]), len(relevant))
+    return result
+
+
+class AnswerCounts:
+    """(answered, relevant) questions of many agencies, kept by the process between calls (a coordinator's
+    /tinhhinh): an agency's answers are read again only when its submission's revision has moved, which every
+    answer change does, and an agency not started has answered nothing, so its answers are not read at all."""
+
+    def __init__(self) -> None:
+        self._known: dict[int, tuple[int, tuple[int, int]]] = {}  # agency id → (revision, counts)
+
+    def of(
+        self,
+        rows: list[AgencyState],
+        rubric_of: dict[int, CompiledRubric],
+        load: Callable[[dict[int, CompiledRubric]], dict[int, dict[str, Any]]],
+    ) -> dict[int, tuple[int, int]]:
+        """The counts of ``rows``; ``load`` reads the answers of the agencies whose counts are not known."""
+        result: dict[int, tuple[int, int]] = {}
+        empty: dict[int, int] = {}  # id(rubric) → its relevant questions before any answer
+        stale: dict[int, CompiledRubric] = {}
+        for row in rows:
+            rubric = rubric_of[row.id]
+            known = self._known.get(row.id)
+            if row.state == NOT_STARTED:
+                if id(rubric) not in empty:
+                    empty[id(rubric)] = len(relevant_steps(rubric, {}))
+                result[row.id] = (0, empty[id(rubric)])
+            elif known is not None and known[0] == row.revision:
+                result[row.id] = known[1]
+            else:
+                stale[row.id] = rubric
+        if stale:
+            fresh = counted(stale, load(stale))
+            revision = {row.id: row.revision for row in rows}
+            for agency_id, counts in fresh.items():
+                self._known[agency_id] = (revision[agency_id], counts)
+            result |= fresh
+        return result

@@ -14,7 +14,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
 
-WIDTHS = (8, 50, 12, 40, 40, 24, 24)
+WIDTHS = (8, 50, 12, 40, 40, 24, 24, 14)
 
 _env = Environment(loader=PackageLoader("rubrics", "templates"), undefined=StrictUndefined, autoescape=False)
 

@@ -19,6 +19,7 @@ class AgencyState(NamedTuple):
     level: str
     parent_id: int | None
     state: str
+    revision: int = 0  # the submission's, moved by every answer change
 
 
 class Agencies:
@@ -47,7 +48,7 @@ class Agencies:
 
     def states(self, campaign_id: int) -> list[AgencyState]:
         rows = self.session.execute(
-            select(Agency.id, Agency.name, Agency.level, Agency.parent_id, Submission.state)
+            select(Agency.id, Agency.name, Agency.level, Agency.parent_id, Submission.state, Submission.revision)
             .join(Submission, Submission.agency_id == Agency.id)
             .where(Agency.campaign_id == campaign_id)
         )

@@ -17,10 +17,9 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from common.settings import DEFAULT_TIMEZONE
+from conversations.progress import counted
 from conversations.reminders.slots import WorkingTime
 from conversations.risk import estimate
-from conversations.walk import relevant_steps
-from rubrics.compiled import CompiledRubric
 from rubrics.scoring import AgencyInput, Scorer
 from storage.outbox import AgencyStatus, OutboxStore, Pending, Recipient
 from storage.records import IN_PROGRESS, NOT_STARTED, OPEN_STATES, RETURNED, SUBMITTED_STATES, CampaignFacts
@@ -69,15 +68,6 @@ def progress(outbox: OutboxStore, campaign: CampaignFacts, agencies: list[Agency
     """(answered, relevant) questions of each agency."""
     rubric_of = {a.id: campaign.rubrics[a.level] for a in agencies}
     return counted(rubric_of, outbox.answers(rubric_of))
-
-
-def counted(rubric_of: dict[int, CompiledRubric], stored: dict[int, dict[str, Any]]) -> dict[int, tuple[int, int]]:
-    """(answered, relevant) questions of each agency, from its rubric and its stored answers."""
-    result = {}
-    for agency_id, rubric in rubric_of.items():
-        relevant = relevant_steps(rubric, stored[agency_id])
-        result[agency_id] = (sum(1 for s in relevant if s.question.id in stored[agency_id]), len(relevant))
-    return result
 
 
 def overview(

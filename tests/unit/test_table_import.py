@@ -175,6 +175,9 @@ def test_the_template_is_an_empty_table_the_import_reads(tmp_path):
     assert rubric.max == D(100)
     assert {i.rule.type for i in rubric.indicators} == {"self_scored", "yes_no"}
     assert rubric.items["1.2"].scoring.splitlines()[1] == "b) Mức đạt một nửa: 20 điểm"
+    carried = {q.id: q.carry_forward for q in rubric.questions}
+    assert carried[rubric.items["1.1"].rule.question] is False  # the «Giữ từ năm trước» column says «Không»
+    assert carried[rubric.items["1.2"].rule.question] is True
 
 
 @pytest.mark.parametrize("rubric_id", ["dti-so", "dti-xa", "pt2016-so", "pt2016-huyen", "vt2019-phong", "vt2019-xa"])
