@@ -124,7 +124,10 @@ class OfficeQuestions:
         )
 
     def publish(self, question: OfficeQuestionRecord, *, by: int, now: datetime) -> tuple[GuidanceRecord, bool]:
-        """The guidance of an answered question, and whether it is new (a second publish changes nothing)."""
+        """The guidance of an answered question, and whether it is new (a second publish changes nothing). The
+        question's row is locked first, so two coordinators publishing it at once publish it once (SQLite's
+        writers take turns anyway)."""
+        self.session.execute(select(OfficeQuestion.id).where(OfficeQuestion.id == question.id).with_for_update())
         found = self.session.scalar(select(Guidance).where(Guidance.source_id == question.id))
         if found is not None:
             return _guidance(found), False
