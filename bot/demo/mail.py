@@ -42,6 +42,7 @@ KIND_NAMES = {
     "overdue": "qua-han",
     "returned": "tra-lai",
     "digest": "ban-tin",
+    "escalation": "chua-bat-dau",
     "overdue_list": "danh-sach-qua-han",
 }
 

@@ -3,8 +3,8 @@
 An agency whose contact never registered (or blocked the bot) is reached at the e-mail address of the
 agency list, on the same policy and working-time slots as Telegram reminders; with the policy's
 ``email_to = "all"`` every agency with an address is. Coordinators who gave an address with their
-invitation get the daily digest and the overdue list there too. Invitation letters are queued by
-``cqdt invites --send-email``. A row is planned once per key, like a Telegram one; its message is built
+invitation get the daily digest, the warning of agencies not started and the overdue list there too.
+Invitation letters are queued by ``cqdt invites --send-email``. A row is planned once per key, like a Telegram one; its message is built
 when it is claimed, or it is cancelled when it no longer applies (the agency submitted, a Telegram contact
 registered since and the policy reaches only the others).
 """
@@ -47,9 +47,12 @@ def _mailed_agencies(outbox: OutboxStore, campaign: CampaignFacts) -> list[tuple
     return [(a, email) for a, email in outbox.mail_agencies(campaign.id) if every or a not in reached]
 
 
-def plan_mail(outbox: OutboxStore, campaign: CampaignFacts, zone, generation: str) -> list[Planned]:
-    """The e-mail deadline messages: reminders and the overdue notice to agencies, the overdue list to
-    coordinators' addresses (see :func:`conversations.reminders.plan.plan` for the Telegram ones)."""
+def plan_mail(
+    outbox: OutboxStore, campaign: CampaignFacts, zone, generation: str, escalation: datetime | None = None
+) -> list[Planned]:
+    """The e-mail deadline messages: reminders and the overdue notice to agencies, the "not started" warning at
+    ``escalation`` and the overdue list to coordinators' addresses (see :func:`conversations.reminders.plan.plan`
+    for the Telegram ones)."""
     working = WorkingTime(campaign.policy, zone)
     deadline, closing = campaign.deadline, campaign.closes_at
     catch_up = timedelta(hours=campaign.policy.catch_up_hours)
@@ -81,7 +84,12 @@ def plan_mail(outbox: OutboxStore, campaign: CampaignFacts, zone, generation: st
             planned.append(Planned(key, "overdue", None, agency_id, closing, closing + catch_up, {}, EMAIL, email))
     for box in outbox.mailboxes(campaign.id):
         payload = {"scope": sorted(outbox.scope(campaign.id, box.scope_agency_id)), "language": box.language_code}
-        key = f"{generation}:overdue_list:{mailbox_key(box.email, box.scope_agency_id)}"
+        mailbox = mailbox_key(box.email, box.scope_agency_id)
+        if escalation is not None:
+            key = f"{generation}:escalation:{mailbox}"
+            until = escalation + catch_up
+            planned.append(Planned(key, "escalation", None, None, escalation, until, payload, EMAIL, box.email))
+        key = f"{generation}:overdue_list:{mailbox}"
         planned.append(Planned(key, "overdue_list", None, None, closing, closing + catch_up, payload, EMAIL, box.email))
     return planned
 
@@ -187,5 +195,6 @@ def mail_notices(channel: MailChannel, zone: ZoneInfo = OFFICE_ZONE) -> dict[str
         "returned": returned,
         INVITATION: invitation,
         "digest": coordinator_overview(None),
+        "escalation": coordinator_overview("not_started"),
         "overdue_list": coordinator_overview("overdue"),
     }

@@ -86,7 +86,7 @@ def plan(outbox: OutboxStore, campaign: CampaignFacts, zone: ZoneInfo, mail: boo
                 scope,
             )
         )
-    return planned + (plan_mail(outbox, campaign, zone, generation) if mail else [])
+    return planned + (plan_mail(outbox, campaign, zone, generation, escalation) if mail else [])
 
 
 def digests(

@@ -79,21 +79,40 @@ def test_a_coordinators_address_gets_the_digest_and_the_overdue_list(db, cli, sm
     out = cli(
         "coordinator", "invite", "--campaign", str(campaign_id), "--scope", "193", "--email", "Ha.Noi@Halong.gov.vn"
     )
-    assert "Bản tin hằng ngày và danh sách đơn vị quá hạn cũng được gửi tới Ha.Noi@halong.gov.vn." in out
+    told = "Bản tin hằng ngày, cảnh báo đơn vị chưa bắt đầu và danh sách đơn vị quá hạn cũng được gửi tới"
+    assert f"{told} Ha.Noi@halong.gov.vn." in out
     assert "không phải địa chỉ thư điện tử" in cli(
         "coordinator", "invite", "--campaign", str(campaign_id), "--email", "vanphong@", expect=1
     )
     clock = Clock(START.replace(hour=1))  # 08h00 in Hà Nội: the digest is due
     _, sender = mailer(db, clock, smtp)
     asyncio.run(sender.tick(campaign_id))
-    (digest,) = smtp.to("Ha.Noi@halong.gov.vn")
+    warning, digest = smtp.to("Ha.Noi@halong.gov.vn")  # the deadline is tomorrow: who has not started, at once
     assert digest["Subject"].startswith("Tình hình đợt Đánh giá CQĐT năm 2019")
+    assert warning["Subject"] == "Đơn vị chưa bắt đầu trả lời: Đánh giá CQĐT năm 2019"
     assert "Không liên lạc được (1): UBND Phường Hà Trung" in plain_text(digest)
     clock.now = START + timedelta(days=1)
     asyncio.run(sender.tick(campaign_id))
     overdue_list = smtp.to("Ha.Noi@halong.gov.vn")[-1]
     assert overdue_list["Subject"] == "Danh sách đơn vị quá hạn: Đánh giá CQĐT năm 2019"
     assert "UBND Phường Hà Khẩu (06655)" in plain_text(overdue_list)
+
+
+def test_a_coordinators_address_gets_the_warning_of_agencies_not_started_three_days_before(db, cli, smtp):
+    campaign_id = campaign_with_addresses(db, START)  # the deadline is 09h00 on Monday 28/10/2019
+    cli("coordinator", "invite", "--campaign", str(campaign_id), "--scope", "193", "--email", "ha.noi@halong.gov.vn")
+    clock = Clock(START)
+    _, sender = mailer(db, clock, smtp)
+    asyncio.run(sender.tick(campaign_id))
+    assert [m["Subject"] for m in smtp.to("ha.noi@halong.gov.vn")] == [
+        "Tình hình đợt Đánh giá CQĐT năm 2019 — 14/10/2019"
+    ]
+    clock.now = START + timedelta(days=11)  # Friday 25/10, three days before
+    asyncio.run(sender.tick(campaign_id))
+    asyncio.run(sender.tick(campaign_id))
+    (warning,) = [m for m in smtp.to("ha.noi@halong.gov.vn") if m["Subject"].startswith("Đơn vị chưa bắt đầu")]
+    assert warning["Subject"] == "Đơn vị chưa bắt đầu trả lời: Đánh giá CQĐT năm 2019"
+    assert "UBND Phường Hà Khẩu (06655)" in plain_text(warning) and "chưa bắt đầu trả lời" in plain_text(warning)
 
 
 def test_a_return_goes_by_email_when_the_contact_blocked_the_bot_and_the_status_names_the_unreachable(db, smtp):

@@ -41,6 +41,7 @@ CONTEXTS = {
     "overdue": AGENCY_CONTEXT,
     "returned": {**AGENCY_CONTEXT, "indicators": [{"code": "1.1.1", "title": "Hạ tầng"}], "comment": "Bổ sung"},
     "digest": OVERVIEW,
+    "escalation": OVERVIEW,
     "overdue_list": OVERVIEW,
 }
 
