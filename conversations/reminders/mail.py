@@ -5,8 +5,8 @@ agency list, on the same policy and working-time slots as Telegram reminders; wi
 ``email_to = "all"`` every agency with an address is. Coordinators who gave an address with their
 invitation get the daily digest, the warning of agencies not started and the overdue list there too.
 Invitation letters are queued by ``cqdt invites --send-email``. A row is planned once per key, like a
-Telegram one; its message is built when it is claimed, or it is cancelled when it no longer applies (the agency submitted, a Telegram contact
-registered since and the policy reaches only the others).
+Telegram one; its message is built when it is claimed, or it is cancelled when it no longer applies (the
+agency submitted, a Telegram contact registered since and the policy reaches only the others).
 """
 
 from __future__ import annotations
