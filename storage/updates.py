@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from functools import cache
 
 from sqlalchemy import delete
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
@@ -25,16 +26,16 @@ class HandledUpdates:
         on the first one's row and then sees it. None (no update behind the call: tests, the CLI) is never seen."""
         if update_id is None:
             return False
-        dialect = self.session.get_bind().dialect.name
-        insert = (postgresql_insert if dialect == "postgresql" else sqlite_insert)(HandledUpdate)
-        added = (
-            self.session.execute(  # RETURNING, since an ORM insert's rowcount is -1 on PostgreSQL
-                insert.values(update_id=update_id, handled_at=now)
-                .on_conflict_do_nothing(index_elements=[HandledUpdate.update_id])
-                .returning(HandledUpdate.update_id)
-            ).scalar_one_or_none()
-            is not None
-        )
+        record = _record(self.session.get_bind().dialect.name)
+        # RETURNING, since an ORM insert's rowcount is -1 on PostgreSQL
+        added = self.session.execute(record, {"update_id": update_id, "handled_at": now}).first() is not None
         if added and update_id % PRUNE_EVERY == 0:
             self.session.execute(delete(HandledUpdate).where(HandledUpdate.handled_at < now - KEPT))
         return not added
+
+
+@cache
+def _record(dialect: str):
+    """The insert of a handled update (nothing when it is there already), built once per dialect."""
+    insert = (postgresql_insert if dialect == "postgresql" else sqlite_insert)(HandledUpdate)
+    return insert.on_conflict_do_nothing(index_elements=[HandledUpdate.update_id]).returning(HandledUpdate.update_id)
