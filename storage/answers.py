@@ -160,16 +160,27 @@ def _gathered(dialect: str):
 
 @cache
 def _gathered_one(dialect: str):
-    """:func:`_gathered` for one agency, built once: each call binds only the agency."""
-    return _gathered(dialect).where(AnswerRow.agency_id == bindparam("agency_id"))
+    """:func:`_gathered` for one agency, with who gave its answers (each author once, None for an import),
+    built once: each call binds only the agency."""
+    authors = (func.json_agg if dialect == "postgresql" else func.json_group_array)(AnswerRow.set_by.distinct())
+    return (
+        _gathered(dialect).add_columns(type_coerce(authors, JSON)).where(AnswerRow.agency_id == bindparam("agency_id"))
+    )
 
 
-def load_agency_answers(session: Session, rubric: CompiledRubric, agency_id: int) -> dict[str, Any]:
+def _load_one(session: Session, rubric: CompiledRubric, agency_id: int) -> tuple[dict[str, Any], set[int | None]]:
+    """The agency's answers, and who gave them."""
     if session.autoflush:
         session.flush()
     statement = _gathered_one(session.get_bind().dialect.name)
     found = session.connection().execute(statement, {"agency_id": agency_id}).first()
-    return _decode(rubric, found[1] or {}, found[2] or ()) if found is not None else {}
+    if found is None:
+        return {}, set()
+    return _decode(rubric, found[1] or {}, found[2] or ()), set(found[3] or ())
+
+
+def load_agency_answers(session: Session, rubric: CompiledRubric, agency_id: int) -> dict[str, Any]:
+    return _load_one(session, rubric, agency_id)[0]
 
 
 def load_many(session: Session, rubric_of: dict[int, CompiledRubric]) -> dict[int, dict[str, Any]]:
@@ -217,12 +228,22 @@ class Answers:
 
     def __init__(self, session: Session):
         self.session = session
+        self._authors: dict[int, set[int | None]] = {}  # agency → who gave its answers, as read in this unit
 
     def of(self, rubric: CompiledRubric, agency_id: int) -> dict[str, Any]:
-        return load_agency_answers(self.session, rubric, agency_id)
+        answers, self._authors[agency_id] = _load_one(self.session, rubric, agency_id)
+        return answers
 
     def set(self, rubric: CompiledRubric, agency, question_id: str, value: Any, **kwargs) -> None:
         set_answer(self.session, rubric, agency, question_id, value, **kwargs)
+        self._authors.get(agency.id, set()).add(kwargs.get("by"))
+
+    def only_by(self, agency_id: int, user_id: int) -> bool:
+        """Whether every answer of the agency read in this unit of work (:meth:`of`) was given by this user
+        or by no one in particular (an import): then no colleague's answer is in the way or has replaced one
+        of theirs, and nothing needs to be asked of the database about it."""
+        authors = self._authors.get(agency_id)
+        return authors is not None and authors <= {None, user_id}
 
     def who_answered(
         self, campaign_id: int, agency_id: int, question_id: str
@@ -253,6 +274,8 @@ class Answers:
     ) -> list[tuple[str, str | None, datetime]]:
         """(question id, colleague's name, when) of each answer the user had given that someone else
         replaced after ``since``."""
+        if self.only_by(agency_id, user_id):
+            return []
         rows = self.session.execute(
             _CHANGED_BY_COLLEAGUES,
             {"campaign_id": campaign_id, "agency_id": agency_id, "user_id": user_id, "since": since},

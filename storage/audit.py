@@ -69,7 +69,7 @@ _HEAD = (
     .order_by(AuditEntry.seq.desc())
     .limit(1)
 )
-_INSERT = insert(AuditEntry)
+_INSERT = insert(AuditEntry.__table__)  # every column bound, as the ORM wrote them (a None data is JSON null)
 
 
 def append(
