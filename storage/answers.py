@@ -56,6 +56,8 @@ def set_answer(
             raise Refused(f"answer_{fault.kind}", **fault.params)
         _check_dependents(rubric, question_id, value, others)
     stored = None if not_applicable else values.to_json(question, value)
+    if session.autoflush:
+        session.flush()  # what the ORM would flush first; the writes below are the tables' own statements
     mark_started(session, agency.id, now, submission)
     session.execute(
         _upsert(session.get_bind().dialect.name),
@@ -95,15 +97,17 @@ def set_answer(
 
 @cache
 def _upsert(dialect: str):
-    """The answer upsert, built once per dialect; each answer only binds its values."""
-    insert = (postgresql_insert if dialect == "postgresql" else sqlite_insert)(AnswerRow)
+    """The answer upsert, built once per dialect on the table (not through the ORM's bulk path); each answer
+    only binds its values."""
+    table = AnswerRow.__table__
+    insert = (postgresql_insert if dialect == "postgresql" else sqlite_insert)(table)
     return insert.on_conflict_do_update(
-        index_elements=[AnswerRow.agency_id, AnswerRow.question_id],
+        index_elements=[table.c.agency_id, table.c.question_id],
         set_={k: insert.excluded[k] for k in ("value", "not_applicable", "set_by", "source", "set_at")},
     )
 
 
-_HISTORY = insert(AnswerChange)
+_HISTORY = insert(AnswerChange.__table__)
 
 
 def _check_dependents(rubric: CompiledRubric, question_id: str, value: Any, others: dict[str, Any]) -> None:
@@ -129,16 +133,16 @@ def mark_started(session: Session, agency_id: int, now: datetime, submission: Su
         submission.revision += 1
 
 
+_SUBMISSIONS = Submission.__table__.c
 _STARTED = (
-    update(Submission)
-    .where(Submission.agency_id == bindparam("for_agency"), Submission.state.in_(OPEN_STATES))
+    update(Submission.__table__)
+    .where(_SUBMISSIONS.agency_id == bindparam("for_agency"), _SUBMISSIONS.state.in_(OPEN_STATES))
     .values(
-        state=case((Submission.state == NOT_STARTED, IN_PROGRESS), else_=Submission.state),
-        started_at=func.coalesce(Submission.started_at, bindparam("now", type_=Submission.started_at.type)),
-        updated_at=bindparam("now", type_=Submission.updated_at.type),
-        revision=Submission.revision + 1,
+        state=case((_SUBMISSIONS.state == NOT_STARTED, IN_PROGRESS), else_=_SUBMISSIONS.state),
+        started_at=func.coalesce(_SUBMISSIONS.started_at, bindparam("now", type_=_SUBMISSIONS.started_at.type)),
+        updated_at=bindparam("now", type_=_SUBMISSIONS.updated_at.type),
+        revision=_SUBMISSIONS.revision + 1,
     )
-    .execution_options(synchronize_session=False)
 )
 
 

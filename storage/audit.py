@@ -92,6 +92,8 @@ def append(
     seq, prev = (head[0] + 1, head[1]) if head is not None else (1, None)
     data = _plain(data)
     digest = entry_hash(agency_id, seq, kind, question_id, data, by, at, prev)
+    if session.autoflush:
+        session.flush()  # the change the entry records, added just before, is written first, as before
     session.execute(
         _INSERT,
         {

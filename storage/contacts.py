@@ -186,6 +186,8 @@ class Contacts:
             if unknown:
                 raise ValueError(f"contact fields are read-only here: {sorted(unknown)}")
             values = {f"new_{name}": getattr(contact, name) for name in changed}
+            if self.session.autoflush:
+                self.session.flush()  # what the ORM would flush before its own UPDATE
             self.session.execute(_position_update(changed), {"contact_id": contact.id, **values})
         self._loaded.clear()
 
@@ -217,10 +219,10 @@ def _world(lock_submission: bool):
 
 @cache
 def _position_update(names: tuple[str, ...]):
-    """The UPDATE of these fields of a contact's place in the walk, built once per set of fields."""
+    """The UPDATE of these fields of a contact's place in the walk, built once per set of fields, on the table."""
     columns = Contact.__table__.c
     return (
-        update(Contact)
-        .where(Contact.id == bindparam("contact_id"))
+        update(Contact.__table__)
+        .where(columns.id == bindparam("contact_id"))
         .values({name: bindparam(f"new_{name}", type_=columns[name].type) for name in names})
     )

@@ -27,7 +27,7 @@ class HandledUpdates:
         if update_id is None:
             return False
         record = _record(self.session.get_bind().dialect.name)
-        # RETURNING, since an ORM insert's rowcount is -1 on PostgreSQL
+        # RETURNING: whether the row was added, on both databases
         added = self.session.execute(record, {"update_id": update_id, "handled_at": now}).first() is not None
         if added and update_id % PRUNE_EVERY == 0:
             self.session.execute(delete(HandledUpdate).where(HandledUpdate.handled_at < now - KEPT))
@@ -36,6 +36,8 @@ class HandledUpdates:
 
 @cache
 def _record(dialect: str):
-    """The insert of a handled update (nothing when it is there already), built once per dialect."""
-    insert = (postgresql_insert if dialect == "postgresql" else sqlite_insert)(HandledUpdate)
-    return insert.on_conflict_do_nothing(index_elements=[HandledUpdate.update_id]).returning(HandledUpdate.update_id)
+    """The insert of a handled update (nothing when it is there already), built once per dialect on the table
+    (not through the ORM's bulk path)."""
+    table = HandledUpdate.__table__
+    insert = (postgresql_insert if dialect == "postgresql" else sqlite_insert)(table)
+    return insert.on_conflict_do_nothing(index_elements=[table.c.update_id]).returning(table.c.update_id)
