@@ -3,8 +3,10 @@
 Contacts answer the whole qn2018-xa rubric through :class:`ContactDialogue` (no Telegram), each
 answer's replies rendered to text and buttons as the bot renders them. Per answer it counts the
 SQL statements sent (SQLAlchemy's ``before_cursor_execute``) and the CPU time (``process_time``) of
-the dialogue and of the rendering; the baseline, in the same run, is a bare unit of work that only
-records its update (``unit.updates.seen``). ``--profile`` prints cProfile's heaviest functions.
+the dialogue and of the rendering, and, on as many more contacts, the Python function calls per answer
+(cProfile's count: exact where a time on a shared machine is not). The baseline, in the same run,
+is a bare unit of work that only records its update (``unit.updates.seen``). ``--profile`` prints
+cProfile's heaviest functions of those answers.
 
     python bench/answer_profile.py [--contacts 5] [--postgres URL] [--profile 25] [--sql]
 """
@@ -68,11 +70,12 @@ class Statements:
 class Walker:
     """Contacts answering every question, one update at a time, each answer measured."""
 
-    def __init__(self, database: Database, statements: Statements):
+    def __init__(self, database: Database, statements: Statements, profiler: cProfile.Profile | None = None):
+        self.profiler = profiler  # counting the calls of each answer, if given
         self.clock = Clock(START)
         self.dialogue = ContactDialogue(database, self.clock, receipts=lambda: None, zone=ZONE)
         self.statements = statements
-        self.update_id = 1000
+        self.update_id = 1000 if profiler is None else 1_000_000  # the second walker's updates are new ones
         self.answers = 0
         self.answer_statements: list[int] = []
         self.dialogue_cpu = 0.0
@@ -86,11 +89,15 @@ class Walker:
 
     def _measured(self, kind: str, call, *args) -> Outcome:
         before = self.statements.count
+        if self.profiler:
+            self.profiler.enable()
         started = time.process_time()
         outcome = self._update(call, *args)
         middle = time.process_time()
         render(outcome)
         self.render_cpu += time.process_time() - middle
+        if self.profiler:
+            self.profiler.disable()
         self.dialogue_cpu += middle - started
         self.answer_statements.append(self.statements.count - before)
         self.answers += 1
@@ -187,19 +194,25 @@ def postgres_schema(base: str):
     return f"{base}{separator}options={quote(f'-csearch_path={schema}')}", drop
 
 
+def calls_per_answer(database: Database, statements: Statements, tokens: list[str]) -> tuple[float, pstats.Stats]:
+    """Python function calls per answer, dialogue and rendering (cProfile's count: exact, unlike a time)."""
+    walker = Walker(database, statements, cProfile.Profile())
+    for i, token in enumerate(tokens):
+        walker.walk(6000 + i, token)
+    stats = pstats.Stats(walker.profiler)
+    return stats.total_calls / walker.answers, stats
+
+
 def run(url: str, args: argparse.Namespace) -> None:
     database = Database(url, ensure=False)
     statements = Statements(database)
-    tokens = prepare(database, args.contacts)
+    tokens = prepare(database, 2 * args.contacts)
     walker = Walker(database, statements)
-    profiler = cProfile.Profile() if args.profile else None
-    if profiler:
-        profiler.enable()
-    for i, token in enumerate(tokens):
+    for i, token in enumerate(tokens[: args.contacts]):
         statements.keep = args.sql and i == 0
         walker.walk(5000 + i, token)
-    if profiler:
-        profiler.disable()
+    statements.keep = False
+    calls, stats = calls_per_answer(database, statements, tokens[args.contacts :])
     floor_cpu, floor_statements = bare_unit_cpu(database, statements)
     per = walker.answer_statements
     dialogue_ms = walker.dialogue_cpu * 1000 / walker.answers
@@ -216,12 +229,13 @@ def run(url: str, args: argparse.Namespace) -> None:
         f" = {dialogue_ms + render_ms:.2f} ms   (bare unit of work: {floor_cpu:.2f} ms,"
         f" ratio {(dialogue_ms + render_ms) / floor_cpu:.1f} ×)"
     )
+    print(f"  Python calls per answer {calls:.0f}   (cProfile, on {args.contacts} more contacts)")
     if args.sql:
         print("  statements of the first contact's walk:")
         for line, count in Counter(statements.kept).most_common():
             print(f"    {count:4d} × {line}")
-    if profiler:
-        pstats.Stats(profiler).sort_stats("tottime").print_stats(args.profile)
+    if args.profile:
+        stats.sort_stats("tottime").print_stats(args.profile)
     database.dispose()
 
 
