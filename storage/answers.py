@@ -59,7 +59,8 @@ def set_answer(
     if session.autoflush:
         session.flush()  # what the ORM would flush first; the writes below are the tables' own statements
     mark_started(session, agency.id, now, submission)
-    session.execute(
+    connection = session.connection()
+    connection.execute(
         _upsert(session.get_bind().dialect.name),
         {
             "agency_id": agency.id,
@@ -71,7 +72,7 @@ def set_answer(
             "set_at": now,
         },
     )
-    session.execute(
+    connection.execute(
         _HISTORY,
         {
             "agency_id": agency.id,
@@ -125,7 +126,7 @@ def mark_started(session: Session, agency_id: int, now: datetime, submission: Su
     """An answer changed: the submission is in progress (if it was not started) and its revision moves on."""
     if submission is not None and submission.state not in OPEN_STATES:
         raise Refused("submission_locked")
-    changed = session.execute(_STARTED, {"for_agency": agency_id, "now": now}).rowcount
+    changed = session.connection().execute(_STARTED, {"for_agency": agency_id, "now": now}).rowcount
     if not changed:
         raise Refused("submission_locked")
     if submission is not None:

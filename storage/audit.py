@@ -86,15 +86,16 @@ def append(
     """Append one entry to the agency's chain; its hash. The agency's submission row is locked first
     (on PostgreSQL), so two writers never both extend the same head; ``locked``: this transaction holds
     that lock already (it updated the row). SQLite's writers take turns for the whole transaction anyway."""
-    if not locked and session.get_bind().dialect.name != "sqlite":
-        session.execute(_LOCK, {"agency_id": agency_id})
-    head = session.execute(_HEAD, {"agency_id": agency_id}).first()
+    if session.autoflush:
+        session.flush()  # the change the entry records, added just before, is written first, as before
+    connection = session.connection()  # the statements below are the tables' own, past the ORM
+    if not locked and connection.dialect.name != "sqlite":
+        connection.execute(_LOCK, {"agency_id": agency_id})
+    head = connection.execute(_HEAD, {"agency_id": agency_id}).first()
     seq, prev = (head[0] + 1, head[1]) if head is not None else (1, None)
     data = _plain(data)
     digest = entry_hash(agency_id, seq, kind, question_id, data, by, at, prev)
-    if session.autoflush:
-        session.flush()  # the change the entry records, added just before, is written first, as before
-    session.execute(
+    connection.execute(
         _INSERT,
         {
             "agency_id": agency_id,

@@ -188,7 +188,7 @@ class Contacts:
             values = {f"new_{name}": getattr(contact, name) for name in changed}
             if self.session.autoflush:
                 self.session.flush()  # what the ORM would flush before its own UPDATE
-            self.session.execute(_position_update(changed), {"contact_id": contact.id, **values})
+            self.session.connection().execute(_position_update(changed), {"contact_id": contact.id, **values})
         self._loaded.clear()
 
 

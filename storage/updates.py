@@ -28,10 +28,10 @@ class HandledUpdates:
             return False
         record = _record(self.session.get_bind().dialect.name)
         # RETURNING: whether the row was added, on both databases
-        added = self.session.execute(record, {"update_id": update_id, "handled_at": now}).first() is not None
-        if added and update_id % PRUNE_EVERY == 0:
+        added = self.session.connection().execute(record, {"update_id": update_id, "handled_at": now}).first()
+        if added is not None and update_id % PRUNE_EVERY == 0:
             self.session.execute(delete(HandledUpdate).where(HandledUpdate.handled_at < now - KEPT))
-        return not added
+        return added is None
 
 
 @cache
