@@ -241,7 +241,9 @@ class Answers:
 
     def set(self, rubric: CompiledRubric, agency, question_id: str, value: Any, **kwargs) -> None:
         set_answer(self.session, rubric, agency, question_id, value, **kwargs)
-        self._authors.get(agency.id, set()).add(kwargs.get("by"))
+        authors = self._authors.get(agency.id)
+        if authors is not None:  # the agency's answers were read in this unit: its authors stay known
+            authors.add(kwargs.get("by"))
 
     def only_by(self, agency_id: int, user_id: int) -> bool:
         """Whether every answer of the agency read in this unit of work (:meth:`of`) was given by this user
