@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import cache
+
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.texts import environment, render
@@ -15,11 +17,16 @@ def text_of(reply: Reply, lang: str, zone: str) -> str:
     return text if len(text) <= TELEGRAM_LIMIT else text[: TELEGRAM_LIMIT - 1] + "…"
 
 
+@cache
+def macros(zone: str, lang: str, name: str):
+    """The macros of ``{lang}/{name}.j2``, looked up once per process (the templates do not change while it runs)."""
+    return environment(zone).get_template(f"{lang}/{name}.j2").module
+
+
 def label_of(button: Button, lang: str, zone: str) -> str:
     if button.label is not None:
         return button.label
-    macros = environment(zone).get_template(f"{lang}/buttons.j2").module
-    return str(getattr(macros, button.key)(**button.params)).strip()
+    return str(getattr(macros(zone, lang, "buttons"), button.key)(**button.params)).strip()
 
 
 def keyboard_of(reply: Reply, lang: str, zone: str) -> InlineKeyboardMarkup | None:
@@ -33,8 +40,7 @@ def keyboard_of(reply: Reply, lang: str, zone: str) -> InlineKeyboardMarkup | No
 def notice_of(key: str | None, lang: str, zone: str) -> str | None:
     if key is None:
         return None
-    macros = environment(zone).get_template(f"{lang}/notices.j2").module
-    return str(getattr(macros, key)()).strip()
+    return str(getattr(macros(zone, lang, "notices"), key)()).strip()
 
 
 CONTACT_MENU = ("tieptuc", "xemlai", "sua", "trangthai", "nop", "hoidap", "trogiup")

@@ -30,6 +30,8 @@ def shown(place: Situation, question_id: str, answered_at: datetime | None) -> N
 
 def conflict(place: Situation, step: WalkStep) -> dict[str, Any] | None:
     """The colleague's answer this contact has not seen, if one would be replaced."""
+    if place.unit.answers.only_by(place.agency.id, place.contact.telegram_user_id):
+        return None
     found = place.unit.answers.who_answered(place.campaign.id, place.agency.id, step.question.id)
     if found is None:
         return None

@@ -12,12 +12,13 @@ from dataclasses import dataclass
 
 from rubrics.answers import NA, Answers
 from rubrics.compiled import CompiledRubric, WalkStep
-from rubrics.conditions import effective, holds
+from rubrics.conditions import effective
 
 
 def relevant_steps(rubric: CompiledRubric, answers: Answers) -> list[WalkStep]:
     counted = effective(rubric, answers)
-    return [s for s in rubric.steps if s.question.when is None or holds(s.question.when, counted)]
+    tests = rubric.relevance.tests  # each condition compiled once per rubric
+    return [s for s in rubric.steps if s.question.when is None or tests[s.question.id](counted)]
 
 
 def first_open(rubric: CompiledRubric, answers: Answers, after: int = 0) -> WalkStep | None:

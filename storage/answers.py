@@ -6,7 +6,7 @@ from datetime import datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import JSON, case, func, insert, select, type_coerce, update
+from sqlalchemy import JSON, bindparam, case, func, insert, select, type_coerce, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -56,8 +56,11 @@ def set_answer(
             raise Refused(f"answer_{fault.kind}", **fault.params)
         _check_dependents(rubric, question_id, value, others)
     stored = None if not_applicable else values.to_json(question, value)
+    if session.autoflush:
+        session.flush()  # what the ORM would flush first; the writes below are the tables' own statements
     mark_started(session, agency.id, now, submission)
-    session.execute(
+    connection = session.connection()
+    connection.execute(
         _upsert(session.get_bind().dialect.name),
         {
             "agency_id": agency.id,
@@ -69,7 +72,7 @@ def set_answer(
             "set_at": now,
         },
     )
-    session.execute(
+    connection.execute(
         _HISTORY,
         {
             "agency_id": agency.id,
@@ -89,20 +92,23 @@ def set_answer(
         by=by,
         question_id=question_id,
         data={"value": stored, "not_applicable": not_applicable, "source": source},
+        locked=True,  # mark_started updated the submission row: this transaction holds its lock
     )
 
 
 @cache
 def _upsert(dialect: str):
-    """The answer upsert, built once per dialect; each answer only binds its values."""
-    insert = (postgresql_insert if dialect == "postgresql" else sqlite_insert)(AnswerRow)
+    """The answer upsert, built once per dialect on the table (not through the ORM's bulk path); each answer
+    only binds its values."""
+    table = AnswerRow.__table__
+    insert = (postgresql_insert if dialect == "postgresql" else sqlite_insert)(table)
     return insert.on_conflict_do_update(
-        index_elements=[AnswerRow.agency_id, AnswerRow.question_id],
+        index_elements=[table.c.agency_id, table.c.question_id],
         set_={k: insert.excluded[k] for k in ("value", "not_applicable", "set_by", "source", "set_at")},
     )
 
 
-_HISTORY = insert(AnswerChange)
+_HISTORY = insert(AnswerChange.__table__)
 
 
 def _check_dependents(rubric: CompiledRubric, question_id: str, value: Any, others: dict[str, Any]) -> None:
@@ -120,17 +126,7 @@ def mark_started(session: Session, agency_id: int, now: datetime, submission: Su
     """An answer changed: the submission is in progress (if it was not started) and its revision moves on."""
     if submission is not None and submission.state not in OPEN_STATES:
         raise Refused("submission_locked")
-    changed = session.execute(
-        update(Submission)
-        .where(Submission.agency_id == agency_id, Submission.state.in_(OPEN_STATES))
-        .values(
-            state=case((Submission.state == NOT_STARTED, IN_PROGRESS), else_=Submission.state),
-            started_at=func.coalesce(Submission.started_at, now),
-            updated_at=now,
-            revision=Submission.revision + 1,
-        )
-        .execution_options(synchronize_session=False)
-    ).rowcount
+    changed = session.connection().execute(_STARTED, {"for_agency": agency_id, "now": now}).rowcount
     if not changed:
         raise Refused("submission_locked")
     if submission is not None:
@@ -138,36 +134,73 @@ def mark_started(session: Session, agency_id: int, now: datetime, submission: Su
         submission.revision += 1
 
 
-def load_agency_answers(session: Session, rubric: CompiledRubric, agency_id: int) -> dict[str, Any]:
-    return load_many(session, {agency_id: rubric})[agency_id]
+_SUBMISSIONS = Submission.__table__.c
+_STARTED = (
+    update(Submission.__table__)
+    .where(_SUBMISSIONS.agency_id == bindparam("for_agency"), _SUBMISSIONS.state.in_(OPEN_STATES))
+    .values(
+        state=case((_SUBMISSIONS.state == NOT_STARTED, IN_PROGRESS), else_=_SUBMISSIONS.state),
+        started_at=func.coalesce(_SUBMISSIONS.started_at, bindparam("now", type_=_SUBMISSIONS.started_at.type)),
+        updated_at=bindparam("now", type_=_SUBMISSIONS.updated_at.type),
+        revision=_SUBMISSIONS.revision + 1,
+    )
+)
 
 
-def load_many(session: Session, rubric_of: dict[int, CompiledRubric]) -> dict[int, dict[str, Any]]:
-    """The answers of many agencies, each decoded with its own rubric.
-
-    The database gathers each agency's answers into one JSON object and its
-    not-applicable questions into one JSON array (``json_group_object`` on
-    SQLite, ``json_object_agg`` on PostgreSQL), so a campaign of thousands of
-    agencies comes back as one row per agency rather than one per answer.
-    """
-    result: dict[int, dict[str, Any]] = {agency_id: {} for agency_id in rubric_of}
-    ids = list(rubric_of)
+@cache
+def _gathered(dialect: str):
+    """Each agency's answers gathered into one JSON object and its not-applicable questions into one JSON
+    array (``json_group_object`` on SQLite, ``json_object_agg`` on PostgreSQL), one row per agency."""
     answered, not_applicable = AnswerRow.not_applicable.is_(False), AnswerRow.not_applicable.is_(True)
-    if session.get_bind().dialect.name == "postgresql":
+    if dialect == "postgresql":
         values_of = func.json_object_agg(AnswerRow.question_id, AnswerRow.value).filter(answered)
         na_of = func.json_agg(AnswerRow.question_id).filter(not_applicable)
     else:
         values_of = func.json_group_object(AnswerRow.question_id, func.json(AnswerRow.value)).filter(answered)
         na_of = func.json_group_array(AnswerRow.question_id).filter(not_applicable)
+    return select(AnswerRow.agency_id, type_coerce(values_of, JSON), type_coerce(na_of, JSON)).group_by(
+        AnswerRow.agency_id
+    )
+
+
+@cache
+def _gathered_one(dialect: str):
+    """:func:`_gathered` for one agency, with who gave its answers (each author once, None for an import),
+    built once: each call binds only the agency."""
+    authors = (func.json_agg if dialect == "postgresql" else func.json_group_array)(AnswerRow.set_by.distinct())
+    return (
+        _gathered(dialect).add_columns(type_coerce(authors, JSON)).where(AnswerRow.agency_id == bindparam("agency_id"))
+    )
+
+
+def _load_one(session: Session, rubric: CompiledRubric, agency_id: int) -> tuple[dict[str, Any], set[int | None]]:
+    """The agency's answers, and who gave them."""
+    if session.autoflush:
+        session.flush()
+    statement = _gathered_one(session.get_bind().dialect.name)
+    found = session.connection().execute(statement, {"agency_id": agency_id}).first()
+    if found is None:
+        return {}, set()
+    return _decode(rubric, found[1] or {}, found[2] or ()), set(found[3] or ())
+
+
+def load_agency_answers(session: Session, rubric: CompiledRubric, agency_id: int) -> dict[str, Any]:
+    return _load_one(session, rubric, agency_id)[0]
+
+
+def load_many(session: Session, rubric_of: dict[int, CompiledRubric]) -> dict[int, dict[str, Any]]:
+    """The answers of many agencies, each decoded with its own rubric.
+
+    The database gathers each agency's answers (:func:`_gathered`), so a campaign of
+    thousands of agencies comes back as one row per agency rather than one per answer.
+    """
+    result: dict[int, dict[str, Any]] = {agency_id: {} for agency_id in rubric_of}
+    ids = list(rubric_of)
+    gathered = _gathered(session.get_bind().dialect.name)
     if session.autoflush:
         session.flush()  # as a query through the session would; the rows are read on its connection, without the ORM
     for start in range(0, len(ids), 5000):
-        chunk = ids[start : start + 5000]
-        statement = (
-            select(AnswerRow.agency_id, type_coerce(values_of, JSON), type_coerce(na_of, JSON))
-            .where(AnswerRow.agency_id.in_(chunk))
-            .group_by(AnswerRow.agency_id)
-        )
+        statement = gathered.where(AnswerRow.agency_id.in_(ids[start : start + 5000]))
         for agency_id, answered_values, na_ids in session.connection().execute(statement).all():
             result[agency_id] = _decode(rubric_of[agency_id], answered_values or {}, na_ids or ())
     return result
@@ -200,9 +233,11 @@ class Answers:
 
     def __init__(self, session: Session):
         self.session = session
+        self._authors: dict[int, set[int | None]] = {}  # agency → who gave its answers, as read in this unit
 
     def of(self, rubric: CompiledRubric, agency_id: int) -> dict[str, Any]:
-        return load_agency_answers(self.session, rubric, agency_id)
+        answers, self._authors[agency_id] = _load_one(self.session, rubric, agency_id)
+        return answers
 
     def many(self, rubric_of: dict[int, CompiledRubric]) -> dict[int, dict[str, Any]]:
         """The answers of many agencies, each decoded with its own rubric."""
@@ -210,15 +245,23 @@ class Answers:
 
     def set(self, rubric: CompiledRubric, agency, question_id: str, value: Any, **kwargs) -> None:
         set_answer(self.session, rubric, agency, question_id, value, **kwargs)
+        authors = self._authors.get(agency.id)
+        if authors is not None:  # the agency's answers were read in this unit: its authors stay known
+            authors.add(kwargs.get("by"))
+
+    def only_by(self, agency_id: int, user_id: int) -> bool:
+        """Whether every answer of the agency read in this unit of work (:meth:`of`) was given by this user
+        or by no one in particular (an import): then no colleague's answer is in the way or has replaced one
+        of theirs, and nothing needs to be asked of the database about it."""
+        authors = self._authors.get(agency_id)
+        return authors is not None and authors <= {None, user_id}
 
     def who_answered(
         self, campaign_id: int, agency_id: int, question_id: str
     ) -> tuple[int | None, datetime, str | None] | None:
         """(Telegram id, when, contact's name) of whoever gave the current answer to the question."""
         found = self.session.execute(
-            select(AnswerRow.set_by, AnswerRow.set_at, Contact.full_name)
-            .outerjoin(Contact, (Contact.campaign_id == campaign_id) & (Contact.telegram_user_id == AnswerRow.set_by))
-            .where(AnswerRow.agency_id == agency_id, AnswerRow.question_id == question_id)
+            _WHO_ANSWERED, {"campaign_id": campaign_id, "agency_id": agency_id, "question_id": question_id}
         ).first()
         return tuple(found) if found is not None else None
 
@@ -242,25 +285,36 @@ class Answers:
     ) -> list[tuple[str, str | None, datetime]]:
         """(question id, colleague's name, when) of each answer the user had given that someone else
         replaced after ``since``."""
-        earlier = (
-            select(AnswerChange.id)
-            .where(
-                AnswerChange.agency_id == agency_id,
-                AnswerChange.question_id == AnswerRow.question_id,
-                AnswerChange.changed_by == user_id,
-                AnswerChange.changed_at <= AnswerRow.set_at,
-            )
-            .exists()
-        )
+        if self.only_by(agency_id, user_id):
+            return []
         rows = self.session.execute(
-            select(AnswerRow.question_id, Contact.full_name, AnswerRow.set_at)
-            .outerjoin(Contact, (Contact.campaign_id == campaign_id) & (Contact.telegram_user_id == AnswerRow.set_by))
-            .where(
-                AnswerRow.agency_id == agency_id,
-                AnswerRow.set_by != user_id,
-                AnswerRow.set_at > since,
-                earlier,
-            )
-            .order_by(AnswerRow.set_at)
+            _CHANGED_BY_COLLEAGUES,
+            {"campaign_id": campaign_id, "agency_id": agency_id, "user_id": user_id, "since": since},
         )
         return [tuple(row) for row in rows]
+
+
+_AUTHOR = (Contact.campaign_id == bindparam("campaign_id")) & (Contact.telegram_user_id == AnswerRow.set_by)
+_WHO_ANSWERED = (
+    select(AnswerRow.set_by, AnswerRow.set_at, Contact.full_name)
+    .outerjoin(Contact, _AUTHOR)
+    .where(AnswerRow.agency_id == bindparam("agency_id"), AnswerRow.question_id == bindparam("question_id"))
+)
+_CHANGED_BY_COLLEAGUES = (
+    select(AnswerRow.question_id, Contact.full_name, AnswerRow.set_at)
+    .outerjoin(Contact, _AUTHOR)
+    .where(
+        AnswerRow.agency_id == bindparam("agency_id"),
+        AnswerRow.set_by != bindparam("user_id"),
+        AnswerRow.set_at > bindparam("since", type_=AnswerRow.set_at.type),
+        select(AnswerChange.id)
+        .where(
+            AnswerChange.agency_id == bindparam("agency_id"),
+            AnswerChange.question_id == AnswerRow.question_id,
+            AnswerChange.changed_by == bindparam("user_id"),
+            AnswerChange.changed_at <= AnswerRow.set_at,
+        )
+        .exists(),
+    )
+    .order_by(AnswerRow.set_at)
+)

@@ -14,7 +14,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, insert, select
 from sqlalchemy.orm import Session
 
 from storage.models import Agency, AuditEntry, Submission
@@ -62,6 +62,16 @@ def entry_hash(
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
+_LOCK = select(Submission.id).where(Submission.agency_id == bindparam("agency_id")).with_for_update()
+_HEAD = (
+    select(AuditEntry.seq, AuditEntry.hash)
+    .where(AuditEntry.agency_id == bindparam("agency_id"))
+    .order_by(AuditEntry.seq.desc())
+    .limit(1)
+)
+_INSERT = insert(AuditEntry.__table__)  # every column bound, as the ORM wrote them (a None data is JSON null)
+
+
 def append(
     session: Session,
     agency_id: int,
@@ -71,33 +81,34 @@ def append(
     by: int | None = None,
     question_id: str | None = None,
     data: Any = None,
+    locked: bool = False,
 ) -> str:
     """Append one entry to the agency's chain; its hash. The agency's submission row is locked first
-    (on PostgreSQL), so two writers never both extend the same head."""
-    session.execute(select(Submission.id).where(Submission.agency_id == agency_id).with_for_update())
-    head = session.execute(
-        select(AuditEntry.seq, AuditEntry.hash)
-        .where(AuditEntry.agency_id == agency_id)
-        .order_by(AuditEntry.seq.desc())
-        .limit(1)
-    ).first()
+    (on PostgreSQL), so two writers never both extend the same head; ``locked``: this transaction holds
+    that lock already (it updated the row). SQLite's writers take turns for the whole transaction anyway."""
+    if session.autoflush:
+        session.flush()  # the change the entry records, added just before, is written first, as before
+    connection = session.connection()  # the statements below are the tables' own, past the ORM
+    if not locked and connection.dialect.name != "sqlite":
+        connection.execute(_LOCK, {"agency_id": agency_id})
+    head = connection.execute(_HEAD, {"agency_id": agency_id}).first()
     seq, prev = (head[0] + 1, head[1]) if head is not None else (1, None)
     data = _plain(data)
     digest = entry_hash(agency_id, seq, kind, question_id, data, by, at, prev)
-    session.add(
-        AuditEntry(
-            agency_id=agency_id,
-            seq=seq,
-            kind=kind,
-            question_id=question_id,
-            data=data,
-            by=by,
-            at=at,
-            prev_hash=prev,
-            hash=digest,
-        )
+    connection.execute(
+        _INSERT,
+        {
+            "agency_id": agency_id,
+            "seq": seq,
+            "kind": kind,
+            "question_id": question_id,
+            "data": data,
+            "by": by,
+            "at": at,
+            "prev_hash": prev,
+            "hash": digest,
+        },
     )
-    session.flush()
     return digest
 
 

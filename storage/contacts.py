@@ -9,11 +9,12 @@ written back when the unit of work ends (:class:`storage.unit.Unit`).
 
 from __future__ import annotations
 
-import copy
-from dataclasses import astuple
+from dataclasses import fields
 from datetime import datetime
+from functools import cache
 
-from sqlalchemy import func, select, update
+import orjson
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm import Session, aliased
 
 from storage import campaigns
@@ -68,25 +69,16 @@ class Contacts:
         self._loaded: list[tuple[ContactRecord, tuple]] = []
 
     def _track(self, contact: ContactRecord) -> ContactRecord:
-        self._loaded.append((contact, copy.deepcopy(astuple(contact))))
+        self._loaded.append((contact, _snapshot(contact)))
         return contact
 
     def world(self, user_id: int, *, lock: bool = False) -> ContactWorld | None:
         """The user's contact in their most recently joined campaign, with its agency, submission and
         campaign; with ``lock`` the submission row is locked for the transaction, so two contacts of one
         agency (or two bot processes) write its answers one after the other."""
-        query = (
-            select(Contact, Agency, Submission, Campaign)
-            .join(Agency, Agency.id == Contact.agency_id)
-            .join(Submission, Submission.agency_id == Contact.agency_id)
-            .join(Campaign, Campaign.id == Contact.campaign_id)
-            .where(Contact.telegram_user_id == user_id)
-            .order_by(Contact.joined_at.desc(), Contact.id.desc())
-            .limit(1)
-        )
-        if lock and self.session.get_bind().dialect.name == "postgresql":
-            query = query.with_for_update(of=Submission)
-        found = self.session.execute(query).first()
+        found = self.session.execute(
+            _world(lock and self.session.get_bind().dialect.name == "postgresql"), {"user_id": user_id}
+        ).first()
         if found is None:
             return None
         contact, agency, submission, campaign = found
@@ -186,13 +178,51 @@ class Contacts:
     def write_back(self) -> None:
         """Store what changed on the contacts handed out in this unit of work."""
         for contact, before in self._loaded:
-            after = astuple(contact)
+            after = _snapshot(contact)
             if after == before:
                 continue
-            names = [f.name for f in contact.__dataclass_fields__.values()]
-            changed = {n: getattr(contact, n) for n, old, new in zip(names, before, after) if old != new}
+            changed = tuple(name for name, old, new in zip(_FIELDS, before, after) if old != new)
             unknown = set(changed) - set(POSITION)
             if unknown:
                 raise ValueError(f"contact fields are read-only here: {sorted(unknown)}")
-            self.session.execute(update(Contact).where(Contact.id == contact.id).values(**changed))
+            values = {f"new_{name}": getattr(contact, name) for name in changed}
+            if self.session.autoflush:
+                self.session.flush()  # what the ORM would flush before its own UPDATE
+            self.session.connection().execute(_position_update(changed), {"contact_id": contact.id, **values})
         self._loaded.clear()
+
+
+_FIELDS = tuple(f.name for f in fields(ContactRecord))
+
+
+def _snapshot(contact: ContactRecord) -> tuple:
+    """The contact's fields, its JSON ones (draft, seen) as their serialised text: cheaper than a deep copy,
+    and any change to them, in place or not, shows."""
+    values = (getattr(contact, name) for name in _FIELDS)
+    return tuple(orjson.dumps(value) if isinstance(value, dict) else value for value in values)
+
+
+@cache
+def _world(lock_submission: bool):
+    """The query of a user's contact world, built once; with ``lock_submission`` it locks the submission row."""
+    query = (
+        select(Contact, Agency, Submission, Campaign)
+        .join(Agency, Agency.id == Contact.agency_id)
+        .join(Submission, Submission.agency_id == Contact.agency_id)
+        .join(Campaign, Campaign.id == Contact.campaign_id)
+        .where(Contact.telegram_user_id == bindparam("user_id"))
+        .order_by(Contact.joined_at.desc(), Contact.id.desc())
+        .limit(1)
+    )
+    return query.with_for_update(of=Submission) if lock_submission else query
+
+
+@cache
+def _position_update(names: tuple[str, ...]):
+    """The UPDATE of these fields of a contact's place in the walk, built once per set of fields, on the table."""
+    columns = Contact.__table__.c
+    return (
+        update(Contact.__table__)
+        .where(columns.id == bindparam("contact_id"))
+        .values({name: bindparam(f"new_{name}", type_=columns[name].type) for name in names})
+    )

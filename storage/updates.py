@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from functools import cache
 
 from sqlalchemy import delete
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
@@ -25,16 +26,18 @@ class HandledUpdates:
         on the first one's row and then sees it. None (no update behind the call: tests, the CLI) is never seen."""
         if update_id is None:
             return False
-        dialect = self.session.get_bind().dialect.name
-        insert = (postgresql_insert if dialect == "postgresql" else sqlite_insert)(HandledUpdate)
-        added = (
-            self.session.execute(  # RETURNING, since an ORM insert's rowcount is -1 on PostgreSQL
-                insert.values(update_id=update_id, handled_at=now)
-                .on_conflict_do_nothing(index_elements=[HandledUpdate.update_id])
-                .returning(HandledUpdate.update_id)
-            ).scalar_one_or_none()
-            is not None
-        )
-        if added and update_id % PRUNE_EVERY == 0:
+        record = _record(self.session.get_bind().dialect.name)
+        # RETURNING: whether the row was added, on both databases
+        added = self.session.connection().execute(record, {"update_id": update_id, "handled_at": now}).first()
+        if added is not None and update_id % PRUNE_EVERY == 0:
             self.session.execute(delete(HandledUpdate).where(HandledUpdate.handled_at < now - KEPT))
-        return not added
+        return added is None
+
+
+@cache
+def _record(dialect: str):
+    """The insert of a handled update (nothing when it is there already), built once per dialect on the table
+    (not through the ORM's bulk path)."""
+    table = HandledUpdate.__table__
+    insert = (postgresql_insert if dialect == "postgresql" else sqlite_insert)(table)
+    return insert.on_conflict_do_nothing(index_elements=[table.c.update_id]).returning(table.c.update_id)
