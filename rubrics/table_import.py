@@ -421,7 +421,7 @@ def import_table(
         if stated is not None and stated != total:
             raise RubricError(file, total_row.cells["max"], "table_total", expected=stated, actual=total)
     lines = title_block(table, first_header)
-    level = level or "so"
+    level = level or level_of(lines)
     data = {
         "id": rubric_id or slug(path.stem),
         "version": "1",
@@ -443,6 +443,27 @@ def import_table(
 def _title(lines: list[str]) -> str | None:
     wanted = ("chi so", "tieu chi", "bang", "phieu", "danh gia")
     return next((line for line in lines if any(w in fold(line) for w in wanted)), lines[0] if lines else None)
+
+
+# how a table's title names its level, folded: "BỘ CHỈ SỐ … CẤP XÃ", "CÁC PHÒNG, BAN", "CÁC SỞ, BAN, NGÀNH"
+LEVEL_WORDS = (
+    (re.compile(r"\bcap (xa|phuong)\b|\b(xa phuong|phuong xa)\b"), "xa"),
+    (re.compile(r"\bcap (huyen|quan)\b"), "huyen"),
+    (re.compile(r"\bcap phong\b|\bphong ban\b"), "phong"),
+    (re.compile(r"\bcap so\b|\bso ban nganh\b"), "so"),
+    (re.compile(r"\bcap tinh\b"), "tinh"),
+)
+
+
+def level_of(lines: list[str]) -> str:
+    """The level the title block names (a province's table says "… CẤP XÃ" or "… các sở, ban, ngành"); a
+    department's ("so") when it names none."""
+    for line in lines:
+        folded = fold(line)
+        for pattern, level in LEVEL_WORDS:
+            if pattern.search(folded):
+                return level
+    return "so"
 
 
 def _source(lines: list[str]) -> str | None:

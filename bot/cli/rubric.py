@@ -145,7 +145,11 @@ def rubric_preview(cli: CliContext, rubric_id: str, lang: str) -> None:
     metavar="TÊN_TRANG",
     help='Trang chứa bảng, hoặc "Bảng 2" trong tệp Word (mặc định: trang, bảng đầu tiên có dòng tiêu đề).',
 )
-@click.option("--level", metavar="CẤP", default="so", show_default=True, help="Mã cấp đơn vị của bộ tiêu chí.")
+@click.option(
+    "--level",
+    metavar="CẤP",
+    help="Mã cấp của bộ tiêu chí: so, huyen, xa, phong, tinh (mặc định: theo tên bảng, như «… CẤP XÃ»; không thì so).",
+)
 @click.option("--id", "rubric_id", metavar="MÃ", help="Mã bộ tiêu chí (mặc định: theo tên tệp).")
 @click.option("--sample", is_flag=True, help="Đánh dấu bộ và mọi chỉ số là mẫu (sample: true).")
 @click.option(

@@ -13,7 +13,7 @@ from rubrics.bundled import BUNDLED_DIR, bundled
 from rubrics.errors import RubricError
 from rubrics.loader import load_text
 from rubrics.scoring import AgencyInput, Scorer
-from rubrics.table_import import column_of, import_table, read_points
+from rubrics.table_import import column_of, import_table, level_of, read_points
 from rubrics.table_template import write_template
 
 CLAIMS = {
@@ -185,6 +185,28 @@ def test_each_sample_is_its_bundled_table_imported(rubric_id):
     level = bundled()[rubric_id].level
     imported = import_table(BUNDLED_DIR / "tables" / f"{rubric_id}.xlsx", level=level, rubric_id=rubric_id, sample=True)
     assert imported.yaml_text == (BUNDLED_DIR / f"{rubric_id}.yaml").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("rubric_id", ["dti-so", "dti-xa", "pt2016-so", "pt2016-huyen", "vt2019-phong", "vt2019-xa"])
+def test_the_level_is_read_from_the_tables_title_when_not_given(rubric_id):
+    imported = import_table(BUNDLED_DIR / "tables" / f"{rubric_id}.xlsx", rubric_id=rubric_id, sample=True)
+    assert imported.rubric.level == bundled()[rubric_id].level
+
+
+@pytest.mark.parametrize(
+    ("title", "level"),
+    [
+        ("BỘ CHỈ SỐ ĐÁNH GIÁ CHUYỂN ĐỔI SỐ CẤP XÃ", "xa"),
+        ("PHIẾU TỰ ĐÁNH GIÁ CỦA UBND CÁC PHƯỜNG, XÃ", "xa"),
+        ("Bộ tiêu chí đánh giá Chính quyền điện tử cấp huyện", "huyen"),
+        ("PHIẾU TỰ ĐÁNH GIÁ CỦA CÁC PHÒNG, BAN THUỘC UBND THÀNH PHỐ", "phong"),
+        ("Bộ chỉ số đánh giá chuyển đổi số các sở, ban, ngành", "so"),
+        ("BỘ CHỈ SỐ ĐÁNH GIÁ CHUYỂN ĐỔI SỐ CẤP TỈNH", "tinh"),
+        ("BỘ CHỈ SỐ ĐÁNH GIÁ CHUYỂN ĐỔI SỐ CẤP …", "so"),
+    ],
+)
+def test_the_title_names_the_level(title, level):
+    assert level_of(["UBND TỈNH QUẢNG NINH", title]) == level
 
 
 def sheet_of(tmp_path, rows, name="bang.xlsx"):
