@@ -18,7 +18,7 @@ from storage.answers import decoded
 from storage.models import Agency, Submission
 from storage.models import Answer as AnswerRow
 from storage.records import CARRIED, SUBMITTED_STATES, VERIFIED, AgencyRecord, CampaignFacts
-from storage.reports import previous_campaign
+from storage.reports import previous_campaign_of
 
 
 @dataclass(frozen=True)
@@ -68,7 +68,7 @@ class LastYear:
         return carried_answers(self.session, agency.campaign_id, agency.id).get(agency.id, set())
 
     def _values(self, campaign: CampaignFacts, agency: AgencyRecord) -> dict[str, LastYearValue]:
-        earlier = previous_campaign(self.session, campaigns.get(self.session, campaign.id), agency.level)
+        earlier = previous_campaign_of(self.session, campaign.id, agency.level)
         if earlier is None:
             return {}
         rubric = campaigns.facts_of(earlier).rubrics.get(agency.level)

@@ -292,12 +292,19 @@ class Scoreboard:
 
 def previous_campaign(session: Session, campaign: Campaign, level: str) -> Campaign | None:
     """The latest earlier campaign whose rubric for ``level`` is of the same family."""
+    return previous_campaign_of(session, campaign.id, level)
+
+
+def previous_campaign_of(session: Session, campaign_id: int, level: str) -> Campaign | None:
+    """:func:`previous_campaign` of the campaign ``campaign_id``, in one statement (the answer path asks it at
+    every update, to show last year's answer)."""
     family = (
         select(StoredRubric.family)
         .join(CampaignLevel, CampaignLevel.rubric_pk == StoredRubric.id)
-        .where(CampaignLevel.campaign_id == campaign.id, CampaignLevel.level == level)
+        .where(CampaignLevel.campaign_id == campaign_id, CampaignLevel.level == level)
         .scalar_subquery()
     )
+    deadline = select(Campaign.deadline).where(Campaign.id == campaign_id).scalar_subquery()
     return session.scalar(
         select(Campaign)
         .join(CampaignLevel, CampaignLevel.campaign_id == Campaign.id)
@@ -305,8 +312,8 @@ def previous_campaign(session: Session, campaign: Campaign, level: str) -> Campa
         .where(
             CampaignLevel.level == level,
             StoredRubric.family == family,
-            Campaign.id != campaign.id,
-            Campaign.deadline < campaign.deadline,
+            Campaign.id != campaign_id,
+            Campaign.deadline < deadline,
         )
         .order_by(Campaign.deadline.desc())
         .limit(1)
