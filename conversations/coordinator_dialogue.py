@@ -77,10 +77,14 @@ class CoordinatorDialogue:
         return campaign, reports, None
 
     def warm(self) -> None:
-        """Read every open campaign's scores into the scoreboard (the first ranking is then quick)."""
+        """Read every open campaign's scores into the scoreboard, and its unsubmitted agencies' progress into the
+        counts (the first ranking and the first /tinhhinh are then quick)."""
         with self.db.unit(write=False) as unit:
             for campaign in unit.open_campaigns():
                 unit.report(self.scoreboard, campaign.id)
+                unsubmitted = [r for r in unit.agencies.states(campaign.id) if r.state in OPEN_STATES]
+                rubric_of = {r.id: campaign.rubrics[r.level] for r in unsubmitted}
+                self.counts.of(unsubmitted, rubric_of, unit.answers.many)
 
     # -- status and rankings ----------------------------------------------------
 

@@ -9,7 +9,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from dialogue_helpers import START, Clock, make_campaign
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from bot.labels import by_language
 from bot.texts import render
@@ -103,3 +103,33 @@ def test_the_digest_and_the_status_list_only_the_agencies_at_risk(db):
     assert "nguy cơ" not in "\n".join(
         rendered(CoordinatorDialogue(db, closed, str(ZONE), by_language(str(ZONE))).status(COORDINATOR))
     )
+
+
+def answers_read(db, call) -> int:
+    """How many statements reading agencies' answers ``call`` sends."""
+    read = []
+
+    def seen(_conn, _cursor, statement, *_args) -> None:
+        if "FROM answers" in statement and ("json_group_object" in statement or "json_object_agg" in statement):
+            read.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", seen)
+    try:
+        call()
+    finally:
+        event.remove(db.engine, "before_cursor_execute", seen)
+    return len(read)
+
+
+def test_status_reads_the_answers_only_of_agencies_whose_answers_moved_since_the_warm_up(db):
+    campaign, ha_phong, _ = three_agencies(db)
+    ContactDialogue(db, Clock(NOW)).start(COORDINATOR, campaign.coordinator_token)
+    cold = CoordinatorDialogue(db, Clock(NOW), str(ZONE), by_language(str(ZONE)))
+    assert answers_read(db, lambda: cold.status(COORDINATOR)) == 1
+    warm = CoordinatorDialogue(db, Clock(NOW), str(ZONE), by_language(str(ZONE)))
+    warm.warm()
+    assert answers_read(db, lambda: warm.status(COORDINATOR)) == 0
+    with db.session() as session:
+        agency = session.get(Agency, ha_phong)
+        set_answer(session, XA, agency, PLAN[-1][0], PLAN[-1][1], by=None, source="test", now=NOW, current=None)
+    assert answers_read(db, lambda: warm.status(COORDINATOR)) == 1  # Hà Phong's, read again
