@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm import Session
 
 from storage import campaigns
@@ -82,6 +83,29 @@ def _guidance(row: Guidance) -> GuidanceRecord:
         row.text,
         row.published_at,
         row.carried_from_id is not None,
+    )
+
+
+@cache
+def _guidance_at():
+    """The guidance at one question, built once: every question's prompt reads it."""
+    return (
+        select(
+            Guidance.id,
+            Guidance.campaign_id,
+            Guidance.level,
+            Guidance.question_id,
+            Guidance.question,
+            Guidance.text,
+            Guidance.published_at,
+            Guidance.carried_from_id,
+        )
+        .where(
+            Guidance.campaign_id == bindparam("campaign_id"),
+            Guidance.level == bindparam("level"),
+            Guidance.question_id == bindparam("question_id"),
+        )
+        .order_by(Guidance.published_at, Guidance.id)
     )
 
 
@@ -169,12 +193,10 @@ class OfficeQuestions:
 
     def guidance(self, campaign_id: int, level: str, question_id: str) -> list[GuidanceRecord]:
         """The guidance at one question, oldest first."""
-        rows = self.session.scalars(
-            select(Guidance)
-            .where(Guidance.campaign_id == campaign_id, Guidance.level == level, Guidance.question_id == question_id)
-            .order_by(Guidance.published_at, Guidance.id)
+        rows = self.session.execute(
+            _guidance_at(), {"campaign_id": campaign_id, "level": level, "question_id": question_id}
         )
-        return [_guidance(r) for r in rows]
+        return [GuidanceRecord(*row[:-1], row[-1] is not None) for row in rows]
 
     def answered_contacts(self, campaign_id: int, level: str, question_id: str) -> list[tuple[int, int]]:
         """(agency id, Telegram id) of every contact, not blocked, whose agency of ``level`` has an answer to

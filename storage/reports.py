@@ -27,9 +27,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal
+from functools import cache
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session, aliased
 
 from rubrics.answers import Answers
@@ -296,8 +297,16 @@ def previous_campaign(session: Session, campaign: Campaign, level: str) -> Campa
 
 
 def previous_campaign_of(session: Session, campaign_id: int, level: str) -> Campaign | None:
-    """:func:`previous_campaign` of the campaign ``campaign_id``, in one statement (the answer path asks it at
-    every update, to show last year's answer)."""
+    """:func:`previous_campaign` of the campaign ``campaign_id``: the answer path asks it at every update (to show
+    last year's answer), so its statement is built once and reads only an id; the campaign row is then loaded
+    only when there is one."""
+    found = session.scalar(_previous_statement(), {"campaign_id": campaign_id, "level": level})
+    return session.get(Campaign, found) if found is not None else None
+
+
+@cache
+def _previous_statement():
+    campaign_id, level = bindparam("campaign_id"), bindparam("level")
     family = (
         select(StoredRubric.family)
         .join(CampaignLevel, CampaignLevel.rubric_pk == StoredRubric.id)
@@ -305,8 +314,8 @@ def previous_campaign_of(session: Session, campaign_id: int, level: str) -> Camp
         .scalar_subquery()
     )
     deadline = select(Campaign.deadline).where(Campaign.id == campaign_id).scalar_subquery()
-    return session.scalar(
-        select(Campaign)
+    return (
+        select(Campaign.id)
         .join(CampaignLevel, CampaignLevel.campaign_id == Campaign.id)
         .join(StoredRubric, StoredRubric.id == CampaignLevel.rubric_pk)
         .where(
