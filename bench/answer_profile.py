@@ -8,7 +8,7 @@ the dialogue and of the rendering, and, on as many more contacts, the Python fun
 is a bare unit of work that only records its update (``unit.updates.seen``). ``--profile`` prints
 cProfile's heaviest functions of those answers.
 
-    python bench/answer_profile.py [--contacts 5] [--postgres URL] [--profile 25] [--sql]
+    python bench/answer_profile.py [--contacts 5] [--postgres URL] [--profile 25 [--sort cumulative]] [--sql]
 """
 
 from __future__ import annotations
@@ -235,7 +235,7 @@ def run(url: str, args: argparse.Namespace) -> None:
         for line, count in Counter(statements.kept).most_common():
             print(f"    {count:4d} × {line}")
     if args.profile:
-        stats.sort_stats("tottime").print_stats(args.profile)
+        stats.sort_stats(args.sort).print_stats(args.profile)
     database.dispose()
 
 
@@ -244,6 +244,7 @@ def main() -> None:
     parser.add_argument("--contacts", type=int, default=5)
     parser.add_argument("--postgres", help="also on this PostgreSQL URL (a schema of its own, dropped after)")
     parser.add_argument("--profile", type=int, default=0, help="print this many of cProfile's heaviest functions")
+    parser.add_argument("--sort", default="tottime", help="cProfile's order for --profile: tottime, cumulative…")
     parser.add_argument("--sql", action="store_true", help="print the statements of the first contact's walk")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
