@@ -21,17 +21,16 @@ import statistics
 import sys
 import tempfile
 import time
-import uuid
 from collections import Counter
 from datetime import timedelta
 from pathlib import Path
-from urllib.parse import quote
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
+sys.path[:0] = [str(ROOT), str(ROOT / "tests"), str(ROOT / "bench")]
 
 from dialogue_helpers import START, Clock  # noqa: E402
-from sqlalchemy import create_engine, event, text  # noqa: E402
+from postgres import postgres_schema  # noqa: E402
+from sqlalchemy import event  # noqa: E402
 
 from bot.demo.contacts import typed  # noqa: E402
 from bot.rendering import keyboard_of, notice_of, text_of  # noqa: E402
@@ -179,21 +178,6 @@ def bare_unit_cpu(database: Database, statements: Statements, times: int = 200) 
     return (time.process_time() - started) * 1000 / times, (statements.count - before) / times
 
 
-def postgres_schema(base: str):
-    schema = f"cqdt_profile_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(base)
-    with admin.begin() as connection:
-        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-
-    def drop() -> None:
-        with admin.begin() as connection:
-            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
-
-    separator = "&" if "?" in base else "?"
-    return f"{base}{separator}options={quote(f'-csearch_path={schema}')}", drop
-
-
 def calls_per_answer(database: Database, statements: Statements, tokens: list[str]) -> tuple[float, pstats.Stats]:
     """Python function calls per answer, dialogue and rendering (cProfile's count: exact, unlike a time)."""
     walker = Walker(database, statements, cProfile.Profile())
@@ -250,7 +234,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as folder:
         run(f"sqlite:///{folder}/profile.db", args)
     if args.postgres:
-        url, drop = postgres_schema(args.postgres)
+        url, drop = postgres_schema(args.postgres, "cqdt_profile")
         try:
             run(url, args)
         finally:

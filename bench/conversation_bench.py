@@ -28,15 +28,14 @@ import sys
 import tempfile
 import threading
 import time
-import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from urllib.parse import quote
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
+sys.path[:0] = [str(ROOT), str(ROOT / "tests"), str(ROOT / "bench")]
 
-from sqlalchemy import create_engine, text  # noqa: E402
+
+from postgres import postgres_schema  # noqa: E402
 
 from bot.demo.contacts import HEADER, label, typed  # noqa: E402
 from bot.demo.fake_telegram import FakeTelegram  # noqa: E402
@@ -194,21 +193,6 @@ def run_cqdt(url: str, contacts: int, log: Path) -> tuple[float, list[float]]:
             stop(process)
 
 
-def postgres_schema(base: str) -> tuple[str, callable]:
-    schema = f"cqdt_bench_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(base)
-    with admin.begin() as connection:
-        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-
-    def drop() -> None:
-        with admin.begin() as connection:
-            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
-
-    separator = "&" if "?" in base else "?"
-    return f"{base}{separator}options={quote(f'-csearch_path={schema}')}", drop
-
-
 def report(
     name: str, runs: list[tuple[float, list[float]]], baseline: dict[str, float], targets: tuple[float, float] = (0, 0)
 ) -> dict[str, float]:
@@ -244,7 +228,7 @@ def main() -> None:
             echo_runs.append(run_echo(args.contacts, log))
             sqlite_runs.append(run_cqdt(f"sqlite:///{folder}/bench-{run}.db", args.contacts, log))
             if args.postgres:
-                url, drop = postgres_schema(args.postgres)
+                url, drop = postgres_schema(args.postgres, "cqdt_bench")
                 try:
                     pg_runs.append(run_cqdt(url, args.contacts, log))
                 finally:
