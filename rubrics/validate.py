@@ -136,12 +136,18 @@ class Validator:
             over("mức trần (cap)", rule.cap)
         elif isinstance(rule, BasePlusRule):
             over("điểm nền (base)", rule.base)
+        elif isinstance(rule, ChildrenShareRule):
+            self.check_children_level(code, rule)
         elif isinstance(rule, (ChildrenSumRule, ChildrenRatioRule)):
+            self.check_children_level(code, rule)
             self.check_children_points(code, rule, over)
 
-    def check_children_points(self, code: str, rule: ChildrenSumRule | ChildrenRatioRule, over) -> None:
+    def check_children_level(self, code: str, rule: ChildrenShareRule | ChildrenSumRule | ChildrenRatioRule) -> None:
+        """A rule over the children reads agencies of another level than the rubric's own."""
         if rule.level == self.rubric.level:
             raise self.fail(code, "children_own_level", rule=rule.type, level=rule.level)
+
+    def check_children_points(self, code: str, rule: ChildrenSumRule | ChildrenRatioRule, over) -> None:
         if isinstance(rule, ChildrenSumRule) and (rule.tiers is None) == (rule.points_per_unit is None):
             raise self.fail(code, "children_sum_scoring")
         if isinstance(rule, ChildrenSumRule) and rule.cap is not None and rule.points_per_unit is None:

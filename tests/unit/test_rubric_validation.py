@@ -67,6 +67,7 @@ CASES: dict[str, Expected] = {
     "children_sum_no_scoring": Expected("children_sum_scoring", "2.1", ("tiers", "points_per_unit")),
     "children_ratio_tier_over_100": Expected("children_ratio_tier", "2.1", ("150", "0 đến 100")),
     "children_rule_own_level": Expected("children_own_level", "2.1", ("huyen", "children_ratio")),
+    "children_share_own_level": Expected("children_own_level", "2.1", ("huyen", "children_share")),
     # bands
     "bands_overlap": Expected("band_overlap", "bands[total]", ("Khá", "Tốt")),
     "bands_gap": Expected("band_gap", "bands[total]", ("75", "80")),
