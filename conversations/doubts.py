@@ -1,5 +1,6 @@
 """Answers the bot asks about before storing them: a date after today or outside the campaign's data
-period (for a question about that period), and a text longer than its question allows.
+period (for a question about that period), a cited document dated after today (a mistyped year, most
+often), and a text longer than its question allows.
 
 The value waits in the contact's walk state (``contacts.draft["pending"]``, in the database), so a
 restart still knows it; the contact confirms it with a button, types another answer, or asks to retype.
@@ -32,6 +33,11 @@ def doubt(place: Situation, step: WalkStep, value: Any, zone: str) -> Reply | No
             context |= {"reason": "period", "value": value, "start": period[0], "end": period[1]}
         else:
             return None
+    elif question.type == "document" and isinstance(value, dict) and isinstance(value.get("ngay"), date):
+        today = local_today(place.now, zone)
+        if value["ngay"] <= today:
+            return None
+        context |= {"reason": "future_document", "value": value, "dated": value["ngay"], "today": today}
     elif question.type == "text" and isinstance(value, str) and len(value) > question.max_length:
         kept = shortened(value, question.max_length)
         context |= {"reason": "too_long", "value": kept, "length": len(value), "max_length": question.max_length}

@@ -177,6 +177,26 @@ def test_document_citations_as_officials_write_them(running, db, written, expect
     assert stored_answers(db)["ke_hoach_vb"] == expected
 
 
+def test_a_citation_dated_after_today_is_asked_about_before_it_is_stored(running, db):  # noqa: F811
+    server, clock, campaign = running
+    user = start(server, campaign, 805)
+    prompt = open_question(user, "co_ke_hoach")
+    user.press("Có", message_id=prompt.message_id)
+    user.wait_for_reply(match=is_prompt)
+    open_question(user, "ke_hoach_vb")
+    update = user.send_text("Kế hoạch số 12/KH-UBND ngày 15/01/2091")  # 2019 typed backwards
+    doubt = user.wait_for_reply(after_update=update)
+    assert doubt.text.startswith(
+        "❓ Câu 17: văn bản 12/KH-UBND ghi ngày 15/01/2091, sau hôm nay (14/10/2019); Đồng chí có chắc?"
+    )
+    assert doubt.button_texts == ["✓ Đúng, ghi văn bản này", "✏️ Nhập lại"]
+    assert "ke_hoach_vb" not in stored_answers(db)
+    update = user.press("✏️ Nhập lại", message_id=doubt.message_id)
+    user.wait_for_reply(after_update=update, match=is_prompt)
+    accepted(user, "Kế hoạch số 12/KH-UBND ngày 15/01/2019")
+    assert stored_answers(db)["ke_hoach_vb"]["ngay"] == date(2019, 1, 15)
+
+
 def test_a_citation_refusal_names_the_missing_part(running, db):  # noqa: F811
     server, clock, campaign = running
     user = start(server, campaign, 803)
