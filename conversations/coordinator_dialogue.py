@@ -82,9 +82,7 @@ class CoordinatorDialogue:
         with self.db.unit(write=False) as unit:
             for campaign in unit.open_campaigns():
                 unit.report(self.scoreboard, campaign.id)
-                unsubmitted = [r for r in unit.agencies.states(campaign.id) if r.state in OPEN_STATES]
-                rubric_of = {r.id: campaign.rubrics[r.level] for r in unsubmitted}
-                self.counts.of(unsubmitted, rubric_of, unit.answers.many)
+                self._progress(unit, campaign, unit.agencies.states(campaign.id))
 
     # -- status and rankings ----------------------------------------------------
 
@@ -130,10 +128,15 @@ class CoordinatorDialogue:
         if campaign.closed(now) or not unsubmitted:
             return []
         zone = ZoneInfo(self.zone)
-        rubric_of = {r.id: campaign.rubrics[r.level] for r in unsubmitted}
-        done = self.counts.of(unsubmitted, rubric_of, unit.answers.many)
-        active = unit.activity(rubric_of, zone)
+        done = self._progress(unit, campaign, unsubmitted)
+        active = unit.activity([r.id for r in unsubmitted], zone)
         return estimate(unsubmitted, done, active, now, campaign.deadline, WorkingTime(campaign.policy, zone))
+
+    def _progress(self, unit: Unit, campaign: CampaignFacts, rows: list[AgencyState]) -> dict[int, tuple[int, int]]:
+        """(answered, relevant) of the unsubmitted agencies among ``rows``, from the process's counts."""
+        unsubmitted = [r for r in rows if r.state in OPEN_STATES]
+        rubric_of = {r.id: campaign.rubrics[r.level] for r in unsubmitted}
+        return self.counts.of(unsubmitted, rubric_of, unit.answers.many)
 
     def scores(self, who: Person, level: str | None = None, page: int = 0, message_id: int | None = None) -> Outcome:
         campaign, reports, refused = self._scoped_report(who)
